@@ -1,0 +1,11 @@
+// `npm run bench [api|capture]`: benchmarks against the local server. Prints figures;
+// it asserts nothing (tests never time things).
+import { benchApi } from "./api.mjs";
+
+const which = process.argv[2] ?? "all";
+if (which === "all" || which === "api") await benchApi();
+if (which === "all" || which === "capture") {
+  const { benchCapture } = await import("./capture.mjs");
+  await benchCapture();
+}
+process.exit(0);

@@ -1,0 +1,68 @@
+// Starts `npm start`'s server (scripts/dev.mjs) on a spare port with throwaway state.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
+
+export async function startServer(port = 8799) {
+  const state = mkdtempSync(join(tmpdir(), "snaptrack-bench-"));
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "dev.mjs")], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), SNAPTRACK_STATE_DIR: state },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${origin}/`)).ok) break;
+    } catch {}
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    origin,
+    log: () => log,
+    async stop() {
+      try {
+        process.kill(-child.pid, "SIGINT");
+      } catch {}
+      await new Promise((r) => setTimeout(r, 1000));
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function json(origin, path, init = {}) {
+  const res = await fetch(`${origin}${path}`, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path} → ${res.status}: ${text}`);
+  return { res, body: text ? JSON.parse(text) : null };
+}
+
+/** Sign up, set the plan, issue a token: the same calls a customer makes. */
+export async function tenant(origin, plan, tag) {
+  const email = `${tag}.${Date.now()}.${Math.random().toString(36).slice(2)}@bench.example`;
+  const { res } = await json(origin, "/auth/signup", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: "bench-password-123", name: tag }),
+  });
+  const cookie = res.headers.getSetCookie()[0].split(";")[0];
+  await json(origin, "/account/plan", {
+    method: "PUT",
+    headers: { "content-type": "application/json", cookie },
+    body: JSON.stringify({ plan }),
+  });
+  const { body } = await json(origin, "/account/api-token", { method: "POST", headers: { cookie } });
+  return { email, cookie, token: body.token };
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Idempotent local set-up for the Browser Rendering binding.
+//
+// miniflare (inside wrangler and inside the vitest pool) launches a pinned Chrome from the
+// wrangler cache and downloads it when missing. Machines without internet cannot download,
+// so on Linux we point that cache path at Debian's chromium through a small wrapper.
+// Where chromium is absent and cannot be installed, we do nothing and miniflare downloads
+// Chrome as usual (a developer laptop with internet).
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+
+const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
+const CHROMIUM = "/usr/lib/chromium/chromium";
+const MARKER = "# snaptrack: wraps Debian chromium";
+const log = (msg) => console.log(`[setup-browser] ${msg}`);
+
+if (process.platform !== "linux" || process.arch !== "x64") {
+  log(`${process.platform}/${process.arch}: leaving Chrome to miniflare's own download`);
+  process.exit(0);
+}
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return true;
+  const asRoot = process.getuid?.() === 0;
+  const sudo = asRoot ? [] : ["sudo", "-n"];
+  log("Debian chromium is missing; installing it with apt-get");
+  try {
+    const run = (args) =>
+      execFileSync(sudo.length ? sudo[0] : args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), {
+        stdio: "inherit",
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      });
+    run(["apt-get", "update", "-qq"]);
+    run(["apt-get", "install", "-y", "-qq", "chromium"]);
+  } catch (err) {
+    log(`could not install chromium (${err.message}); miniflare will try to download Chrome`);
+  }
+  return existsSync(CHROMIUM);
+}
+
+// Every miniflare copy npm installed (wrangler's and the vitest pool's) pins its own version.
+function pinnedVersions() {
+  const versions = new Set();
+  const candidates = [];
+  const walk = (dir, depth) => {
+    if (depth > 6 || !existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      if (name === ".bin" || name === ".cache") continue;
+      const path = join(dir, name);
+      if (name === "miniflare") candidates.push(join(path, "dist/src/index.js"));
+      if (name.startsWith("@") || name === "node_modules") walk(path, depth + 1);
+      else if (existsSync(join(path, "node_modules"))) walk(join(path, "node_modules"), depth + 1);
+    }
+  };
+  walk(join(ROOT, "node_modules"), 0);
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    const match = readFileSync(file, "utf8").match(/BROWSER_VERSION = "([\d.]+)"/);
+    if (match) versions.add(match[1]);
+  }
+  return [...versions];
+}
+
+const cacheRoot = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), ".wrangler", "chrome");
+const versions = pinnedVersions();
+if (versions.length === 0) {
+  log("no miniflare found under node_modules; run npm install first");
+  process.exit(1);
+}
+if (!ensureChromium()) process.exit(0);
+
+const wrapper = `#!/bin/sh
+${MARKER}
+# root needs --no-sandbox; the rest keeps Chromium off the (closed) network.
+exec ${CHROMIUM} --no-sandbox --disable-gpu --disable-component-update --disable-quic "$@"
+`;
+for (const version of versions) {
+  const installDir = join(cacheRoot, `linux-${version}`);
+  const exe = join(installDir, "chrome-linux64", "chrome");
+  if (existsSync(exe) && !readFileSync(exe, "utf8").includes(MARKER) && statSync(exe).size > 1e6) {
+    log(`Chrome ${version} already downloaded at ${exe}; keeping it`);
+    continue;
+  }
+  mkdirSync(dirname(exe), { recursive: true });
+  if (!existsSync(exe) || readFileSync(exe, "utf8") !== wrapper) writeFileSync(exe, wrapper);
+  chmodSync(exe, 0o755);
+  // miniflare deletes an install it has never seen start; this marks ours as verified.
+  writeFileSync(join(installDir, ".miniflare-install-complete"), "");
+  log(`Chrome ${version} -> ${CHROMIUM}`);
+}

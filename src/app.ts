@@ -1,0 +1,95 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import type { AppEnv, Deps } from "./context";
+import { systemClock } from "./lib/clock";
+import { ApiError } from "./lib/errors";
+import { durableObjectLimiter } from "./limits/rate-limiter";
+import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
+import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
+import { requestContext } from "./middleware/request";
+import { accountRouter, v1AccountRouter } from "./routes/account";
+import { authRouter } from "./routes/auth";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const API_VERSION = "1.0.0";
+
+export const defaultDeps = (): Deps => ({
+  clock: systemClock,
+  limiter: (env) => durableObjectLimiter(env.RATE_LIMITER),
+});
+
+/** The whole HTTP API. Middleware order is the order of answers a client sees. */
+export function createApp(deps: Deps = defaultDeps()) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use("*", requestContext(deps));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", "The request body is larger than 1 MB.");
+      },
+    }),
+  );
+
+  app.get("/", (c) => c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/v1/openapi.json" }));
+
+  // CORS for the whole API, the OpenAPI document included.
+  app.use(
+    "/v1/*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
+      exposeHeaders: [
+        "X-Request-Id",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Retry-After",
+        "ETag",
+        "Content-Disposition",
+        "Idempotent-Replayed",
+      ],
+      maxAge: 86400,
+    }),
+  );
+  // The OpenAPI document is public and registered before the /v1 gate so it needs no token.
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "`snpt_…` API token from `POST /account/api-token`.",
+  });
+  app.doc31("/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "SnapTrack API",
+      version: API_VERSION,
+      description: "Screenshots of websites on demand, on schedules and inside test scenarios.",
+    },
+    servers: [{ url: "/" }],
+  });
+
+  // Dashboard side: cookie sessions. Cross-site form posts are refused outright.
+  app.use("/auth/*", sameOriginWrites());
+  app.use("/account", sameOriginWrites());
+  app.use("/account/*", sameOriginWrites());
+  app.use("/account", sessionAuth());
+  app.use("/account/*", sessionAuth());
+  app.route("/", authRouter);
+  app.route("/", accountRouter);
+
+  // API side: bearer token → subscription → plan → rate limit, then the route.
+  app.use("/v1/*", apiGate());
+  app.route("/", v1AccountRouter);
+
+  app.notFound(notFoundHandler(app));
+  app.onError(handleError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,233 @@
+/**
+ * The whole data model. Times are integer milliseconds since the epoch (UTC); JSON columns
+ * hold documents that are only ever read and written whole (capture options, steps).
+ * Screenshot bytes live in R2; rows keep their key.
+ */
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { PlanId } from "../limits/plans";
+
+const createdAt = () => integer("created_at").notNull();
+const updatedAt = () => integer("updated_at").notNull();
+
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  name: text("name").notNull(),
+  passwordHash: text("password_hash").notNull(),
+  plan: text("plan").$type<PlanId>().notNull(),
+  /** A downgrade waiting for `pendingPlanAt` (the period end when it was asked for). */
+  pendingPlan: text("pending_plan").$type<PlanId>(),
+  pendingPlanAt: integer("pending_plan_at"),
+  currentPeriodEnd: integer("current_period_end").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    /** SHA-256 of the cookie value; the value itself is never stored. */
+    idHash: text("id_hash").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("sessions_account").on(t.accountId), index("sessions_expires").on(t.expiresAt)],
+);
+
+/** One active token per account (the primary key enforces it). */
+export const apiTokens = sqliteTable("api_tokens", {
+  accountId: text("account_id")
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: "cascade" }),
+  tokenHash: text("token_hash").notNull().unique(),
+  prefix: text("prefix").notNull(),
+  createdAt: createdAt(),
+  lastUsedAt: integer("last_used_at"),
+});
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** SHA-256 of method, path and body: the same key with another request is refused. */
+    fingerprint: text("fingerprint").notNull(),
+    state: text("state").$type<"in_flight" | "done">().notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    responseHeaders: text("response_headers"),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.key] }), index("idempotency_expires").on(t.expiresAt)],
+);
+
+export const websites = sqliteTable(
+  "websites",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    /** Capture defaults (JSON, the capture-options schema). */
+    capture: text("capture").notNull().default("{}"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    lastCaptureAt: integer("last_capture_at"),
+  },
+  (t) => [index("websites_account").on(t.accountId, t.id)],
+);
+
+export const scenarios = sqliteTable(
+  "scenarios",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    websiteId: text("website_id")
+      .notNull()
+      .references(() => websites.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    capture: text("capture"),
+    /** Ordered steps (JSON); `type` steps marked secret hold ciphertext, never the text. */
+    steps: text("steps").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("scenarios_account").on(t.accountId, t.id), index("scenarios_website").on(t.websiteId)],
+);
+
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    websiteId: text("website_id").references(() => websites.id, { onDelete: "cascade" }),
+    scenarioId: text("scenario_id").references(() => scenarios.id, { onDelete: "cascade" }),
+    cron: text("cron"),
+    intervalMinutes: integer("interval_minutes"),
+    timezone: text("timezone").notNull().default("UTC"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** Why the system paused or skipped it (e.g. too fast for the plan after a downgrade). */
+    pausedReason: text("paused_reason"),
+    nextRunAt: integer("next_run_at"),
+    lastRunAt: integer("last_run_at"),
+    lastStatus: text("last_status"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("schedules_account").on(t.accountId, t.id),
+    index("schedules_due").on(t.enabled, t.nextRunAt),
+    check("schedules_one_target", sql`(website_id IS NULL) <> (scenario_id IS NULL)`),
+    check("schedules_one_timing", sql`(cron IS NULL) <> (interval_minutes IS NULL)`),
+  ],
+);
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    scenarioId: text("scenario_id")
+      .notNull()
+      .references(() => scenarios.id, { onDelete: "cascade" }),
+    websiteId: text("website_id").notNull(),
+    scheduleId: text("schedule_id").references(() => schedules.id, { onDelete: "set null" }),
+    trigger: text("trigger").$type<"api" | "schedule">().notNull(),
+    status: text("status").$type<"queued" | "running" | "passed" | "failed" | "error">().notNull(),
+    error: text("error"),
+    /** Per-step results (JSON). */
+    steps: text("steps").notNull().default("[]"),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    durationMs: integer("duration_ms"),
+  },
+  (t) => [
+    index("runs_scenario").on(t.scenarioId, t.id),
+    index("runs_account_created").on(t.accountId, t.createdAt),
+    index("runs_created").on(t.createdAt),
+  ],
+);
+
+export const screenshots = sqliteTable(
+  "screenshots",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    websiteId: text("website_id")
+      .notNull()
+      .references(() => websites.id, { onDelete: "cascade" }),
+    scheduleId: text("schedule_id").references(() => schedules.id, { onDelete: "set null" }),
+    runId: text("run_id").references(() => runs.id, { onDelete: "set null" }),
+    /** Scenario screenshots: the step's name and index. */
+    name: text("name"),
+    stepIndex: integer("step_index"),
+    source: text("source").$type<"api" | "schedule" | "scenario">().notNull(),
+    status: text("status").$type<"queued" | "processing" | "completed" | "failed">().notNull(),
+    url: text("url").notNull(),
+    /** Effective capture options (website defaults merged with overrides), JSON. */
+    options: text("options").notNull(),
+    error: text("error"),
+    attempts: integer("attempts").notNull().default(0),
+    r2Key: text("r2_key"),
+    format: text("format").$type<"png" | "jpeg" | "webp">(),
+    width: integer("width"),
+    height: integer("height"),
+    bytes: integer("bytes"),
+    sha256: text("sha256"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: integer("started_at"),
+    capturedAt: integer("captured_at"),
+  },
+  (t) => [
+    index("screenshots_account").on(t.accountId, t.id),
+    index("screenshots_website").on(t.websiteId, t.id),
+    index("screenshots_run").on(t.runId),
+    index("screenshots_created").on(t.createdAt),
+  ],
+);
+
+/**
+ * Capture counters per account and period (`d:YYYY-MM-DD`, `m:YYYY-MM`). `max_count` is the
+ * plan's limit at the time of the increment; the CHECK makes an over-limit increment fail,
+ * which rolls back the whole D1 batch it is in (day and month move together or not at all).
+ */
+export const usageCounters = sqliteTable(
+  "usage_counters",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    period: text("period").notNull(),
+    count: integer("count").notNull().default(0),
+    maxCount: integer("max_count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.period] }), check("usage_within_limit", sql`count <= max_count`)],
+);
+
+export type Account = typeof accounts.$inferSelect;
+export type Website = typeof websites.$inferSelect;
+export type Screenshot = typeof screenshots.$inferSelect;
+export type Scenario = typeof scenarios.$inferSelect;
+export type Run = typeof runs.$inferSelect;
+export type Schedule = typeof schedules.$inferSelect;

@@ -1,0 +1,14 @@
+import { createApp } from "./app";
+import { handleQueue } from "./jobs/consumer";
+import { handleScheduled } from "./jobs/cron";
+import type { JobMessage } from "./jobs/messages";
+
+export { RateLimiter } from "./limits/rate-limiter";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
+  scheduled: (controller, env, ctx) => handleScheduled(controller, env, ctx),
+} satisfies ExportedHandler<Env, JobMessage>;

@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/** Every message on the jobs queue. One union, parsed at the consumer. */
+export const JobMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("capture"), screenshot_id: z.string(), account_id: z.string() }),
+  z.object({ type: z.literal("run"), run_id: z.string(), account_id: z.string() }),
+  /** Delete R2 objects under a prefix (a deleted website or scenario), resuming page by page. */
+  z.object({ type: z.literal("purge_prefix"), prefix: z.string().min(4) }),
+  /** Retention purge; re-enqueues itself until nothing expired is left. */
+  z.object({ type: z.literal("retention"), round: z.number().int().min(0).default(0) }),
+  /** Schedules dispatch continues here when one cron tick had more due than one batch. */
+  z.object({ type: z.literal("dispatch"), round: z.number().int().min(0).default(0) }),
+]);
+
+export type JobMessage = z.input<typeof JobMessageSchema>;
+export type ParsedJob = z.output<typeof JobMessageSchema>;
+export type JobOf<T extends ParsedJob["type"]> = Extract<ParsedJob, { type: T }>;
+
+export async function enqueue(queue: Queue<JobMessage>, message: JobMessage, delaySeconds?: number): Promise<void> {
+  await queue.send(message, delaySeconds ? { delaySeconds } : undefined);
+}
+
+/** Up to 100 messages per `sendBatch` (the Queues limit). */
+export async function enqueueMany(queue: Queue<JobMessage>, messages: JobMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 100) {
+    await queue.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+  }
+}

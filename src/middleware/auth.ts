@@ -1,0 +1,131 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie } from "hono/cookie";
+import type { AppEnv } from "../context";
+import { getDb } from "../db/client";
+import { isWellFormedToken } from "../lib/api-token";
+import { iso } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import type { RateLimitResult } from "../limits/rate-limiter";
+import { effectivePlan, subscriptionStatus } from "../services/accounts";
+import { LAST_USED_PRECISION, SESSION_COOKIE, sessionAccount, tokenAccount, touchToken } from "../services/auth";
+import { setHeader } from "./request";
+
+const BEARER_RE = /^Bearer ([^\s]+)$/i;
+
+const unauthorized = (message: string, invalidToken: boolean) =>
+  new ApiError("unauthorized", message, {
+    headers: {
+      "WWW-Authenticate": invalidToken ? 'Bearer realm="snaptrack", error="invalid_token"' : 'Bearer realm="snaptrack"',
+    },
+  });
+
+async function bearerAccount(c: Context<AppEnv>) {
+  const header = c.req.header("Authorization");
+  if (!header) throw unauthorized("Send your API token as `Authorization: Bearer <token>`.", false);
+  const token = BEARER_RE.exec(header)?.[1];
+  if (!token) throw unauthorized("The Authorization header must be `Bearer <token>` with a single space.", true);
+  // A failed checksum (typo, fake, a password) is refused before any database work.
+  if (!isWellFormedToken(token)) throw unauthorized("The API token is malformed.", true);
+  const db = getDb(c.env.DB);
+  const found = await tokenAccount(db, token);
+  if (!found) throw unauthorized("The API token is not valid. It may have been revoked or regenerated.", true);
+  const now = c.get("now");
+  if (found.lastUsedAt === null || found.lastUsedAt < now - LAST_USED_PRECISION) {
+    c.executionCtx.waitUntil(touchToken(db, found.account.id, now));
+  }
+  return found.account;
+}
+
+export function rateLimitHeaders(r: RateLimitResult, now: number): Record<string, string> {
+  const secondsToReset = Math.max(1, Math.ceil((r.resetAt - now) / 1000));
+  return {
+    "X-RateLimit-Limit": String(r.limit),
+    "X-RateLimit-Remaining": String(r.remaining),
+    "X-RateLimit-Reset": String(Math.ceil(r.resetAt / 1000)),
+    "RateLimit-Policy": `"minute";q=${r.limit};w=60`,
+    RateLimit: `"minute";r=${r.remaining};t=${secondsToReset}`,
+  };
+}
+
+/**
+ * Every `/v1` call, answered in this order: 401 (token), 403 subscription_expired,
+ * 403 api_access_unavailable, then the per-minute limit. Refusals before the limiter
+ * use no quota. A failing limiter is a 503, never an open door.
+ */
+export function apiGate(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const account = await bearerAccount(c);
+    const now = c.get("now");
+    if (subscriptionStatus(account, now) === "expired") {
+      throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to use the API again.");
+    }
+    const plan = effectivePlan(account, now);
+    if (!plan.apiAccess) {
+      throw new ApiError("api_access_unavailable", "The free plan has no API access. Upgrade to Starter or above.");
+    }
+    let result: RateLimitResult;
+    try {
+      result = await c.get("deps").limiter(c.env).hit(account.id, plan.requestsPerMinute, now);
+    } catch (err) {
+      console.error(
+        JSON.stringify({
+          level: "error",
+          request_id: c.get("requestId"),
+          msg: "rate limiter failed",
+          error: String(err),
+        }),
+      );
+      throw new ApiError("service_unavailable", "Rate limiting is temporarily unavailable. Retry shortly.", {
+        headers: { "Retry-After": "2" },
+      });
+    }
+    const headers = rateLimitHeaders(result, now);
+    if (!result.allowed) {
+      const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
+      throw new ApiError("rate_limited", `Rate limit of ${result.limit} requests per minute exceeded.`, {
+        headers: { ...headers, "Retry-After": String(retryAfter) },
+        extra: { limit: result.limit, remaining: 0, reset_at: iso(result.resetAt), retry_after: retryAfter },
+      });
+    }
+    c.set("account", account);
+    await next();
+    for (const [name, value] of Object.entries(headers)) setHeader(c, name, value);
+  };
+}
+
+/** Dashboard endpoints: the HttpOnly session cookie. */
+export function sessionAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const sessionId = getCookie(c, SESSION_COOKIE);
+    const account = sessionId ? await sessionAccount(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
+    if (!account) {
+      if (sessionId) deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      throw new ApiError("unauthorized", "Log in first: this endpoint needs a session.", {
+        headers: { "WWW-Authenticate": 'Cookie realm="snaptrack", cookie-name="snaptrack_session"' },
+      });
+    }
+    c.set("account", account);
+    await next();
+  };
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Cookie-authenticated endpoints refuse cross-site writes: a browser always sends `Origin`
+ * (or `Sec-Fetch-Site`) on them. Non-browser clients send neither and are unaffected;
+ * SameSite=Lax already keeps the cookie off cross-site form posts.
+ */
+export function sameOriginWrites(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (UNSAFE.has(c.req.method)) {
+      const origin = c.req.header("Origin");
+      const site = c.req.header("Sec-Fetch-Site");
+      const crossOrigin = origin !== undefined && origin !== new URL(c.req.url).origin;
+      if (crossOrigin || site === "cross-site") {
+        throw new ApiError("forbidden", "Cross-site requests to session endpoints are refused.");
+      }
+    }
+    await next();
+  };
+}

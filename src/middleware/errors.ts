@@ -1,0 +1,100 @@
+import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../context";
+import { ApiError, type ErrorCode, errorBody, fieldErrors } from "../lib/errors";
+import { newRequestId } from "./request";
+
+/** Maps Hono's own exceptions (body limit, JSON parsing, media type) onto our codes. */
+const HONO_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: "bad_request",
+  401: "unauthorized",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    const code = HONO_STATUS_CODES[err.status];
+    if (code === "bad_request") return new ApiError(code, "The request body is not valid JSON.");
+    if (code === "payload_too_large") return new ApiError(code, "The request body is larger than 1 MB.");
+    if (code === "unsupported_media_type") return new ApiError(code, "Send the body as application/json.");
+    if (code) return new ApiError(code, err.message || code);
+  }
+  if (err instanceof Error && err.name === "ZodError" && "issues" in err) {
+    return new ApiError("validation_failed", "The request is invalid.", {
+      errors: fieldErrors((err as unknown as { issues: { path: PropertyKey[]; message: string }[] }).issues),
+    });
+  }
+  return new ApiError("internal_error", "Something went wrong on our side. Quote the request_id if you contact us.");
+}
+
+export function errorResponse(c: Context<AppEnv>, err: ApiError): Response {
+  const requestId = c.get("requestId") ?? newRequestId();
+  return c.json(errorBody(err, requestId), err.status as 400, err.headers);
+}
+
+export const handleError: ErrorHandler<AppEnv> = (err, c) => {
+  const apiError = toApiError(err);
+  if (apiError.code === "internal_error") {
+    // Logged with the request id the client sees; the body carries no detail.
+    console.error(
+      JSON.stringify({
+        level: "error",
+        request_id: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+      }),
+    );
+  }
+  return errorResponse(c, apiError);
+};
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** 404 for unknown paths; 405 with `Allow` when the path exists under other methods. */
+export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
+  let table: { method: string; re: RegExp }[] | undefined;
+  return (c) => {
+    table ??= app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => ({
+        method: r.method,
+        re: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+")}/?$`),
+      }));
+    const allowed = METHODS.filter((m) => table?.some((r) => r.method === m && r.re.test(c.req.path)));
+    if (allowed.length > 0) {
+      return errorResponse(
+        c,
+        new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, {
+          headers: { Allow: allowed.join(", ") },
+        }),
+      );
+    }
+    return errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`));
+  };
+}
+
+/** `defaultHook` for every OpenAPI route: zod failures become 422 with field paths. */
+export function validationHook(
+  result:
+    | { success: true }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } },
+  c: Context,
+  target?: string,
+) {
+  if (!result.success) {
+    const errors = fieldErrors(result.error.issues);
+    throw new ApiError(
+      "validation_failed",
+      target === "query" ? "The query string is invalid." : "The request is invalid.",
+      {
+        errors,
+      },
+    );
+  }
+  void c;
+}

@@ -1,0 +1,50 @@
+import { z } from "@hono/zod-openapi";
+import { PLAN_IDS } from "../../limits/plans";
+
+export const PlanIdSchema = z.enum(PLAN_IDS).openapi({ example: "pro" });
+
+export const AccountSchema = z
+  .object({
+    id: z.string().openapi({ example: "acc_01jf8z3k6m9q2w4e6r8t0y2u4i" }),
+    email: z.string(),
+    name: z.string(),
+    plan: PlanIdSchema,
+    limits: z.object({
+      api_access: z.boolean(),
+      requests_per_minute: z.number().int(),
+      websites: z.number().int(),
+      history_days: z.number().int(),
+      captures_per_day: z.number().int(),
+      captures_per_month: z.number().int(),
+      bulk_zip: z.boolean(),
+      team_users: z.number().int(),
+      fastest_schedule_minutes: z.number().int(),
+    }),
+    usage: z.object({
+      websites: z.number().int(),
+      captures_today: z.number().int(),
+      captures_this_month: z.number().int(),
+      day_resets_at: z.string(),
+      month_resets_at: z.string(),
+    }),
+    subscription: z.object({
+      status: z.enum(["active", "expired"]),
+      current_period_end: z.string(),
+      pending_plan: PlanIdSchema.nullable(),
+      pending_plan_at: z.string().nullable(),
+    }),
+    created_at: z.string(),
+  })
+  .openapi("Account");
+
+export const ApiTokenSchema = z
+  .object({
+    prefix: z.string().openapi({ example: "snpt_Ab3d" }),
+    created_at: z.string(),
+    last_used_at: z.string().nullable().openapi({ description: "Updated at most once a minute." }),
+  })
+  .openapi("ApiToken");
+
+export const NewApiTokenSchema = ApiTokenSchema.extend({
+  token: z.string().openapi({ description: "The token. Shown this once; store it now.", example: "snpt_…" }),
+}).openapi("NewApiToken");

@@ -1,0 +1,88 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { AppEnv } from "../../context";
+import { getDb } from "../../db/client";
+import { errorContent, json, jsonBody, sessionErrorResponses } from "../../lib/openapi";
+import { accountView } from "../../services/accounts";
+import { checkCredentials, createSession, endSession, SESSION_COOKIE, SESSION_TTL, signup } from "../../services/auth";
+import { AccountSchema } from "../account/schemas";
+import { createRouter } from "../router";
+
+const Credentials = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email("Must be an email address").max(254)),
+  password: z.string().min(10, "Must be at least 10 characters").max(256, "Must be at most 256 characters"),
+});
+const Signup = Credentials.extend({ name: z.string().trim().min(1, "Is required").max(100) }).openapi("Signup");
+const Login = z.object({ email: z.string().max(254), password: z.string().max(256) }).openapi("Login");
+
+const tags = ["Auth"];
+
+const signupRoute = createRoute({
+  method: "post",
+  path: "/auth/signup",
+  tags,
+  summary: "Create an account (free plan) and start a session",
+  request: { body: jsonBody(Signup) },
+  responses: {
+    201: json(z.object({ account: AccountSchema }), "Created; the session cookie is set."),
+    409: errorContent("Email already registered (`conflict`)."),
+    ...sessionErrorResponses,
+  },
+});
+
+const loginRoute = createRoute({
+  method: "post",
+  path: "/auth/login",
+  tags,
+  summary: "Start a session (a new session id every time)",
+  request: { body: jsonBody(Login) },
+  responses: {
+    200: json(z.object({ account: AccountSchema }), "Logged in; the session cookie is set."),
+    ...sessionErrorResponses,
+  },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  tags,
+  summary: "End the session on the server",
+  responses: { 204: { description: "Logged out (also when there was no session)." } },
+});
+
+function startSession(c: Context<AppEnv>, sessionId: string) {
+  setCookie(c, SESSION_COOKIE, sessionId, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: new URL(c.req.url).protocol === "https:",
+    path: "/",
+    maxAge: SESSION_TTL / 1000,
+  });
+}
+
+export const authRouter = createRouter()
+  .openapi(signupRoute, async (c) => {
+    const db = getDb(c.env.DB);
+    const now = c.get("now");
+    const account = await signup(db, c.req.valid("json"), now);
+    startSession(c, await createSession(db, account.id, now));
+    return c.json({ account: await accountView(db, account, now) }, 201);
+  })
+  .openapi(loginRoute, async (c) => {
+    const db = getDb(c.env.DB);
+    const now = c.get("now");
+    const { email, password } = c.req.valid("json");
+    const account = await checkCredentials(db, email, password);
+    // Any session the browser already had is ended: login always issues a new id.
+    const previous = getCookie(c, SESSION_COOKIE);
+    if (previous) await endSession(db, previous);
+    startSession(c, await createSession(db, account.id, now));
+    return c.json({ account: await accountView(db, account, now) }, 200);
+  })
+  .openapi(logoutRoute, async (c) => {
+    const sessionId = getCookie(c, SESSION_COOKIE);
+    if (sessionId) await endSession(getDb(c.env.DB), sessionId);
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.body(null, 204);
+  });

@@ -1,0 +1,153 @@
+import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { newId } from "../db/ids";
+import { type Account, accounts, apiTokens, sessions } from "../db/schema";
+import { DISPLAY_PREFIX_CHARS, generateApiToken, hashApiToken } from "../lib/api-token";
+import { DAY, iso, isoOrNull, MINUTE } from "../lib/clock";
+import { burnPasswordCheck, hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
+import { ApiError } from "../lib/errors";
+import { firstPeriodEnd } from "./accounts";
+
+export const SESSION_COOKIE = "snaptrack_session";
+export const SESSION_TTL = 30 * DAY;
+/** `last_used_at` is written at most this often per token, to keep writes off the hot path. */
+export const LAST_USED_PRECISION = MINUTE;
+
+/** Emails compare case-insensitively and without surrounding space. */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export async function signup(
+  db: Db,
+  input: { email: string; password: string; name: string },
+  now: number,
+): Promise<Account> {
+  const email = normalizeEmail(input.email);
+  const existing = await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.email, email)).get();
+  if (existing) throw new ApiError("conflict", "An account with this email already exists.");
+  const account: Account = {
+    id: newId("account", now),
+    email,
+    name: input.name.trim(),
+    passwordHash: await hashPassword(input.password),
+    plan: "free",
+    pendingPlan: null,
+    pendingPlanAt: null,
+    currentPeriodEnd: firstPeriodEnd(now),
+    createdAt: now,
+    updatedAt: now,
+  };
+  // The unique index settles a race between two signups with one email.
+  const inserted = await db.insert(accounts).values(account).onConflictDoNothing().returning({ id: accounts.id });
+  if (inserted.length === 0) throw new ApiError("conflict", "An account with this email already exists.");
+  return account;
+}
+
+export async function checkCredentials(db: Db, email: string, password: string): Promise<Account> {
+  const account = await db
+    .select()
+    .from(accounts)
+    .where(eq(accounts.email, normalizeEmail(email)))
+    .get();
+  if (!account) {
+    await burnPasswordCheck(password);
+  } else if (await verifyPassword(password, account.passwordHash)) {
+    return account;
+  }
+  throw new ApiError("unauthorized", "Email or password is wrong.");
+}
+
+/** A fresh session id every login; only its hash is stored. */
+export async function createSession(db: Db, accountId: string, now: number): Promise<string> {
+  const id = randomSecret();
+  await db.insert(sessions).values({
+    idHash: await sha256Hex(id),
+    accountId,
+    createdAt: now,
+    expiresAt: now + SESSION_TTL,
+  });
+  return id;
+}
+
+export async function sessionAccount(db: Db, sessionId: string, now: number): Promise<Account | undefined> {
+  const row = await db
+    .select({ account: accounts })
+    .from(sessions)
+    .innerJoin(accounts, eq(accounts.id, sessions.accountId))
+    .where(and(eq(sessions.idHash, await sha256Hex(sessionId)), gt(sessions.expiresAt, now)))
+    .get();
+  return row?.account;
+}
+
+export async function endSession(db: Db, sessionId: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.idHash, await sha256Hex(sessionId)));
+}
+
+export async function purgeExpiredSessions(db: Db, now: number): Promise<void> {
+  await db.delete(sessions).where(lt(sessions.expiresAt, now));
+}
+
+export interface TokenAccount {
+  account: Account;
+  lastUsedAt: number | null;
+}
+
+/** The account behind a well-formed token, or undefined. One query. */
+export async function tokenAccount(db: Db, token: string): Promise<TokenAccount | undefined> {
+  return db
+    .select({ account: accounts, lastUsedAt: apiTokens.lastUsedAt })
+    .from(apiTokens)
+    .innerJoin(accounts, eq(accounts.id, apiTokens.accountId))
+    .where(eq(apiTokens.tokenHash, await hashApiToken(token)))
+    .get();
+}
+
+export async function touchToken(db: Db, accountId: string, now: number): Promise<void> {
+  await db
+    .update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(
+      and(
+        eq(apiTokens.accountId, accountId),
+        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_PRECISION)),
+      ),
+    );
+}
+
+/** Generates (or regenerates, replacing the old hash in the same row) the account's token. */
+export async function issueToken(db: Db, accountId: string, now: number) {
+  const token = generateApiToken();
+  const row = {
+    accountId,
+    tokenHash: await hashApiToken(token),
+    prefix: token.slice(0, DISPLAY_PREFIX_CHARS),
+    createdAt: now,
+    lastUsedAt: null,
+  };
+  await db
+    .insert(apiTokens)
+    .values(row)
+    .onConflictDoUpdate({
+      target: apiTokens.accountId,
+      set: { tokenHash: row.tokenHash, prefix: row.prefix, createdAt: now, lastUsedAt: null },
+    });
+  return { token, view: tokenView(row) };
+}
+
+export async function revokeToken(db: Db, accountId: string): Promise<boolean> {
+  const deleted = await db
+    .delete(apiTokens)
+    .where(eq(apiTokens.accountId, accountId))
+    .returning({ id: apiTokens.accountId });
+  return deleted.length > 0;
+}
+
+export async function getToken(db: Db, accountId: string) {
+  const row = await db.select().from(apiTokens).where(eq(apiTokens.accountId, accountId)).get();
+  return row ? tokenView(row) : undefined;
+}
+
+const tokenView = (row: { prefix: string; createdAt: number; lastUsedAt: number | null }) => ({
+  prefix: row.prefix,
+  created_at: iso(row.createdAt),
+  last_used_at: isoOrNull(row.lastUsedAt),
+});

@@ -1,0 +1,11 @@
+import type { D1Migration } from "@cloudflare/vitest-pool-workers";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      /** Origin of the fixture server (test/global-setup.ts), e.g. http://127.0.0.1:40123 */
+      FIXTURE_ORIGIN: string;
+    }
+  }
+}

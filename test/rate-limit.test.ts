@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../src/lib/clock";
+import type { Limiter } from "../src/limits/rate-limiter";
+import { appWith, body, expectError, newAccount } from "./helpers";
+
+const at = (iso: string) => new ManualClock(Date.parse(iso));
+
+describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
+  it("is exact under concurrency: 50 parallel requests on a 20/min plan, exactly 20 succeed", async () => {
+    const api = appWith({ clock: at("2032-05-05T10:20:30Z") });
+    const acc = await newAccount("pro", api);
+    const responses = await Promise.all(Array.from({ length: 50 }, () => api("/v1/account", { headers: acc.auth })));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30);
+    const remaining = responses
+      .filter((r) => r.status === 200)
+      .map((r) => Number(r.headers.get("x-ratelimit-remaining")));
+    expect(remaining.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("sends the X-RateLimit and IETF RateLimit fields on every counted response", async () => {
+    const api = appWith({ clock: at("2032-05-05T10:20:45Z") });
+    const acc = await newAccount("starter", api);
+    const ok = await api("/v1/account", { headers: acc.auth });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-ratelimit-limit")).toBe("5");
+    expect(ok.headers.get("x-ratelimit-remaining")).toBe("4");
+    expect(ok.headers.get("x-ratelimit-reset")).toBe(String(Date.parse("2032-05-05T10:21:00Z") / 1000));
+    expect(ok.headers.get("ratelimit-policy")).toBe('"minute";q=5;w=60');
+    expect(ok.headers.get("ratelimit")).toBe('"minute";r=4;t=15');
+    // Errors after the gate are counted too and carry the fields.
+    const missing = await api("/v1/nothing-here", { headers: acc.auth });
+    await expectError(missing, 404, "not_found");
+    expect(missing.headers.get("x-ratelimit-remaining")).toBe("3");
+  });
+
+  it("answers 429 with Retry-After and limit, remaining, reset_at, retry_after", async () => {
+    const api = appWith({ clock: at("2032-05-05T10:20:45.300Z") });
+    const acc = await newAccount("starter", api);
+    for (let i = 0; i < 5; i++) expect((await api("/v1/account", { headers: acc.auth })).status).toBe(200);
+    const res = await api("/v1/account", { headers: acc.auth });
+    const err = await expectError(res, 429, "rate_limited");
+    expect(err).toMatchObject({ limit: 5, remaining: 0, reset_at: "2032-05-05T10:21:00.000Z", retry_after: 15 });
+    expect(res.headers.get("retry-after")).toBe("15");
+    expect(res.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(res.headers.get("ratelimit")).toBe('"minute";r=0;t=15');
+  });
+
+  it("resets at :00 of the next minute (injected clock, no sleeping)", async () => {
+    const clock = at("2032-05-05T10:20:59.900Z");
+    const api = appWith({ clock });
+    const acc = await newAccount("starter", api);
+    for (let i = 0; i < 5; i++) await api("/v1/account", { headers: acc.auth });
+    const err = await expectError(await api("/v1/account", { headers: acc.auth }), 429, "rate_limited");
+    expect(err.retry_after).toBe(1); // never 0
+    clock.set("2032-05-05T10:21:00.000Z");
+    const res = await api("/v1/account", { headers: acc.auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-ratelimit-remaining")).toBe("4");
+  });
+
+  it("keeps the window when the token is regenerated", async () => {
+    const api = appWith({ clock: at("2032-05-05T10:30:10Z") });
+    const acc = await newAccount("starter", api);
+    for (let i = 0; i < 5; i++) await api("/v1/account", { headers: acc.auth });
+    const regen = await api("/account/api-token", { method: "POST", headers: { cookie: acc.cookie } });
+    const { token } = await body<{ token: string }>(regen);
+    await expectError(await api("/v1/account", { headers: { authorization: `Bearer ${token}` } }), 429, "rate_limited");
+  });
+
+  it("counts each account separately", async () => {
+    const api = appWith({ clock: at("2032-05-05T10:40:10Z") });
+    const a = await newAccount("starter", api);
+    const b = await newAccount("starter", api);
+    for (let i = 0; i < 5; i++) await api("/v1/account", { headers: a.auth });
+    await expectError(await api("/v1/account", { headers: a.auth }), 429, "rate_limited");
+    expect((await api("/v1/account", { headers: b.auth })).status).toBe(200);
+  });
+
+  it("answers 503 with Retry-After when the limiter fails — never 500, never allow-all", async () => {
+    const acc = await newAccount("pro");
+    const failing: Limiter = {
+      hit: () => Promise.reject(new Error("Durable Object reset because its code was updated.")),
+    };
+    const api = appWith({ limiter: () => failing });
+    const res = await api("/v1/account", { headers: acc.auth });
+    await expectError(res, 503, "service_unavailable");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
+});
