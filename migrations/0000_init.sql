@@ -144,16 +144,6 @@ CREATE TABLE `sessions` (
 --> statement-breakpoint
 CREATE INDEX `sessions_account` ON `sessions` (`account_id`);--> statement-breakpoint
 CREATE INDEX `sessions_expires` ON `sessions` (`expires_at`);--> statement-breakpoint
-CREATE TABLE `usage_counters` (
-	`account_id` text NOT NULL,
-	`period` text NOT NULL,
-	`count` integer DEFAULT 0 NOT NULL,
-	`max_count` integer NOT NULL,
-	PRIMARY KEY(`account_id`, `period`),
-	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade,
-	CONSTRAINT "usage_within_limit" CHECK(count <= max_count)
-);
---> statement-breakpoint
 CREATE TABLE `websites` (
 	`id` text PRIMARY KEY NOT NULL,
 	`account_id` text NOT NULL,

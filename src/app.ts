@@ -4,7 +4,7 @@ import { cors } from "hono/cors";
 import type { AppEnv, Deps } from "./context";
 import { systemClock } from "./lib/clock";
 import { ApiError } from "./lib/errors";
-import { durableObjectLimiter } from "./limits/rate-limiter";
+import { durableObjectLimiter } from "./limits/account-limiter";
 import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
@@ -16,7 +16,7 @@ export const API_VERSION = "1.0.0";
 
 export const defaultDeps = (): Deps => ({
   clock: systemClock,
-  limiter: (env) => durableObjectLimiter(env.RATE_LIMITER),
+  limiter: (env) => durableObjectLimiter(env.LIMITER),
 });
 
 /** The whole HTTP API. Middleware order is the order of answers a client sees. */

@@ -1,6 +1,6 @@
-import type { Account } from "./db/schema";
+import type { AccountRecord } from "./db/schema";
 import type { Clock } from "./lib/clock";
-import type { Limiter } from "./limits/rate-limiter";
+import type { CaptureUsage, Limiter } from "./limits/account-limiter";
 
 /** What the app is built from; tests swap the clock (and, for fault injection, the limiter). */
 export interface Deps {
@@ -15,6 +15,8 @@ export interface AppEnv {
     deps: Deps;
     now: number;
     /** Set by bearer or session auth. */
-    account: Account;
+    account: AccountRecord;
+    /** Capture usage as of the gate (bearer requests only). */
+    usage: CaptureUsage;
   };
 }

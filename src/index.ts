@@ -3,7 +3,7 @@ import { handleQueue } from "./jobs/consumer";
 import { handleScheduled } from "./jobs/cron";
 import type { JobMessage } from "./jobs/messages";
 
-export { RateLimiter } from "./limits/rate-limiter";
+export { AccountLimiter } from "./limits/account-limiter";
 
 const app = createApp();
 

@@ -38,8 +38,8 @@ describe("API token format", () => {
       401,
       "unauthorized",
     );
-    const wellFormed = await fetcher("/v1/account", { headers: acc.auth });
-    expect(wellFormed.status).toBe(500);
+    const unknown = await fetcher("/v1/account", { headers: { authorization: `Bearer ${generateApiToken()}` } });
+    expect(unknown.status).toBe(500);
   });
 });
 

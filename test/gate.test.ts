@@ -97,7 +97,7 @@ describe("GET /v1/account", () => {
         team_users: PLANS.business.teamUsers,
         fastest_schedule_minutes: PLANS.business.fastestScheduleMinutes,
       },
-      usage: { websites: 0, captures_today: 0, captures_this_month: 0 },
+      usage: { captures_today: 0, captures_this_month: 0 },
       subscription: { status: "active", pending_plan: null },
     });
     expect(JSON.stringify(view)).not.toMatch(/password|hash/i);

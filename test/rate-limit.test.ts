@@ -1,6 +1,8 @@
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/lib/clock";
-import type { Limiter } from "../src/limits/rate-limiter";
+import type { Limiter } from "../src/limits/account-limiter";
 import { appWith, body, expectError, newAccount } from "./helpers";
 
 const at = (iso: string) => new ManualClock(Date.parse(iso));
@@ -80,12 +82,23 @@ describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
 
   it("answers 503 with Retry-After when the limiter fails — never 500, never allow-all", async () => {
     const acc = await newAccount("pro");
-    const failing: Limiter = {
-      hit: () => Promise.reject(new Error("Durable Object reset because its code was updated.")),
-    };
+    const outage = () => Promise.reject(new Error("Durable Object reset because its code was updated."));
+    const failing: Limiter = { gate: outage, consume: outage, usage: outage, invalidate: outage };
     const api = appWith({ limiter: () => failing });
     const res = await api("/v1/account", { headers: acc.auth });
     await expectError(res, 503, "service_unavailable");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("never allows more than the limit after the object restarts mid-minute", async () => {
+    const api = appWith({ clock: at("2032-05-05T11:00:05Z") });
+    const acc = await newAccount("pro", api); // 20/min
+    for (let i = 0; i < 7; i++) expect((await api("/v1/account", { headers: acc.auth })).status).toBe(200);
+    await evictDurableObject(env.LIMITER.get(env.LIMITER.idFromName(acc.id)));
+    let allowed = 7;
+    for (let i = 0; i < 20; i++) if ((await api("/v1/account", { headers: acc.auth })).status === 200) allowed += 1;
+    // Storage keeps a lease at or above the count: at most a quarter of the limit is lost, none gained.
+    expect(allowed).toBeLessThanOrEqual(20);
+    expect(allowed).toBeGreaterThanOrEqual(20 - 5);
   });
 });

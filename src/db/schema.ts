@@ -207,25 +207,9 @@ export const screenshots = sqliteTable(
   ],
 );
 
-/**
- * Capture counters per account and period (`d:YYYY-MM-DD`, `m:YYYY-MM`). `max_count` is the
- * plan's limit at the time of the increment; the CHECK makes an over-limit increment fail,
- * which rolls back the whole D1 batch it is in (day and month move together or not at all).
- */
-export const usageCounters = sqliteTable(
-  "usage_counters",
-  {
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
-    period: text("period").notNull(),
-    count: integer("count").notNull().default(0),
-    maxCount: integer("max_count").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.accountId, t.period] }), check("usage_within_limit", sql`count <= max_count`)],
-);
-
 export type Account = typeof accounts.$inferSelect;
+/** An account as handlers see it: never the password hash. */
+export type AccountRecord = Omit<Account, "passwordHash">;
 export type Website = typeof websites.$inferSelect;
 export type Screenshot = typeof screenshots.$inferSelect;
 export type Scenario = typeof scenarios.$inferSelect;

@@ -2,12 +2,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "../context";
 import { getDb } from "../db/client";
-import { isWellFormedToken } from "../lib/api-token";
+import { hashApiToken, isWellFormedToken } from "../lib/api-token";
 import { iso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
-import type { RateLimitResult } from "../limits/rate-limiter";
-import { effectivePlan, subscriptionStatus } from "../services/accounts";
-import { LAST_USED_PRECISION, SESSION_COOKIE, sessionAccount, tokenAccount, touchToken } from "../services/auth";
+import { tokenAccounts } from "../lib/token-cache";
+import type { GateResult, RateLimitResult } from "../limits/account-limiter";
+import { SESSION_COOKIE, sessionAccount, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
 
 const BEARER_RE = /^Bearer ([^\s]+)$/i;
@@ -19,22 +19,17 @@ const unauthorized = (message: string, invalidToken: boolean) =>
     },
   });
 
-async function bearerAccount(c: Context<AppEnv>) {
+function bearerToken(c: Context<AppEnv>): string {
   const header = c.req.header("Authorization");
   if (!header) throw unauthorized("Send your API token as `Authorization: Bearer <token>`.", false);
   const token = BEARER_RE.exec(header)?.[1];
   if (!token) throw unauthorized("The Authorization header must be `Bearer <token>` with a single space.", true);
   // A failed checksum (typo, fake, a password) is refused before any database work.
   if (!isWellFormedToken(token)) throw unauthorized("The API token is malformed.", true);
-  const db = getDb(c.env.DB);
-  const found = await tokenAccount(db, token);
-  if (!found) throw unauthorized("The API token is not valid. It may have been revoked or regenerated.", true);
-  const now = c.get("now");
-  if (found.lastUsedAt === null || found.lastUsedAt < now - LAST_USED_PRECISION) {
-    c.executionCtx.waitUntil(touchToken(db, found.account.id, now));
-  }
-  return found.account;
+  return token;
 }
+
+const unknownToken = () => unauthorized("The API token is not valid. It may have been revoked or regenerated.", true);
 
 export function rateLimitHeaders(r: RateLimitResult, now: number): Record<string, string> {
   const secondsToReset = Math.max(1, Math.ceil((r.resetAt - now) / 1000));
@@ -54,24 +49,25 @@ export function rateLimitHeaders(r: RateLimitResult, now: number): Record<string
  */
 export function apiGate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const account = await bearerAccount(c);
+    const tokenHash = await hashApiToken(bearerToken(c));
     const now = c.get("now");
-    if (subscriptionStatus(account, now) === "expired") {
-      throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to use the API again.");
+    let accountId = tokenAccounts.get(tokenHash);
+    if (!accountId) {
+      accountId = await tokenAccountId(getDb(c.env.DB), tokenHash);
+      if (!accountId) throw unknownToken();
+      tokenAccounts.set(tokenHash, accountId);
     }
-    const plan = effectivePlan(account, now);
-    if (!plan.apiAccess) {
-      throw new ApiError("api_access_unavailable", "The free plan has no API access. Upgrade to Starter or above.");
-    }
-    let result: RateLimitResult;
+
+    // One round trip: token still current? subscription? plan? then the minute's count.
+    let result: GateResult;
     try {
-      result = await c.get("deps").limiter(c.env).hit(account.id, plan.requestsPerMinute, now);
+      result = await c.get("deps").limiter(c.env).gate(accountId, tokenHash, now);
     } catch (err) {
       console.error(
         JSON.stringify({
           level: "error",
           request_id: c.get("requestId"),
-          msg: "rate limiter failed",
+          msg: "account limiter failed",
           error: String(err),
         }),
       );
@@ -79,17 +75,27 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
         headers: { "Retry-After": "2" },
       });
     }
-    const headers = rateLimitHeaders(result, now);
-    if (!result.allowed) {
-      const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
-      throw new ApiError("rate_limited", `Rate limit of ${result.limit} requests per minute exceeded.`, {
-        headers: { ...headers, "Retry-After": String(retryAfter) },
-        extra: { limit: result.limit, remaining: 0, reset_at: iso(result.resetAt), retry_after: retryAfter },
-      });
+    switch (result.outcome) {
+      case "unauthorized":
+        tokenAccounts.delete(tokenHash);
+        throw unknownToken();
+      case "subscription_expired":
+        throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to use the API again.");
+      case "api_access_unavailable":
+        throw new ApiError("api_access_unavailable", "The free plan has no API access. Upgrade to Starter or above.");
+      case "rate_limited": {
+        const { rate } = result;
+        const retryAfter = Math.max(1, Math.ceil((rate.resetAt - now) / 1000));
+        throw new ApiError("rate_limited", `Rate limit of ${rate.limit} requests per minute exceeded.`, {
+          headers: { ...rateLimitHeaders(rate, now), "Retry-After": String(retryAfter) },
+          extra: { limit: rate.limit, remaining: 0, reset_at: iso(rate.resetAt), retry_after: retryAfter },
+        });
+      }
     }
-    c.set("account", account);
+    c.set("account", result.account);
+    c.set("usage", result.usage);
     await next();
-    for (const [name, value] of Object.entries(headers)) setHeader(c, name, value);
+    for (const [name, value] of Object.entries(rateLimitHeaders(result.rate, now))) setHeader(c, name, value);
   };
 }
 

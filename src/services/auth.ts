@@ -1,17 +1,16 @@
-import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
+import { and, eq, gt, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { type Account, accounts, apiTokens, sessions } from "../db/schema";
 import { DISPLAY_PREFIX_CHARS, generateApiToken, hashApiToken } from "../lib/api-token";
-import { DAY, iso, isoOrNull, MINUTE } from "../lib/clock";
+import { DAY, iso, isoOrNull } from "../lib/clock";
 import { burnPasswordCheck, hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
+import type { Limiter } from "../limits/account-limiter";
 import { firstPeriodEnd } from "./accounts";
 
 export const SESSION_COOKIE = "snaptrack_session";
 export const SESSION_TTL = 30 * DAY;
-/** `last_used_at` is written at most this often per token, to keep writes off the hot path. */
-export const LAST_USED_PRECISION = MINUTE;
 
 /** Emails compare case-insensitively and without surrounding space. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
@@ -86,35 +85,21 @@ export async function purgeExpiredSessions(db: Db, now: number): Promise<void> {
   await db.delete(sessions).where(lt(sessions.expiresAt, now));
 }
 
-export interface TokenAccount {
-  account: Account;
-  lastUsedAt: number | null;
-}
-
-/** The account behind a well-formed token, or undefined. One query. */
-export async function tokenAccount(db: Db, token: string): Promise<TokenAccount | undefined> {
-  return db
-    .select({ account: accounts, lastUsedAt: apiTokens.lastUsedAt })
+/** The account a token hash belongs to (tokens never move between accounts). */
+export async function tokenAccountId(db: Db, tokenHash: string): Promise<string | undefined> {
+  const row = await db
+    .select({ accountId: apiTokens.accountId })
     .from(apiTokens)
-    .innerJoin(accounts, eq(accounts.id, apiTokens.accountId))
-    .where(eq(apiTokens.tokenHash, await hashApiToken(token)))
+    .where(eq(apiTokens.tokenHash, tokenHash))
     .get();
+  return row?.accountId;
 }
 
-export async function touchToken(db: Db, accountId: string, now: number): Promise<void> {
-  await db
-    .update(apiTokens)
-    .set({ lastUsedAt: now })
-    .where(
-      and(
-        eq(apiTokens.accountId, accountId),
-        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_PRECISION)),
-      ),
-    );
-}
-
-/** Generates (or regenerates, replacing the old hash in the same row) the account's token. */
-export async function issueToken(db: Db, accountId: string, now: number) {
+/**
+ * Generates (or regenerates, replacing the old hash in the same row) the account's token.
+ * The limiter is told at once, so the old token fails on the very next request.
+ */
+export async function issueToken(db: Db, limiter: Limiter, accountId: string, now: number) {
   const token = generateApiToken();
   const row = {
     accountId,
@@ -130,14 +115,16 @@ export async function issueToken(db: Db, accountId: string, now: number) {
       target: apiTokens.accountId,
       set: { tokenHash: row.tokenHash, prefix: row.prefix, createdAt: now, lastUsedAt: null },
     });
+  await limiter.invalidate(accountId);
   return { token, view: tokenView(row) };
 }
 
-export async function revokeToken(db: Db, accountId: string): Promise<boolean> {
+export async function revokeToken(db: Db, limiter: Limiter, accountId: string): Promise<boolean> {
   const deleted = await db
     .delete(apiTokens)
     .where(eq(apiTokens.accountId, accountId))
     .returning({ id: apiTokens.accountId });
+  await limiter.invalidate(accountId);
   return deleted.length > 0;
 }
 

@@ -1,5 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../context";
 import { getDb } from "../../db/client";
+import type { AccountRecord } from "../../db/schema";
 import { notFound } from "../../lib/errors";
 import { errorContent, json, jsonBody, sessionErrorResponses, v1ErrorResponses } from "../../lib/openapi";
 import { accountView, changePlan, renew } from "../../services/accounts";
@@ -8,6 +11,12 @@ import { createRouter } from "../router";
 import { AccountSchema, ApiTokenSchema, NewApiTokenSchema, PlanIdSchema } from "./schemas";
 
 const sessionTags = ["Account (session)"];
+
+/** Session requests have no gate result: usage comes from the account's limiter. */
+async function sessionView(c: Context<AppEnv>, account: AccountRecord) {
+  const usage = await c.get("deps").limiter(c.env).usage(account.id, c.get("now"));
+  return accountView(account, usage, c.get("now"));
+}
 
 const getAccount = createRoute({
   method: "get",
@@ -67,18 +76,22 @@ const deleteApiToken = createRoute({
 });
 
 export const accountRouter = createRouter()
-  .openapi(getAccount, async (c) => c.json(await accountView(getDb(c.env.DB), c.get("account"), c.get("now")), 200))
+  .openapi(getAccount, async (c) => c.json(await sessionView(c, c.get("account")), 200))
   .openapi(putPlan, async (c) => {
-    const db = getDb(c.env.DB);
-    const now = c.get("now");
-    const updated = await changePlan(db, c.get("account"), c.req.valid("json").plan, now);
-    return c.json(await accountView(db, updated, now), 200);
+    const limiter = c.get("deps").limiter(c.env);
+    const updated = await changePlan(
+      getDb(c.env.DB),
+      limiter,
+      c.get("account"),
+      c.req.valid("json").plan,
+      c.get("now"),
+    );
+    return c.json(await sessionView(c, updated), 200);
   })
   .openapi(postRenew, async (c) => {
-    const db = getDb(c.env.DB);
-    const now = c.get("now");
-    const updated = await renew(db, c.get("account"), now);
-    return c.json(await accountView(db, updated, now), 200);
+    const limiter = c.get("deps").limiter(c.env);
+    const updated = await renew(getDb(c.env.DB), limiter, c.get("account"), c.get("now"));
+    return c.json(await sessionView(c, updated), 200);
   })
   .openapi(getApiToken, async (c) => {
     const token = await getToken(getDb(c.env.DB), c.get("account").id);
@@ -86,12 +99,14 @@ export const accountRouter = createRouter()
     return c.json(token, 200);
   })
   .openapi(postApiToken, async (c) => {
-    const { token, view } = await issueToken(getDb(c.env.DB), c.get("account").id, c.get("now"));
+    const limiter = c.get("deps").limiter(c.env);
+    const { token, view } = await issueToken(getDb(c.env.DB), limiter, c.get("account").id, c.get("now"));
     c.header("Cache-Control", "no-store");
     return c.json({ ...view, token }, 201);
   })
   .openapi(deleteApiToken, async (c) => {
-    if (!(await revokeToken(getDb(c.env.DB), c.get("account").id))) throw notFound("API token");
+    const limiter = c.get("deps").limiter(c.env);
+    if (!(await revokeToken(getDb(c.env.DB), limiter, c.get("account").id))) throw notFound("API token");
     return c.body(null, 204);
   });
 
@@ -104,6 +119,7 @@ const v1Account = createRoute({
   responses: { 200: json(AccountSchema, "The account."), ...v1ErrorResponses },
 });
 
-export const v1AccountRouter = createRouter().openapi(v1Account, async (c) =>
-  c.json(await accountView(getDb(c.env.DB), c.get("account"), c.get("now")), 200),
+// The gate already holds the account and its usage: this route needs no further I/O.
+export const v1AccountRouter = createRouter().openapi(v1Account, (c) =>
+  c.json(accountView(c.get("account"), c.get("usage"), c.get("now")), 200),
 );

@@ -21,7 +21,6 @@ export const AccountSchema = z
       fastest_schedule_minutes: z.number().int(),
     }),
     usage: z.object({
-      websites: z.number().int(),
       captures_today: z.number().int(),
       captures_this_month: z.number().int(),
       day_resets_at: z.string(),

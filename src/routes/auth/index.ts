@@ -67,7 +67,7 @@ export const authRouter = createRouter()
     const now = c.get("now");
     const account = await signup(db, c.req.valid("json"), now);
     startSession(c, await createSession(db, account.id, now));
-    return c.json({ account: await accountView(db, account, now) }, 201);
+    return c.json({ account: accountView(account, { today: 0, thisMonth: 0 }, now) }, 201);
   })
   .openapi(loginRoute, async (c) => {
     const db = getDb(c.env.DB);
@@ -78,7 +78,8 @@ export const authRouter = createRouter()
     const previous = getCookie(c, SESSION_COOKIE);
     if (previous) await endSession(db, previous);
     startSession(c, await createSession(db, account.id, now));
-    return c.json({ account: await accountView(db, account, now) }, 200);
+    const usage = await c.get("deps").limiter(c.env).usage(account.id, now);
+    return c.json({ account: accountView(account, usage, now) }, 200);
   })
   .openapi(logoutRoute, async (c) => {
     const sessionId = getCookie(c, SESSION_COOKIE);
