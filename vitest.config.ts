@@ -6,18 +6,24 @@ import { defineConfig } from "vitest/config";
 // migrations, R2, the rate-limit Durable Object, Queues, Browser Rendering).
 export default defineConfig({
   plugins: [
-    cloudflareTest(async ({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
-          // Local-only: the capture fixtures are served on 127.0.0.1.
-          ALLOW_PRIVATE_TARGETS: "true",
-          SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stdGVzdHM=",
-          FIXTURE_ORIGIN: inject<string>("fixtureOrigin"),
+    cloudflareTest(async ({ inject }) => {
+      const fixtureOrigin = inject<string>("fixtureOrigin");
+      return {
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
+            // Local-only: the fixture server on 127.0.0.1 is the one private target allowed.
+            // 127.0.0.2 serves the same pages as an "internal" host the guard must refuse.
+            ALLOW_PRIVATE_TARGETS: new URL(fixtureOrigin).host,
+            // Stand-in for DNS (there is no network here): names the SSRF tests resolve.
+            STATIC_DNS: JSON.stringify({ "internal.test": ["127.0.0.2"], "public.test": ["93.184.216.34"] }),
+            SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stdGVzdHM=",
+            FIXTURE_ORIGIN: fixtureOrigin,
+          },
         },
-      },
-    })),
+      };
+    }),
   ],
   test: {
     globalSetup: ["./test/global-setup.ts"],

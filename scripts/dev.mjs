@@ -17,7 +17,7 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 // Local-only values; deployed config never has them (see wrangler.toml).
 export const LOCAL_VARS = {
-  ALLOW_PRIVATE_TARGETS: "true",
+  ALLOW_PRIVATE_TARGETS: "127.0.0.1:*,localhost:*",
   SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stbG9jYWw=",
 };
 

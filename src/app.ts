@@ -10,6 +10,8 @@ import { handleError, notFoundHandler, validationHook } from "./middleware/error
 import { requestContext } from "./middleware/request";
 import { accountRouter, v1AccountRouter } from "./routes/account";
 import { authRouter } from "./routes/auth";
+import { screenshotsRouter } from "./routes/screenshots";
+import { websitesRouter } from "./routes/websites";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const API_VERSION = "1.0.0";
@@ -86,6 +88,8 @@ export function createApp(deps: Deps = defaultDeps()) {
   // API side: bearer token → subscription → plan → rate limit, then the route.
   app.use("/v1/*", apiGate());
   app.route("/", v1AccountRouter);
+  app.route("/", websitesRouter);
+  app.route("/", screenshotsRouter);
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

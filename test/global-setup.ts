@@ -4,6 +4,7 @@ import { startFixtureServer } from "./fixtures/server";
 declare module "vitest" {
   interface ProvidedContext {
     fixtureOrigin: string;
+    fixtureInternalOrigin: string;
   }
 }
 
@@ -11,5 +12,6 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const server = await startFixtureServer();
   project.provide("fixtureOrigin", server.origin);
+  project.provide("fixtureInternalOrigin", server.internalOrigin);
   return () => server.close();
 }

@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { createApp, defaultDeps } from "../src/app";
 import type { Deps } from "../src/context";
 import type { PlanId } from "../src/limits/plans";
@@ -107,3 +107,75 @@ export const brokenD1 = (): D1Database =>
       };
     },
   });
+
+export const FIXTURE = () => env.FIXTURE_ORIGIN;
+/** The same fixture pages on 127.0.0.2: an internal host the SSRF guard must refuse. */
+export const INTERNAL = () => env.FIXTURE_ORIGIN.replace("127.0.0.1", "127.0.0.2");
+
+export async function createWebsite(acc: TestAccount, url: string, capture?: unknown, fetcher: Fetch = call) {
+  const res = await fetcher(
+    "/v1/websites",
+    jsonInit("POST", { name: "Fixture", url, ...(capture ? { capture } : {}) }, acc.auth),
+  );
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { id: string; url: string; capture: Record<string, unknown> };
+}
+
+export interface ShotView {
+  id: string;
+  status: "queued" | "processing" | "completed" | "failed";
+  error: string | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  expires_at: string;
+  captured_at: string | null;
+  download_url: string | null;
+  source: string;
+  website_id: string;
+}
+
+export async function requestCapture(
+  acc: TestAccount,
+  websiteId: string,
+  capture?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await call(
+    "/v1/screenshots",
+    jsonInit("POST", { website_id: websiteId, ...(capture ? { capture } : {}) }, { ...acc.auth, ...headers }),
+  );
+  expect(res.status, await res.clone().text()).toBe(202);
+  return (await res.json()) as ShotView;
+}
+
+/** Waits (reading D1, so polling spends no rate limit) until the job settles, then reads the API. */
+export async function settled(acc: TestAccount, id: string, timeout = 45_000): Promise<ShotView> {
+  await vi.waitFor(
+    async () => {
+      const row = await env.DB.prepare("SELECT status FROM screenshots WHERE id = ?")
+        .bind(id)
+        .first<{ status: string }>();
+      if (row?.status !== "completed" && row?.status !== "failed") throw new Error(`still ${row?.status}`);
+    },
+    { timeout, interval: 200 },
+  );
+  const res = await call(`/v1/screenshots/${id}`, { headers: acc.auth });
+  expect(res.status).toBe(200);
+  return (await res.json()) as ShotView;
+}
+
+/** Captures `url` with `capture` options end to end and returns the settled record. */
+export async function captureOf(acc: TestAccount, url: string, capture?: unknown) {
+  const site = await createWebsite(acc, url);
+  const shot = await requestCapture(acc, site.id, capture);
+  return settled(acc, shot.id);
+}
+
+export async function downloadBytes(acc: TestAccount, id: string): Promise<Uint8Array> {
+  const res = await call(`/v1/screenshots/${id}/download`, { headers: acc.auth });
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
+}

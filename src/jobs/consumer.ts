@@ -1,38 +1,36 @@
+import { type CaptureWork, captureGaveUp, retryDelaySeconds, runCaptures } from "./capture";
 import { JobMessageSchema, type JobOf, type ParsedJob } from "./messages";
 import { purgePrefix } from "./purge";
-
-/** Backoff for transient failures: 10 s, 20 s, 40 s … capped at 5 minutes. */
-export const retryDelaySeconds = (attempts: number) => Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
-
-type Handled = { type: ParsedJob["type"]; message: Message<unknown>; job: ParsedJob };
 
 /**
  * The queue consumer. Messages are parsed against the one union; a body that does not
  * parse can never succeed, so it is logged and acked rather than retried forever.
- * Messages arriving on the dead-letter queue exhausted their retries: their rows are
- * marked failed so nothing stays queued or processing.
+ * Captures in a batch share one browser session. Messages arriving on the dead-letter
+ * queue exhausted their retries: their rows are marked failed so nothing stays queued.
  */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const now = () => Date.now();
   const deadLetter = batch.queue.endsWith("-dlq");
-  const jobs: Handled[] = [];
+  const captures: CaptureWork[] = [];
+  const others: { message: Message<unknown>; job: ParsedJob }[] = [];
   for (const message of batch.messages) {
     const parsed = JobMessageSchema.safeParse(message.body);
     if (!parsed.success) {
       console.error(JSON.stringify({ level: "error", msg: "unparseable job", queue: batch.queue, id: message.id }));
       message.ack();
-      continue;
+    } else if (parsed.data.type === "capture" && !deadLetter) {
+      captures.push({ message, job: parsed.data });
+    } else {
+      others.push({ message, job: parsed.data });
     }
-    jobs.push({ type: parsed.data.type, message, job: parsed.data });
   }
 
-  for (const { message, job } of jobs) {
+  if (captures.length > 0) await runCaptures(env, captures, now);
+
+  for (const { message, job } of others) {
     try {
-      if (deadLetter) {
-        await onDeadLetter(env, job);
-        message.ack();
-        continue;
-      }
-      await runJob(env, job);
+      if (deadLetter) await onDeadLetter(env, job, now());
+      else await runJob(env, job);
       message.ack();
     } catch (err) {
       console.error(
@@ -54,10 +52,11 @@ async function runJob(env: Env, job: ParsedJob): Promise<void> {
     case "purge_prefix":
       return purgePrefix(env, job as JobOf<"purge_prefix">);
     default:
-      throw new Error(`no handler for ${job.type} yet`);
+      throw new Error(`no handler for ${job.type}`);
   }
 }
 
-async function onDeadLetter(_env: Env, job: ParsedJob): Promise<void> {
+async function onDeadLetter(env: Env, job: ParsedJob, now: number): Promise<void> {
   console.error(JSON.stringify({ level: "error", msg: "job dead-lettered", job }));
+  if (job.type === "capture") await captureGaveUp(env, job, now);
 }

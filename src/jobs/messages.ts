@@ -16,8 +16,17 @@ export type JobMessage = z.input<typeof JobMessageSchema>;
 export type ParsedJob = z.output<typeof JobMessageSchema>;
 export type JobOf<T extends ParsedJob["type"]> = Extract<ParsedJob, { type: T }>;
 
+/** Sends one job, retrying a transient send failure twice before giving up. */
 export async function enqueue(queue: Queue<JobMessage>, message: JobMessage, delaySeconds?: number): Promise<void> {
-  await queue.send(message, delaySeconds ? { delaySeconds } : undefined);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await queue.send(message, delaySeconds ? { delaySeconds } : undefined);
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
 }
 
 /** Up to 100 messages per `sendBatch` (the Queues limit). */

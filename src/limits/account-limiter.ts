@@ -137,8 +137,9 @@ export class AccountLimiter extends DurableObject<Env> {
         resetAt: addMonths(startOfUtcMonth(now), 1),
       };
     }
-    c.dayCaptures += captures;
-    c.monthCaptures += captures;
+    // A negative count gives captures back (a capture that could not be queued).
+    c.dayCaptures = Math.max(0, c.dayCaptures + captures);
+    c.monthCaptures = Math.max(0, c.monthCaptures + captures);
     this.save();
     return { ok: true, usage: { today: c.dayCaptures, thisMonth: c.monthCaptures } };
   }

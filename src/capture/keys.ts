@@ -1,0 +1,24 @@
+import { EXTENSIONS } from "./image";
+
+/**
+ * R2 layout: everything of an account under one prefix, everything of a website under
+ * the next, scenario runs under the scenario. Deleting an account, website or scenario
+ * is one prefix purge.
+ */
+export const accountPrefix = (accountId: string) => `acc/${accountId}/`;
+export const websitePrefix = (accountId: string, websiteId: string) => `${accountPrefix(accountId)}web/${websiteId}/`;
+export const scenarioPrefix = (accountId: string, websiteId: string, scenarioId: string) =>
+  `${websitePrefix(accountId, websiteId)}scn/${scenarioId}/`;
+
+export function screenshotKey(shot: {
+  id: string;
+  accountId: string;
+  websiteId: string;
+  scenarioId?: string | null;
+  format: keyof typeof EXTENSIONS;
+}): string {
+  const base = shot.scenarioId
+    ? scenarioPrefix(shot.accountId, shot.websiteId, shot.scenarioId)
+    : `${websitePrefix(shot.accountId, shot.websiteId)}shot/`;
+  return `${base}${shot.id}.${EXTENSIONS[shot.format]}`;
+}

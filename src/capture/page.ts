@@ -1,0 +1,189 @@
+import type { Browser, HTTPRequest, Page } from "@cloudflare/puppeteer";
+import { isAdRequest } from "./ads";
+import { TargetError } from "./errors";
+import { imageSize } from "./image";
+import type { CaptureOptions } from "./options";
+import { checkUrl, type GuardPolicy } from "./url-guard";
+
+/** Schemes that never reach the network. */
+const LOCAL_SCHEMES = new Set(["data:", "blob:", "about:"]);
+
+export interface GuardedPage {
+  page: Page;
+  /** Requests the guard refused, with why (first one explains a failed navigation). */
+  blocked: { url: string; reason: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A new page configured from capture options, with every request it makes — navigation,
+ * redirects, sub-resources — passed through the SSRF guard (and the ad filter). Custom
+ * headers go only to the target's own origin, never to third parties.
+ */
+export async function openPage(
+  browser: Browser,
+  target: URL,
+  opts: CaptureOptions,
+  policy: GuardPolicy,
+): Promise<GuardedPage> {
+  const page = await browser.newPage();
+  const blocked: GuardedPage["blocked"] = [];
+  const guarded: GuardedPage = {
+    page,
+    blocked,
+    close: async () => {
+      await Promise.race([page.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
+    },
+  };
+  try {
+    await page.setViewport({
+      width: opts.viewport.width,
+      height: opts.viewport.height,
+      deviceScaleFactor: opts.device_scale_factor,
+    });
+    if (opts.user_agent) await page.setUserAgent(opts.user_agent);
+    if (opts.dark_mode) await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+    if (opts.cookies.length > 0) {
+      await page.setCookie(
+        ...opts.cookies.map((c) => ({
+          name: c.name,
+          value: c.value,
+          ...(c.domain ? { domain: c.domain } : { url: target.origin }),
+          path: c.path ?? "/",
+          secure: c.secure,
+          httpOnly: c.http_only,
+          sameSite: c.same_site,
+        })),
+      );
+    }
+    page.setDefaultTimeout(opts.timeout_ms);
+    page.setDefaultNavigationTimeout(opts.timeout_ms);
+    await page.setRequestInterception(true);
+    page.on("request", (req) => {
+      screen(req, target, opts, policy, blocked).catch(() => {});
+    });
+    return guarded;
+  } catch (err) {
+    await guarded.close();
+    throw err;
+  }
+}
+
+async function screen(
+  req: HTTPRequest,
+  target: URL,
+  opts: CaptureOptions,
+  policy: GuardPolicy,
+  blocked: GuardedPage["blocked"],
+): Promise<void> {
+  if (req.isInterceptResolutionHandled()) return;
+  const raw = req.url();
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return req.abort("blockedbyclient");
+  }
+  if (LOCAL_SCHEMES.has(url.protocol)) return req.continue();
+  const verdict = await checkUrl(raw, policy, "capturing");
+  if (!verdict.ok) {
+    blocked.push({ url: raw, reason: verdict.reason });
+    return req.abort("blockedbyclient");
+  }
+  if (opts.block_ads && isAdRequest(url)) return req.abort("blockedbyclient");
+  if (url.origin === target.origin && Object.keys(opts.headers).length > 0) {
+    return req.continue({ headers: { ...req.headers(), ...opts.headers } });
+  }
+  return req.continue();
+}
+
+// networkidle: no requests in flight for 500 ms (puppeteer's networkidle0).
+const WAIT_UNTIL = { load: "load", domcontentloaded: "domcontentloaded", networkidle: "networkidle0" } as const;
+
+/** Navigates and waits as the options say; HTTP errors and blocked targets are the target's fault. */
+export async function navigate(g: GuardedPage, url: string, opts: CaptureOptions): Promise<void> {
+  let response: Awaited<ReturnType<Page["goto"]>>;
+  try {
+    response = await g.page.goto(url, { waitUntil: WAIT_UNTIL[opts.wait_until], timeout: opts.timeout_ms });
+  } catch (err) {
+    throw navigationError(g, url, err);
+  }
+  if (response && response.status() >= 400) {
+    throw new TargetError(`The page answered HTTP ${response.status()} ${response.statusText()}`.trim());
+  }
+  if (opts.wait_for_selector) {
+    try {
+      await g.page.waitForSelector(opts.wait_for_selector, { timeout: opts.timeout_ms });
+    } catch (err) {
+      if (isTimeout(err))
+        throw new TargetError(
+          `wait_for_selector "${opts.wait_for_selector}" did not appear within ${opts.timeout_ms} ms`,
+        );
+      throw err;
+    }
+  }
+}
+
+export function navigationError(g: GuardedPage, url: string, err: unknown): Error {
+  const message = String((err as Error)?.message ?? err);
+  const block = g.blocked[0];
+  if (block && /ERR_BLOCKED_BY_CLIENT/.test(message)) return new TargetError(`Blocked ${block.url}: ${block.reason}`);
+  if (isTimeout(err)) return new TargetError(`Navigation to ${url} timed out`);
+  const net = /net::(ERR_[A-Z_]+)/.exec(message);
+  if (net) return new TargetError(`Navigation to ${url} failed: ${net[1]}`);
+  return err as Error;
+}
+
+export const isTimeout = (err: unknown) =>
+  (err as Error)?.name === "TimeoutError" || /timeout/i.test(String((err as Error)?.message));
+
+export interface Shot {
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Hides, waits, then takes the picture (whole page, viewport or one element). */
+export async function shoot(
+  g: GuardedPage,
+  opts: Pick<CaptureOptions, "format" | "quality" | "full_page" | "selector" | "hide_selectors" | "delay_ms">,
+): Promise<Shot> {
+  if (opts.hide_selectors.length > 0) {
+    await g.page.addStyleTag({ content: `${opts.hide_selectors.join(",\n")} { visibility: hidden !important; }` });
+  }
+  if (opts.delay_ms > 0) await new Promise((r) => setTimeout(r, opts.delay_ms));
+  const encoding = {
+    type: opts.format,
+    ...(opts.format === "png" ? {} : { quality: opts.quality }),
+  } as const;
+  let data: Uint8Array;
+  if (opts.selector) {
+    const element = await g.page.$(opts.selector);
+    if (!element) throw new TargetError(`No element matches selector "${opts.selector}"`);
+    const box = await element.boundingBox();
+    if (!box || box.width === 0 || box.height === 0)
+      throw new TargetError(`The element "${opts.selector}" is not visible`);
+    data = (await element.screenshot(encoding)) as Uint8Array;
+  } else {
+    data = (await g.page.screenshot({ ...encoding, fullPage: opts.full_page })) as Uint8Array;
+  }
+  const bytes = new Uint8Array(data);
+  const size = imageSize(bytes);
+  if (!size) throw new Error(`The browser returned an unreadable ${opts.format} image`);
+  return { bytes, ...size };
+}
+
+/** Rejects with a TargetError when `work` outlives `ms`. */
+export async function withDeadline<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TargetError(`${what} timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,229 @@
+import type { Browser } from "@cloudflare/puppeteer";
+import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { acquireBrowser, releaseBrowser } from "../capture/browser";
+import { describeError, TargetError } from "../capture/errors";
+import { CONTENT_TYPES } from "../capture/image";
+import { screenshotKey } from "../capture/keys";
+import type { CaptureOptions } from "../capture/options";
+import { navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import { checkUrl, type GuardPolicy } from "../capture/url-guard";
+import { guardPolicy } from "../config";
+import { type Db, getDb } from "../db/client";
+import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
+import { MINUTE } from "../lib/clock";
+import { sha256Hex } from "../lib/crypto";
+import type { JobOf } from "./messages";
+
+/** Pages captured at once in the batch's one browser. */
+export const CAPTURE_CONCURRENCY = 4;
+/** Deliveries before a message goes to the dead-letter queue (wrangler.toml: max_retries = 5). */
+export const MAX_DELIVERIES = 6;
+/** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
+export const STALE_CLAIM = 3 * MINUTE;
+
+export interface CaptureWork {
+  message: Message<unknown>;
+  job: JobOf<"capture">;
+}
+
+/** Backoff for transient failures: 10 s, 20 s, 40 s … capped at 5 minutes. */
+export const retryDelaySeconds = (attempts: number) => Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
+
+/**
+ * Claims a queued screenshot (or a stale `processing` one). A redelivered message for a
+ * finished screenshot claims nothing, so it creates nothing twice.
+ */
+async function claim(db: Db, id: string, now: number): Promise<Screenshot | "busy" | undefined> {
+  const [row] = await db
+    .update(screenshots)
+    .set({ status: "processing", attempts: sql`${screenshots.attempts} + 1`, startedAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(screenshots.id, id),
+        or(
+          eq(screenshots.status, "queued"),
+          and(eq(screenshots.status, "processing"), lt(screenshots.startedAt, now - STALE_CLAIM)),
+        ),
+      ),
+    )
+    .returning();
+  if (row) return row;
+  const existing = await db
+    .select({ status: screenshots.status })
+    .from(screenshots)
+    .where(eq(screenshots.id, id))
+    .get();
+  return existing?.status === "processing" ? "busy" : undefined;
+}
+
+/** Takes one screenshot with a connected browser: page → R2 → D1. */
+export async function captureInto(
+  browser: Browser,
+  opts: CaptureOptions,
+  url: string,
+  policy: GuardPolicy,
+): Promise<Shot> {
+  const verdict = await checkUrl(url, policy, "capturing");
+  if (!verdict.ok) throw new TargetError(`Blocked ${url}: ${verdict.reason}`);
+  const page = await openPage(browser, verdict.url, opts, policy);
+  try {
+    return await withDeadline(
+      opts.timeout_ms + opts.delay_ms + 15_000,
+      "Capture",
+      (async () => {
+        await navigate(page, url, opts);
+        return shoot(page, opts);
+      })(),
+    );
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Stores the image and completes the row. The key carries the attempt, so a slower
+ * duplicate of the same job can never delete the winner's bytes; whatever does not end up
+ * referenced by a completed row is deleted again (no orphans).
+ */
+export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, scenarioId: string | null, now: number) {
+  const format = row.format ?? "png";
+  const sha256 = await sha256Hex(shot.bytes);
+  const key = screenshotKey({ ...row, id: `${row.id}.${row.attempts}`, scenarioId, format });
+  await env.SHOTS.put(key, shot.bytes, { httpMetadata: { contentType: CONTENT_TYPES[format] }, sha256 });
+  let completed: { id: string }[];
+  try {
+    completed = await db
+      .update(screenshots)
+      .set({
+        status: "completed",
+        r2Key: key,
+        width: shot.width,
+        height: shot.height,
+        bytes: shot.bytes.byteLength,
+        sha256,
+        capturedAt: now,
+        updatedAt: now,
+        error: null,
+      })
+      .where(
+        and(eq(screenshots.id, row.id), eq(screenshots.status, "processing"), eq(screenshots.attempts, row.attempts)),
+      )
+      .returning({ id: screenshots.id });
+  } catch (err) {
+    await env.SHOTS.delete(key);
+    throw err;
+  }
+  if (completed.length === 0) {
+    // Deleted (or taken over) while we worked: our bytes belong to nobody.
+    await env.SHOTS.delete(key);
+    return false;
+  }
+  await db.update(websites).set({ lastCaptureAt: now }).where(eq(websites.id, row.websiteId));
+  if (row.scheduleId)
+    await db.update(schedules).set({ lastStatus: "completed" }).where(eq(schedules.id, row.scheduleId));
+  return true;
+}
+
+export async function failScreenshot(
+  db: Db,
+  id: string,
+  error: string,
+  now: number,
+  statuses: Screenshot["status"][] = ["processing"],
+) {
+  const [row] = await db
+    .update(screenshots)
+    .set({ status: "failed", error, updatedAt: now })
+    .where(and(eq(screenshots.id, id), inArray(screenshots.status, statuses)))
+    .returning({ scheduleId: screenshots.scheduleId });
+  if (row?.scheduleId) await db.update(schedules).set({ lastStatus: "failed" }).where(eq(schedules.id, row.scheduleId));
+}
+
+/** Back to `queued` with the reason, for the retry to pick up. */
+async function requeue(db: Db, id: string, error: string, now: number) {
+  await db
+    .update(screenshots)
+    .set({ status: "queued", error: `Retrying: ${error}`, updatedAt: now })
+    .where(and(eq(screenshots.id, id), eq(screenshots.status, "processing")));
+}
+
+/**
+ * A batch of capture jobs in one browser session, a few pages at a time. Target failures
+ * end the screenshot `failed` at once; platform failures go back to `queued` and retry
+ * with backoff, and after the last delivery the dead-letter consumer fails the row.
+ */
+export async function runCaptures(env: Env, work: CaptureWork[], now: () => number): Promise<void> {
+  const db = getDb(env.DB);
+  const claimed: (CaptureWork & { row: Screenshot })[] = [];
+  for (const w of work) {
+    let row: Awaited<ReturnType<typeof claim>>;
+    try {
+      row = await claim(db, w.job.screenshot_id, now());
+    } catch (err) {
+      console.error(
+        JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
+      );
+      w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+      continue;
+    }
+    if (row === "busy") w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+    else if (row === undefined)
+      w.message.ack(); // done, failed or deleted already
+    else claimed.push({ ...w, row });
+  }
+  if (claimed.length === 0) return;
+
+  const transient = async (w: CaptureWork & { row: Screenshot }, err: unknown) => {
+    const reason = describeError(err);
+    await requeue(db, w.row.id, reason, now());
+    w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+  };
+
+  let browser: Browser;
+  try {
+    browser = await acquireBrowser(env.BROWSER);
+  } catch (err) {
+    for (const w of claimed) await transient(w, new Error(`Browser unavailable: ${describeError(err)}`));
+    return;
+  }
+  const policy = guardPolicy(env);
+  try {
+    const queue = [...claimed];
+    const worker = async () => {
+      for (let w = queue.shift(); w; w = queue.shift()) {
+        try {
+          const opts = JSON.parse(w.row.options) as CaptureOptions;
+          const shot = await captureInto(browser, opts, w.row.url, policy);
+          await storeShot(env, db, w.row, shot, null, now());
+          w.message.ack();
+        } catch (err) {
+          if (err instanceof TargetError) {
+            await failScreenshot(db, w.row.id, describeError(err), now());
+            w.message.ack();
+          } else {
+            await transient(w, err);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CAPTURE_CONCURRENCY, claimed.length) }, worker));
+  } finally {
+    releaseBrowser(browser);
+  }
+}
+
+/** Dead-lettered capture: its retries are exhausted, so the row ends `failed` with the last reason. */
+export async function captureGaveUp(env: Env, job: JobOf<"capture">, now: number) {
+  const db = getDb(env.DB);
+  const row = await db
+    .select({ error: screenshots.error, attempts: screenshots.attempts })
+    .from(screenshots)
+    .where(eq(screenshots.id, job.screenshot_id))
+    .get();
+  if (!row) return;
+  const last = row.error?.replace(/^Retrying: /, "") ?? "the job could not be processed";
+  await failScreenshot(db, job.screenshot_id, `Gave up after ${row.attempts} attempts: ${last}`, now, [
+    "queued",
+    "processing",
+  ]);
+}

@@ -1,0 +1,235 @@
+import { and, desc, eq, gte, inArray, lt, lte, sql } from "drizzle-orm";
+import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
+import type { Db } from "../db/client";
+import { newId } from "../db/ids";
+import { decodeCursor, toPage } from "../db/pagination";
+import { type Screenshot, screenshots, type Website } from "../db/schema";
+import { enqueue } from "../jobs/messages";
+import { DAY, iso, isoOrNull } from "../lib/clock";
+import { ApiError, notFound } from "../lib/errors";
+import type { Limiter } from "../limits/account-limiter";
+import type { Plan } from "../limits/plans";
+import { parseCapture } from "./websites";
+
+export type ScreenshotSource = Screenshot["source"];
+export type ScreenshotStatus = Screenshot["status"];
+
+/** When retention will delete it: creation + the account's history window, as of now. */
+export const expiresAt = (createdAt: number, plan: Plan) => createdAt + plan.historyDays * DAY;
+
+export function screenshotView(s: Screenshot, plan: Plan) {
+  return {
+    id: s.id,
+    website_id: s.websiteId,
+    status: s.status,
+    source: s.source,
+    url: s.url,
+    capture: JSON.parse(s.options) as CaptureOptions,
+    error: s.error,
+    format: s.format,
+    width: s.width,
+    height: s.height,
+    bytes: s.bytes,
+    sha256: s.sha256,
+    schedule_id: s.scheduleId,
+    run_id: s.runId,
+    name: s.name,
+    step_index: s.stepIndex,
+    created_at: iso(s.createdAt),
+    started_at: isoOrNull(s.startedAt),
+    captured_at: isoOrNull(s.capturedAt),
+    expires_at: iso(expiresAt(s.createdAt, plan)),
+    download_url: s.status === "completed" ? `/v1/screenshots/${s.id}/download` : null,
+  };
+}
+
+/** 429 `quota_exceeded` unless `captures` more fit in today's and this month's quota. */
+export async function reserveCaptures(limiter: Limiter, accountId: string, captures: number, now: number) {
+  const result = await limiter.consume(accountId, captures, now);
+  if (result.ok) return;
+  const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
+  throw new ApiError(
+    "quota_exceeded",
+    `The ${result.period === "day" ? "daily" : "monthly"} capture quota of ${result.limit} is used up.`,
+    {
+      headers: { "Retry-After": String(retryAfter) },
+      extra: {
+        limit: result.limit,
+        remaining: Math.max(0, result.limit - result.used),
+        reset_at: iso(result.resetAt),
+        retry_after: retryAfter,
+      },
+    },
+  );
+}
+
+export interface NewScreenshot {
+  website: Website;
+  override?: CaptureOptionsInput;
+  /** Scenario-level options between the website's and the override. */
+  scenarioCapture?: CaptureOptionsInput;
+  source: ScreenshotSource;
+  status?: ScreenshotStatus;
+  scheduleId?: string | null;
+  runId?: string | null;
+  name?: string | null;
+  stepIndex?: number | null;
+  url?: string;
+}
+
+export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
+  const options = resolveOptions(parseCapture(input.website.capture), input.scenarioCapture, input.override);
+  return {
+    id: newId("screenshot", now),
+    accountId: input.website.accountId,
+    websiteId: input.website.id,
+    scheduleId: input.scheduleId ?? null,
+    runId: input.runId ?? null,
+    name: input.name ?? null,
+    stepIndex: input.stepIndex ?? null,
+    source: input.source,
+    status: input.status ?? "queued",
+    url: input.url ?? input.website.url,
+    options: JSON.stringify(options),
+    error: null,
+    attempts: 0,
+    r2Key: null,
+    format: options.format,
+    width: null,
+    height: null,
+    bytes: null,
+    sha256: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    capturedAt: null,
+  };
+}
+
+/**
+ * A queued capture: quota reserved, row written, job enqueued. If the job cannot be
+ * enqueued the row is removed and the quota given back, so nothing waits forever.
+ */
+export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input: NewScreenshot, now: number) {
+  await reserveCaptures(limiter, input.website.accountId, 1, now);
+  const row = screenshotRow(input, now);
+  try {
+    await db.insert(screenshots).values(row);
+    await enqueue(queue, { type: "capture", screenshot_id: row.id, account_id: row.accountId });
+  } catch (err) {
+    await db
+      .delete(screenshots)
+      .where(eq(screenshots.id, row.id))
+      .catch(() => {});
+    await limiter.consume(row.accountId, -1, now).catch(() => {});
+    throw err;
+  }
+  return row;
+}
+
+export async function getScreenshot(db: Db, accountId: string, id: string): Promise<Screenshot> {
+  const row = await db
+    .select()
+    .from(screenshots)
+    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
+    .get();
+  if (!row) throw notFound("Screenshot");
+  return row;
+}
+
+export interface ScreenshotFilters {
+  limit: number;
+  cursor?: string;
+  website_id?: string;
+  status?: ScreenshotStatus;
+  source?: ScreenshotSource;
+  since?: number;
+  until?: number;
+  run_id?: string;
+}
+
+export function filterConditions(accountId: string, f: Omit<ScreenshotFilters, "limit" | "cursor">) {
+  return [
+    eq(screenshots.accountId, accountId),
+    f.website_id ? eq(screenshots.websiteId, f.website_id) : undefined,
+    f.status ? eq(screenshots.status, f.status) : undefined,
+    f.source ? eq(screenshots.source, f.source) : undefined,
+    f.run_id ? eq(screenshots.runId, f.run_id) : undefined,
+    f.since !== undefined ? gte(screenshots.createdAt, f.since) : undefined,
+    f.until !== undefined ? lte(screenshots.createdAt, f.until) : undefined,
+  ];
+}
+
+export async function listScreenshots(db: Db, accountId: string, plan: Plan, f: ScreenshotFilters) {
+  const before = decodeCursor(f.cursor);
+  const rows = await db
+    .select()
+    .from(screenshots)
+    .where(and(...filterConditions(accountId, f), before ? lt(screenshots.id, before) : undefined))
+    .orderBy(desc(screenshots.id))
+    .limit(f.limit + 1);
+  return toPage(rows, f.limit, (s) => screenshotView(s, plan));
+}
+
+/** Row first (the API stops showing it), then the bytes. */
+export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: string, id: string): Promise<void> {
+  const [row] = await db
+    .delete(screenshots)
+    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
+    .returning({ key: screenshots.r2Key });
+  if (!row) throw notFound("Screenshot");
+  if (row.key) await bucket.delete(row.key);
+}
+
+/** Completed screenshots by ids (all must exist and be completed) for a bulk download. */
+export async function screenshotsByIds(db: Db, accountId: string, ids: string[]): Promise<Screenshot[]> {
+  const unique = [...new Set(ids)];
+  const rows: Screenshot[] = [];
+  // D1 binds at most 100 parameters per query.
+  for (let i = 0; i < unique.length; i += 90) {
+    rows.push(
+      ...(await db
+        .select()
+        .from(screenshots)
+        .where(and(eq(screenshots.accountId, accountId), inArray(screenshots.id, unique.slice(i, i + 90))))),
+    );
+  }
+  const found = new Set(rows.map((r) => r.id));
+  const missing = unique.filter((id) => !found.has(id));
+  if (missing.length > 0)
+    throw new ApiError(
+      "not_found",
+      `Screenshots not found: ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", …" : ""}`,
+    );
+  const unfinished = rows.filter((r) => r.status !== "completed").map((r) => r.id);
+  if (unfinished.length > 0) {
+    throw new ApiError(
+      "conflict",
+      `Screenshots not completed yet: ${unfinished.slice(0, 10).join(", ")}${unfinished.length > 10 ? ", …" : ""}`,
+    );
+  }
+  return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** Completed screenshots of a website in a time range, oldest first (bulk download). */
+export async function completedInRange(
+  db: Db,
+  accountId: string,
+  f: { website_id: string; since?: number; until?: number },
+  max: number,
+) {
+  return db
+    .select()
+    .from(screenshots)
+    .where(and(...filterConditions(accountId, { ...f, status: "completed" })))
+    .orderBy(screenshots.id)
+    .limit(max);
+}
+
+export async function countScreenshots(db: Db, accountId: string, f: Omit<ScreenshotFilters, "limit" | "cursor">) {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(screenshots)
+    .where(and(...filterConditions(accountId, f)));
+  return row?.n ?? 0;
+}

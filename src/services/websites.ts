@@ -1,0 +1,116 @@
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { websitePrefix } from "../capture/keys";
+import { type CaptureOptionsInput, CaptureOptionsSchema } from "../capture/options";
+import { checkUrl, type GuardPolicy } from "../capture/url-guard";
+import type { Db } from "../db/client";
+import { newId } from "../db/ids";
+import { decodeCursor, toPage } from "../db/pagination";
+import { type Website, websites } from "../db/schema";
+import { enqueue } from "../jobs/messages";
+import { iso, isoOrNull } from "../lib/clock";
+import { ApiError, notFound, validationError } from "../lib/errors";
+import type { Plan } from "../limits/plans";
+
+export function websiteView(w: Website) {
+  return {
+    id: w.id,
+    name: w.name,
+    url: w.url,
+    capture: parseCapture(w.capture),
+    created_at: iso(w.createdAt),
+    updated_at: iso(w.updatedAt),
+    last_capture_at: isoOrNull(w.lastCaptureAt),
+  };
+}
+
+export const parseCapture = (json: string | null): CaptureOptionsInput =>
+  json ? CaptureOptionsSchema.parse(JSON.parse(json)) : {};
+
+/** URLs are checked when stored (and again at every capture). */
+export async function checkStoredUrl(raw: string, policy: GuardPolicy, field = "url"): Promise<string> {
+  const verdict = await checkUrl(raw, policy, "storing");
+  if (!verdict.ok) throw validationError({ [field]: [verdict.reason] });
+  return verdict.url.toString();
+}
+
+export async function getWebsite(db: Db, accountId: string, id: string): Promise<Website> {
+  const row = await db
+    .select()
+    .from(websites)
+    .where(and(eq(websites.id, id), eq(websites.accountId, accountId)))
+    .get();
+  if (!row) throw notFound("Website");
+  return row;
+}
+
+export async function createWebsite(
+  db: Db,
+  accountId: string,
+  plan: Plan,
+  input: { name: string; url: string; capture?: CaptureOptionsInput },
+  policy: GuardPolicy,
+  now: number,
+): Promise<Website> {
+  const url = await checkStoredUrl(input.url, policy);
+  const id = newId("website", now);
+  // Count and insert in one statement, so parallel creates cannot pass the limit together.
+  const rows = await db.all<{ id: string }>(sql`
+    INSERT INTO websites (id, account_id, name, url, capture, created_at, updated_at)
+    SELECT ${id}, ${accountId}, ${input.name}, ${url}, ${JSON.stringify(input.capture ?? {})}, ${now}, ${now}
+    WHERE (SELECT count(*) FROM websites WHERE account_id = ${accountId}) < ${plan.websites}
+    RETURNING id`);
+  if (rows.length === 0) {
+    throw new ApiError(
+      "plan_limit_reached",
+      `The ${plan.id} plan allows ${plan.websites} website${plan.websites === 1 ? "" : "s"}. Delete one or upgrade.`,
+    );
+  }
+  return getWebsite(db, accountId, id);
+}
+
+export async function listWebsites(db: Db, accountId: string, q: { limit: number; cursor?: string }) {
+  const before = decodeCursor(q.cursor);
+  const rows = await db
+    .select()
+    .from(websites)
+    .where(and(eq(websites.accountId, accountId), before ? lt(websites.id, before) : undefined))
+    .orderBy(desc(websites.id))
+    .limit(q.limit + 1);
+  return toPage(rows, q.limit, websiteView);
+}
+
+export async function updateWebsite(
+  db: Db,
+  accountId: string,
+  id: string,
+  patch: { name?: string; url?: string; capture?: CaptureOptionsInput },
+  policy: GuardPolicy,
+  now: number,
+): Promise<Website> {
+  await getWebsite(db, accountId, id);
+  const set: Partial<Website> = { updatedAt: now };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.url !== undefined) set.url = await checkStoredUrl(patch.url, policy);
+  if (patch.capture !== undefined) set.capture = JSON.stringify(patch.capture);
+  const [row] = await db
+    .update(websites)
+    .set(set)
+    .where(and(eq(websites.id, id), eq(websites.accountId, accountId)))
+    .returning();
+  if (!row) throw notFound("Website");
+  return row;
+}
+
+/**
+ * Deletes the website; D1 cascades take its screenshots, scenarios (with runs) and
+ * schedules in the same statement. The R2 bytes go by prefix in a background job that
+ * resumes page by page, so a website with many screenshots deletes in constant time.
+ */
+export async function deleteWebsite(db: Db, queue: Queue, accountId: string, id: string): Promise<void> {
+  const deleted = await db
+    .delete(websites)
+    .where(and(eq(websites.id, id), eq(websites.accountId, accountId)))
+    .returning({ id: websites.id });
+  if (deleted.length === 0) throw notFound("Website");
+  await enqueue(queue, { type: "purge_prefix", prefix: websitePrefix(accountId, id) });
+}

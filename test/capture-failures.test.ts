@@ -1,0 +1,189 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { websitePrefix } from "../src/capture/keys";
+import { getDb } from "../src/db/client";
+import { screenshots, websites } from "../src/db/schema";
+import { MAX_DELIVERIES } from "../src/jobs/capture";
+import { handleQueue } from "../src/jobs/consumer";
+import type { JobMessage } from "../src/jobs/messages";
+import { screenshotRow } from "../src/services/screenshots";
+import { captureOf, createWebsite, FIXTURE, newAccount, type TestAccount } from "./helpers";
+
+/** A screenshot row written directly (no queue message), for driving the consumer by hand. */
+async function queuedRow(acc: TestAccount, url: string, capture: Record<string, unknown> = {}) {
+  const site = await createWebsite(acc, url, capture);
+  const db = getDb(env.DB);
+  const website = await db
+    .select()
+    .from(websites)
+    .where((await import("drizzle-orm")).eq(websites.id, site.id))
+    .get();
+  const row = screenshotRow({ website: website as NonNullable<typeof website>, source: "api" }, Date.now());
+  await db.insert(screenshots).values(row);
+  return row;
+}
+
+async function deliver(queue: string, id: string, job: JobMessage, attempts: number, bindings: Partial<Env> = {}) {
+  const batch = createMessageBatch<JobMessage>(queue, [{ id, timestamp: new Date(), attempts, body: job }]);
+  // The test batch does not report retry delays, so note them on the way through.
+  const delays: (number | undefined)[] = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options?: QueueRetryOptions) => {
+      delays.push(options?.delaySeconds);
+      retry(options);
+    };
+  }
+  const ctx = createExecutionContext();
+  await handleQueue(batch, { ...env, ...bindings }, ctx);
+  return { ...(await getQueueResult(batch, ctx)), delays };
+}
+
+const rowOf = (id: string) =>
+  env.DB.prepare("SELECT status, error, attempts, r2_key FROM screenshots WHERE id = ?")
+    .bind(id)
+    .first<{ status: string; error: string | null; attempts: number; r2_key: string | null }>();
+
+async function r2Count(prefix: string) {
+  return (await env.SHOTS.list({ prefix })).objects.length;
+}
+
+describe("capture failures end `failed` with a readable error", () => {
+  it("an HTTP error status of the target", async () => {
+    const acc = await newAccount("business");
+    const shot = await captureOf(acc, `${FIXTURE()}/status?code=404`);
+    expect(shot.status).toBe("failed");
+    expect(shot.error).toMatch(/HTTP 404/);
+  });
+
+  it("a navigation error (name does not resolve)", async () => {
+    const acc = await newAccount("business");
+    const port = new URL(FIXTURE()).port;
+    const shot = await captureOf(acc, `http://public.test:${port}/`);
+    expect(shot.status).toBe("failed");
+    expect(shot.error).toMatch(/ERR_NAME_NOT_RESOLVED|could not be resolved/);
+  });
+
+  it("a page that never finishes loading, after timeout_ms", async () => {
+    const acc = await newAccount("business");
+    const shot = await captureOf(acc, `${FIXTURE()}/hang`, { timeout_ms: 2000 });
+    expect(shot.status).toBe("failed");
+    expect(shot.error).toMatch(/timed out/i);
+  });
+
+  it("a clip selector or wait_for_selector that matches nothing", async () => {
+    const acc = await newAccount("business");
+    const clip = await captureOf(acc, `${FIXTURE()}/colors`, { selector: "#nope" });
+    expect(clip).toMatchObject({ status: "failed", error: 'No element matches selector "#nope"' });
+    const wait = await captureOf(acc, `${FIXTURE()}/colors`, { wait_for_selector: "#never", timeout_ms: 1500 });
+    expect(wait.status).toBe("failed");
+    expect(wait.error).toMatch(/#never.*1500 ms/);
+  });
+});
+
+describe("platform failures retry with backoff, then dead-letter and fail", () => {
+  const brokenBrowser = {
+    fetch: async () => new Response("browser pool exhausted", { status: 503 }),
+  } as unknown as Fetcher;
+
+  it("an unavailable browser sends the job back to queued with a growing delay", async () => {
+    const acc = await newAccount("business");
+    const row = await queuedRow(acc, `${FIXTURE()}/colors`);
+    const job: JobMessage = { type: "capture", screenshot_id: row.id, account_id: acc.id };
+    const first = await deliver("snaptrack-jobs", "m1", job, 1, { BROWSER: brokenBrowser });
+    expect(first.retryMessages).toEqual([{ msgId: "m1" }]);
+    expect(first.delays).toEqual([10]);
+    expect(await rowOf(row.id)).toMatchObject({
+      status: "queued",
+      attempts: 1,
+      error: expect.stringMatching(/^Retrying: Browser unavailable/),
+    });
+    const third = await deliver("snaptrack-jobs", "m1", job, 3, { BROWSER: brokenBrowser });
+    expect(third.delays).toEqual([40]);
+
+    // After the last delivery the queue dead-letters it; the DLQ consumer fails the row.
+    const last = await deliver("snaptrack-jobs", "m1", job, MAX_DELIVERIES, { BROWSER: brokenBrowser });
+    expect(last.retryMessages).toHaveLength(1);
+    const dlq = await deliver("snaptrack-jobs-dlq", "m1", job, 1);
+    expect(dlq.explicitAcks).toEqual(["m1"]);
+    const final = await rowOf(row.id);
+    expect(final?.status).toBe("failed");
+    expect(final?.error).toMatch(/^Gave up after 3 attempts: Browser unavailable/);
+  });
+
+  it("a message redelivered after success creates nothing twice", async () => {
+    const acc = await newAccount("business");
+    const shot = await captureOf(acc, `${FIXTURE()}/colors`);
+    expect(shot.status).toBe("completed");
+    const before = await rowOf(shot.id);
+    const prefix = websitePrefix(acc.id, shot.website_id);
+    const objects = await r2Count(prefix);
+    const again = await deliver(
+      "snaptrack-jobs",
+      "dup",
+      { type: "capture", screenshot_id: shot.id, account_id: acc.id },
+      2,
+    );
+    expect(again.explicitAcks).toEqual(["dup"]);
+    expect(await rowOf(shot.id)).toEqual(before);
+    expect(await r2Count(prefix)).toBe(objects);
+    expect(objects).toBe(1);
+  });
+
+  it("leaves nothing half-written: when D1 fails after the R2 write, the object is removed and the job retried", async () => {
+    const acc = await newAccount("business");
+    const row = await queuedRow(acc, `${FIXTURE()}/colors`);
+    // D1 that fails only the statement completing the row (the one that stores r2_key).
+    const flaky = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (query: string) => {
+            if (/^update "screenshots" set [\s\S]*"r2_key" = \?/i.test(query))
+              throw new Error("D1_ERROR: simulated write failure");
+            return target.prepare(query);
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const result = await deliver(
+      "snaptrack-jobs",
+      "m2",
+      { type: "capture", screenshot_id: row.id, account_id: acc.id },
+      1,
+      { DB: flaky },
+    );
+    expect(result.retryMessages).toHaveLength(1);
+    expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(0);
+    expect(await rowOf(row.id)).toMatchObject({
+      status: "queued",
+      r2_key: null,
+      error: expect.stringContaining("simulated write failure"),
+    });
+
+    // The retry, with D1 healthy, completes it.
+    const retry = await deliver(
+      "snaptrack-jobs",
+      "m2",
+      { type: "capture", screenshot_id: row.id, account_id: acc.id },
+      2,
+    );
+    expect(retry.explicitAcks).toEqual(["m2"]);
+    expect(await rowOf(row.id)).toMatchObject({ status: "completed", attempts: 2 });
+    expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(1);
+  });
+
+  it("a screenshot deleted while it was being captured leaves no bytes behind", async () => {
+    const acc = await newAccount("business");
+    const row = await queuedRow(acc, `${FIXTURE()}/colors`, { delay_ms: 1500 });
+    const job: JobMessage = { type: "capture", screenshot_id: row.id, account_id: acc.id };
+    const running = deliver("snaptrack-jobs", "m3", job, 1);
+    await new Promise((r) => setTimeout(r, 800));
+    await env.DB.prepare("DELETE FROM screenshots WHERE id = ?").bind(row.id).run();
+    const result = await running;
+    expect(result.explicitAcks).toEqual(["m3"]);
+    expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(0);
+  });
+});
