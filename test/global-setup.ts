@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startFixtureServer } from "./fixtures/server";
+import { startFixtureServer } from "./fixtures/server.mjs";
 
 declare module "vitest" {
   interface ProvidedContext {

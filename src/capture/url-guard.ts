@@ -210,7 +210,13 @@ export function cachingResolver(inner: Resolver): Resolver {
   };
 }
 
-/** A fixed table (local config and tests only): names not in it do not resolve. */
+/** A fixed table (local config and tests only); a name not in it is a resolver failure. */
 export function staticResolver(table: Record<string, string[]>): Resolver {
-  return { resolve: async (hostname) => table[hostname.toLowerCase()] ?? [] };
+  return {
+    resolve: async (hostname) => {
+      const answer = table[hostname.toLowerCase()];
+      if (!answer) throw new Error(`${hostname} is not in STATIC_DNS`);
+      return answer;
+    },
+  };
 }

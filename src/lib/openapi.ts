@@ -65,7 +65,7 @@ export const IdempotencyHeader = z.object({
     .string()
     .optional()
     .openapi({
-      param: { name: "Idempotency-Key", in: "header" },
+      param: { name: "idempotency-key", in: "header" },
       description: "≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response.",
     }),
 });

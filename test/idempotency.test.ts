@@ -1,0 +1,112 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { HOUR, ManualClock } from "../src/lib/clock";
+import { appWith, body, call, createWebsite, expectError, FIXTURE, jsonInit, newAccount } from "./helpers";
+
+const count = (sql: string, ...args: string[]) =>
+  env.DB.prepare(sql)
+    .bind(...args)
+    .first<number>("n");
+
+describe("Idempotency-Key on POSTs that create or start work", () => {
+  it("replays the first response for the same key and body, and starts nothing new", async () => {
+    const acc = await newAccount("business");
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`);
+    const send = () =>
+      call(
+        "/v1/screenshots",
+        jsonInit("POST", { website_id: site.id }, { ...acc.auth, "Idempotency-Key": "order-42" }),
+      );
+    const first = await send();
+    const second = await send();
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    expect(second.headers.get("location")).toBe(first.headers.get("location"));
+    const a = await body<{ id: string }>(first);
+    const b = await body<{ id: string }>(second);
+    expect(b).toEqual(a);
+    expect(await count("SELECT count(*) AS n FROM screenshots WHERE account_id = ?", acc.id)).toBe(1);
+    const usage = await body<{ usage: { captures_today: number } }>(await call("/v1/account", { headers: acc.auth }));
+    expect(usage.usage.captures_today).toBe(1);
+  });
+
+  it("answers 422 for the same key with a different body", async () => {
+    const acc = await newAccount("business");
+    const headers = { ...acc.auth, "Idempotency-Key": "site-1" };
+    expect(
+      (await call("/v1/websites", jsonInit("POST", { name: "a", url: "https://a.example.com/" }, headers))).status,
+    ).toBe(201);
+    const err = await expectError(
+      await call("/v1/websites", jsonInit("POST", { name: "b", url: "https://b.example.com/" }, headers)),
+      422,
+      "validation_failed",
+    );
+    expect(err.errors).toHaveProperty("Idempotency-Key");
+    expect(await count("SELECT count(*) AS n FROM websites WHERE account_id = ?", acc.id)).toBe(1);
+  });
+
+  it("answers 409 while the first request with the key is still in flight", async () => {
+    const acc = await newAccount("business");
+    const payload = { name: "a", url: "https://a.example.com/" };
+    // The first request's claim, as it stands while its handler runs.
+    const { sha256Hex } = await import("../src/lib/crypto");
+    const fingerprint = await sha256Hex(`POST /v1/websites\n${JSON.stringify(payload)}`);
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, expires_at) VALUES (?, 'busy', ?, 'in_flight', ?, ?)",
+    )
+      .bind(acc.id, fingerprint, Date.now(), Date.now() + 24 * HOUR)
+      .run();
+    await expectError(
+      await call("/v1/websites", jsonInit("POST", payload, { ...acc.auth, "Idempotency-Key": "busy" })),
+      409,
+      "conflict",
+    );
+  });
+
+  it("scopes keys to the account and keeps them 24 hours", async () => {
+    const clock = new ManualClock(Date.parse("2034-01-01T10:00:00Z"));
+    const api = appWith({ clock });
+    const a = await newAccount("business", api);
+    const b = await newAccount("business", api);
+    const payload = { name: "same", url: "https://same.example.com/" };
+    const post = (acc: typeof a) =>
+      api("/v1/websites", jsonInit("POST", payload, { ...acc.auth, "Idempotency-Key": "shared-key" }));
+    const fromA = await body<{ id: string }>(await post(a));
+    const fromB = await body<{ id: string }>(await post(b));
+    expect(fromB.id).not.toBe(fromA.id);
+    clock.advance(23 * HOUR);
+    expect((await body<{ id: string }>(await post(a))).id).toBe(fromA.id);
+    clock.advance(2 * HOUR);
+    expect((await body<{ id: string }>(await post(a))).id).not.toBe(fromA.id);
+  });
+
+  it("releases the key when the request fails, so a corrected retry goes through", async () => {
+    const acc = await newAccount("business");
+    const headers = { ...acc.auth, "Idempotency-Key": "retry-me" };
+    await expectError(
+      await call("/v1/screenshots", jsonInit("POST", { website_id: "web_missing" }, headers)),
+      404,
+      "not_found",
+    );
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`);
+    expect((await call("/v1/screenshots", jsonInit("POST", { website_id: site.id }, headers))).status).toBe(202);
+  });
+
+  it("rejects keys longer than 255 characters", async () => {
+    const acc = await newAccount("business");
+    const err = await expectError(
+      await call(
+        "/v1/websites",
+        jsonInit(
+          "POST",
+          { name: "a", url: "https://a.example.com/" },
+          { ...acc.auth, "Idempotency-Key": "k".repeat(256) },
+        ),
+      ),
+      422,
+      "validation_failed",
+    );
+    expect(err.errors).toHaveProperty("Idempotency-Key");
+  });
+});
