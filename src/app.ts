@@ -1,3 +1,4 @@
+import "./lib/zod-setup";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -10,6 +11,7 @@ import { handleError, notFoundHandler, validationHook } from "./middleware/error
 import { requestContext } from "./middleware/request";
 import { accountRouter, v1AccountRouter } from "./routes/account";
 import { authRouter } from "./routes/auth";
+import { scenariosRouter } from "./routes/scenarios";
 import { screenshotsRouter } from "./routes/screenshots";
 import { websitesRouter } from "./routes/websites";
 
@@ -90,6 +92,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.route("/", v1AccountRouter);
   app.route("/", websitesRouter);
   app.route("/", screenshotsRouter);
+  app.route("/", scenariosRouter);
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

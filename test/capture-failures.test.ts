@@ -186,4 +186,42 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     expect(result.explicitAcks).toEqual(["m3"]);
     expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(0);
   });
+
+  it("a scenario run that cannot get a browser is retried, then ends `error` (never stuck)", async () => {
+    const acc = await newAccount("business");
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`);
+    const { getDb: db } = await import("../src/db/client");
+    const { scenarios, runs } = await import("../src/db/schema");
+    const { runRow } = await import("../src/services/runs");
+    const now = Date.now();
+    const scenario = {
+      id: `scn_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`,
+      accountId: acc.id,
+      websiteId: site.id,
+      name: "s",
+      capture: null,
+      timeoutMs: 120_000,
+      steps: JSON.stringify([{ action: "assert_visible", selector: "#box" }]),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await db(env.DB).insert(scenarios).values(scenario);
+    const run = runRow(scenario, "api", now);
+    await db(env.DB).insert(runs).values(run);
+    const job: JobMessage = { type: "run", run_id: run.id, account_id: acc.id };
+    const first = await deliver("snaptrack-jobs", "r1", job, 1, { BROWSER: brokenBrowser });
+    expect(first.delays).toEqual([10]);
+    const queued = await env.DB.prepare("SELECT status, error FROM runs WHERE id = ?")
+      .bind(run.id)
+      .first<{ status: string; error: string }>();
+    expect(queued?.status).toBe("queued");
+    expect(queued?.error).toMatch(/^Retrying: Browser unavailable/);
+    await deliver("snaptrack-jobs-dlq", "r1", job, 1);
+    const ended = await env.DB.prepare("SELECT status, error, finished_at FROM runs WHERE id = ?")
+      .bind(run.id)
+      .first<{ status: string; error: string; finished_at: number }>();
+    expect(ended?.status).toBe("error");
+    expect(ended?.error).toMatch(/^Gave up after 1 attempts: Browser unavailable/);
+    expect(ended?.finished_at).toBeGreaterThan(0);
+  });
 });

@@ -179,3 +179,51 @@ export async function downloadBytes(acc: TestAccount, id: string): Promise<Uint8
   expect(res.status).toBe(200);
   return new Uint8Array(await res.arrayBuffer());
 }
+
+export interface RunView {
+  id: string;
+  scenario_id: string;
+  status: "queued" | "running" | "passed" | "failed" | "error";
+  trigger: string;
+  error: string | null;
+  duration_ms: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  steps: {
+    index: number;
+    action: string;
+    name?: string;
+    status: string;
+    duration_ms: number;
+    error?: string;
+    screenshot_id?: string;
+  }[];
+}
+
+export async function createScenario(acc: TestAccount, body: Record<string, unknown>) {
+  const res = await call("/v1/scenarios", jsonInit("POST", body, acc.auth));
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { id: string; steps: Record<string, unknown>[] };
+}
+
+/** Starts a run and waits (reading D1) until it ends; returns the API's view of it. */
+export async function runToEnd(acc: TestAccount, scenarioId: string, timeout = 60_000): Promise<RunView> {
+  const res = await call(`/v1/scenarios/${scenarioId}/run`, { method: "POST", headers: acc.auth });
+  expect(res.status, await res.clone().text()).toBe(202);
+  const run = (await res.json()) as RunView;
+  expect(run.status).toBe("queued");
+  return runSettled(acc, run.id, timeout);
+}
+
+export async function runSettled(acc: TestAccount, runId: string, timeout = 60_000): Promise<RunView> {
+  await vi.waitFor(
+    async () => {
+      const row = await env.DB.prepare("SELECT status FROM runs WHERE id = ?").bind(runId).first<{ status: string }>();
+      if (!row || row.status === "queued" || row.status === "running") throw new Error(`still ${row?.status}`);
+    },
+    { timeout, interval: 250 },
+  );
+  const res = await call(`/v1/runs/${runId}`, { headers: acc.auth });
+  expect(res.status).toBe(200);
+  return (await res.json()) as RunView;
+}

@@ -98,6 +98,8 @@ export const scenarios = sqliteTable(
       .references(() => websites.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     capture: text("capture"),
+    /** Overall time budget of a run; past it the run ends `error`. */
+    timeoutMs: integer("timeout_ms").notNull().default(120_000),
     /** Ordered steps (JSON); `type` steps marked secret hold ciphertext, never the text. */
     steps: text("steps").notNull(),
     createdAt: createdAt(),

@@ -1,21 +1,17 @@
 import type { Browser } from "@cloudflare/puppeteer";
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
-import { acquireBrowser, releaseBrowser } from "../capture/browser";
 import { describeError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey } from "../capture/keys";
 import type { CaptureOptions } from "../capture/options";
 import { navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
-import { guardPolicy } from "../config";
 import { type Db, getDb } from "../db/client";
 import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import type { JobOf } from "./messages";
 
-/** Pages captured at once in the batch's one browser. */
-export const CAPTURE_CONCURRENCY = 4;
 /** Deliveries before a message goes to the dead-letter queue (wrangler.toml: max_retries = 5). */
 export const MAX_DELIVERIES = 6;
 /** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
@@ -147,18 +143,15 @@ async function requeue(db: Db, id: string, error: string, now: number) {
     .where(and(eq(screenshots.id, id), eq(screenshots.status, "processing")));
 }
 
-/**
- * A batch of capture jobs in one browser session, a few pages at a time. Target failures
- * end the screenshot `failed` at once; platform failures go back to `queued` and retry
- * with backoff, and after the last delivery the dead-letter consumer fails the row.
- */
-export async function runCaptures(env: Env, work: CaptureWork[], now: () => number): Promise<void> {
-  const db = getDb(env.DB);
-  const claimed: (CaptureWork & { row: Screenshot })[] = [];
+export type ClaimedCapture = CaptureWork & { row: Screenshot };
+
+/** Claims each job's screenshot; finished or deleted ones are acked, busy ones retried later. */
+export async function claimCaptures(db: Db, work: CaptureWork[], now: number): Promise<ClaimedCapture[]> {
+  const claimed: ClaimedCapture[] = [];
   for (const w of work) {
     let row: Awaited<ReturnType<typeof claim>>;
     try {
-      row = await claim(db, w.job.screenshot_id, now());
+      row = await claim(db, w.job.screenshot_id, now);
     } catch (err) {
       console.error(
         JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
@@ -171,44 +164,36 @@ export async function runCaptures(env: Env, work: CaptureWork[], now: () => numb
       w.message.ack(); // done, failed or deleted already
     else claimed.push({ ...w, row });
   }
-  if (claimed.length === 0) return;
+  return claimed;
+}
 
-  const transient = async (w: CaptureWork & { row: Screenshot }, err: unknown) => {
-    const reason = describeError(err);
-    await requeue(db, w.row.id, reason, now());
-    w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
-  };
+/** A platform failure: back to `queued` and retried with backoff (the DLQ fails it in the end). */
+export async function retryCapture(db: Db, w: ClaimedCapture, err: unknown, now: number) {
+  await requeue(db, w.row.id, describeError(err), now);
+  w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+}
 
-  let browser: Browser;
+/** One capture in the batch's browser. Target failures end it `failed` at once. */
+export async function captureTask(
+  env: Env,
+  db: Db,
+  browser: Browser,
+  policy: GuardPolicy,
+  w: ClaimedCapture,
+  now: () => number,
+) {
   try {
-    browser = await acquireBrowser(env.BROWSER);
+    const opts = JSON.parse(w.row.options) as CaptureOptions;
+    const shot = await captureInto(browser, opts, w.row.url, policy);
+    await storeShot(env, db, w.row, shot, null, now());
+    w.message.ack();
   } catch (err) {
-    for (const w of claimed) await transient(w, new Error(`Browser unavailable: ${describeError(err)}`));
-    return;
-  }
-  const policy = guardPolicy(env);
-  try {
-    const queue = [...claimed];
-    const worker = async () => {
-      for (let w = queue.shift(); w; w = queue.shift()) {
-        try {
-          const opts = JSON.parse(w.row.options) as CaptureOptions;
-          const shot = await captureInto(browser, opts, w.row.url, policy);
-          await storeShot(env, db, w.row, shot, null, now());
-          w.message.ack();
-        } catch (err) {
-          if (err instanceof TargetError) {
-            await failScreenshot(db, w.row.id, describeError(err), now());
-            w.message.ack();
-          } else {
-            await transient(w, err);
-          }
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CAPTURE_CONCURRENCY, claimed.length) }, worker));
-  } finally {
-    releaseBrowser(browser);
+    if (err instanceof TargetError) {
+      await failScreenshot(db, w.row.id, describeError(err), now());
+      w.message.ack();
+    } else {
+      await retryCapture(db, w, err, now());
+    }
   }
 }
 

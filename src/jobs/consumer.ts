@@ -1,31 +1,48 @@
-import { type CaptureWork, captureGaveUp, retryDelaySeconds, runCaptures } from "./capture";
+import type { Browser } from "@cloudflare/puppeteer";
+import { acquireBrowser, releaseBrowser } from "../capture/browser";
+import { describeError } from "../capture/errors";
+import { guardPolicy } from "../config";
+import { getDb } from "../db/client";
+import { durableObjectLimiter } from "../limits/account-limiter";
+import {
+  type CaptureWork,
+  captureGaveUp,
+  captureTask,
+  claimCaptures,
+  retryCapture,
+  retryDelaySeconds,
+} from "./capture";
 import { JobMessageSchema, type JobOf, type ParsedJob } from "./messages";
 import { purgePrefix } from "./purge";
+import { claimRuns, type RunWork, retryRun, runGaveUp, runTask } from "./run";
+
+/** Pages open at once in the batch's one browser (captures and scenario runs). */
+export const BROWSER_CONCURRENCY = 4;
 
 /**
  * The queue consumer. Messages are parsed against the one union; a body that does not
  * parse can never succeed, so it is logged and acked rather than retried forever.
- * Captures in a batch share one browser session. Messages arriving on the dead-letter
- * queue exhausted their retries: their rows are marked failed so nothing stays queued.
+ * Captures and scenario runs in a batch share one browser session. Messages arriving on
+ * the dead-letter queue exhausted their retries: their rows end failed (or error).
  */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
   const now = () => Date.now();
   const deadLetter = batch.queue.endsWith("-dlq");
   const captures: CaptureWork[] = [];
+  const runs: RunWork[] = [];
   const others: { message: Message<unknown>; job: ParsedJob }[] = [];
   for (const message of batch.messages) {
     const parsed = JobMessageSchema.safeParse(message.body);
     if (!parsed.success) {
       console.error(JSON.stringify({ level: "error", msg: "unparseable job", queue: batch.queue, id: message.id }));
       message.ack();
-    } else if (parsed.data.type === "capture" && !deadLetter) {
-      captures.push({ message, job: parsed.data });
-    } else {
-      others.push({ message, job: parsed.data });
-    }
+    } else if (deadLetter) others.push({ message, job: parsed.data });
+    else if (parsed.data.type === "capture") captures.push({ message, job: parsed.data });
+    else if (parsed.data.type === "run") runs.push({ message, job: parsed.data });
+    else others.push({ message, job: parsed.data });
   }
 
-  if (captures.length > 0) await runCaptures(env, captures, now);
+  if (captures.length > 0 || runs.length > 0) await browserJobs(env, captures, runs, now);
 
   for (const { message, job } of others) {
     try {
@@ -47,6 +64,39 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: 
   }
 }
 
+/** One browser session for the whole batch; pages, not browsers, are opened and closed. */
+async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWork[], now: () => number) {
+  const db = getDb(env.DB);
+  const captures = await claimCaptures(db, captureWork, now());
+  const runs = await claimRuns(db, runWork, now());
+  if (captures.length === 0 && runs.length === 0) return;
+
+  let browser: Browser;
+  try {
+    browser = await acquireBrowser(env.BROWSER);
+  } catch (err) {
+    const reason = new Error(`Browser unavailable: ${describeError(err)}`);
+    for (const w of captures) await retryCapture(db, w, reason, now());
+    for (const w of runs) await retryRun(db, w, reason, now());
+    return;
+  }
+  const policy = guardPolicy(env);
+  const limiter = durableObjectLimiter(env.LIMITER);
+  const tasks = [
+    ...captures.map((w) => () => captureTask(env, db, browser, policy, w, now)),
+    ...runs.map((w) => () => runTask(env, db, browser, policy, limiter, w, now)),
+  ];
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(BROWSER_CONCURRENCY, tasks.length) }, async () => {
+        for (let task = tasks.shift(); task; task = tasks.shift()) await task();
+      }),
+    );
+  } finally {
+    releaseBrowser(browser);
+  }
+}
+
 async function runJob(env: Env, job: ParsedJob): Promise<void> {
   switch (job.type) {
     case "purge_prefix":
@@ -57,6 +107,7 @@ async function runJob(env: Env, job: ParsedJob): Promise<void> {
 }
 
 async function onDeadLetter(env: Env, job: ParsedJob, now: number): Promise<void> {
-  console.error(JSON.stringify({ level: "error", msg: "job dead-lettered", job }));
+  console.error(JSON.stringify({ level: "error", msg: "job dead-lettered", type: job.type }));
   if (job.type === "capture") await captureGaveUp(env, job, now);
+  if (job.type === "run") await runGaveUp(getDb(env.DB), job, now);
 }

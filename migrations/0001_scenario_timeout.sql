@@ -1,0 +1,1 @@
+ALTER TABLE `scenarios` ADD `timeout_ms` integer DEFAULT 120000 NOT NULL;

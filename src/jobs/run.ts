@@ -1,0 +1,209 @@
+import type { Browser } from "@cloudflare/puppeteer";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { describeError } from "../capture/errors";
+import { resolveOptions } from "../capture/options";
+import { openPage } from "../capture/page";
+import { type RunHooks, runSteps } from "../capture/runner";
+import type { GuardPolicy } from "../capture/url-guard";
+import { config } from "../config";
+import type { Db } from "../db/client";
+import { type Run, runs, scenarios, schedules, screenshots, websites } from "../db/schema";
+import { MINUTE } from "../lib/clock";
+import { decryptSecret } from "../lib/secrets";
+import type { Limiter } from "../limits/account-limiter";
+import { pendingSteps, type StepResult } from "../services/runs";
+import { storedSteps } from "../services/scenarios";
+import { screenshotRow } from "../services/screenshots";
+import { parseCapture } from "../services/websites";
+import { retryDelaySeconds, storeShot } from "./capture";
+import type { JobOf } from "./messages";
+
+export interface RunWork {
+  message: Message<unknown>;
+  job: JobOf<"run">;
+}
+export type ClaimedRun = RunWork & { row: Run };
+
+/** A `running` run whose consumer vanished this long ago is ended as interrupted. */
+export const STALE_RUN = 10 * MINUTE;
+
+async function finish(db: Db, row: Run, fields: Partial<Run>, now: number) {
+  const status = fields.status as Run["status"];
+  const [done] = await db
+    .update(runs)
+    .set({ ...fields, finishedAt: now, durationMs: row.startedAt ? now - row.startedAt : null, updatedAt: now })
+    .where(and(eq(runs.id, row.id), inArray(runs.status, ["queued", "running"])))
+    .returning({ scheduleId: runs.scheduleId });
+  // A run that stopped part-way leaves no screenshot half-made.
+  await db
+    .update(screenshots)
+    .set({ status: "failed", error: "The run ended before this screenshot was stored", updatedAt: now })
+    .where(and(eq(screenshots.runId, row.id), eq(screenshots.status, "processing")));
+  if (done?.scheduleId) await db.update(schedules).set({ lastStatus: status }).where(eq(schedules.id, done.scheduleId));
+}
+
+/**
+ * Claims queued runs. A run still `running` is never executed twice (its steps may have
+ * had effects on the site): if its consumer has gone quiet for STALE_RUN it is ended
+ * `error` as interrupted, otherwise the message comes back later.
+ */
+export async function claimRuns(db: Db, work: RunWork[], now: number): Promise<ClaimedRun[]> {
+  const claimed: ClaimedRun[] = [];
+  for (const w of work) {
+    try {
+      const [row] = await db
+        .update(runs)
+        .set({ status: "running", attempts: sql`${runs.attempts} + 1`, startedAt: now, updatedAt: now })
+        .where(and(eq(runs.id, w.job.run_id), eq(runs.status, "queued")))
+        .returning();
+      if (row) {
+        claimed.push({ ...w, row });
+        continue;
+      }
+      const existing = await db.select().from(runs).where(eq(runs.id, w.job.run_id)).get();
+      if (existing?.status === "running") {
+        if ((existing.startedAt ?? 0) < now - STALE_RUN) {
+          await finish(
+            db,
+            existing,
+            { status: "error", error: "The run was interrupted (its worker stopped) and was not repeated" },
+            now,
+          );
+          w.message.ack();
+        } else {
+          w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+        }
+      } else {
+        w.message.ack(); // finished or deleted
+      }
+    } catch (err) {
+      console.error(
+        JSON.stringify({ level: "error", msg: "run claim failed", id: w.job.run_id, error: describeError(err) }),
+      );
+      w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+    }
+  }
+  return claimed;
+}
+
+/** No browser for the batch: nothing ran yet, so the run goes back to the queue. */
+export async function retryRun(db: Db, w: ClaimedRun, err: unknown, now: number) {
+  await db
+    .update(runs)
+    .set({ status: "queued", error: `Retrying: ${describeError(err)}`, updatedAt: now })
+    .where(and(eq(runs.id, w.row.id), eq(runs.status, "running")));
+  w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+}
+
+/** Executes one run in the batch's browser and records every step. */
+export async function runTask(
+  env: Env,
+  db: Db,
+  browser: Browser,
+  policy: GuardPolicy,
+  limiter: Limiter,
+  w: ClaimedRun,
+  now: () => number,
+) {
+  const row = w.row;
+  try {
+    const scenario = await db.select().from(scenarios).where(eq(scenarios.id, row.scenarioId)).get();
+    const website = await db.select().from(websites).where(eq(websites.id, row.websiteId)).get();
+    if (!scenario || !website) {
+      w.message.ack(); // deleted meanwhile (the run row went with them)
+      return;
+    }
+    const opts = resolveOptions(parseCapture(website.capture), parseCapture(scenario.capture));
+    const started = row.startedAt ?? now();
+    const steps = storedSteps(scenario);
+    const secretsKey = config(env).SECRETS_KEY;
+    const revealed: string[] = [];
+    const hooks: RunHooks = {
+      reveal: async (sealed) => {
+        const text = await decryptSecret(secretsKey, sealed, scenario.id);
+        revealed.push(text);
+        return text;
+      },
+      async saveShot(index, name, take) {
+        const shotRow = screenshotRow(
+          {
+            website,
+            scenarioCapture: parseCapture(scenario.capture),
+            source: "scenario",
+            status: "processing",
+            runId: row.id,
+            name,
+            stepIndex: index,
+            scheduleId: null,
+          },
+          now(),
+        );
+        const quota = await limiter.consume(row.accountId, 1, now());
+        if (!quota.ok)
+          throw new Error(
+            `The ${quota.period === "day" ? "daily" : "monthly"} capture quota of ${quota.limit} is used up`,
+          );
+        await db.insert(screenshots).values({ ...shotRow, attempts: 1, startedAt: now() });
+        const shot = await take();
+        await storeShot(env, db, { ...shotRow, attempts: 1 }, shot, scenario.id, now());
+        return shotRow.id;
+      },
+    };
+    const page = await openPage(browser, new URL(website.url), opts, policy);
+    let outcome: Awaited<ReturnType<typeof runSteps>>;
+    try {
+      outcome = await runSteps(page, steps, {
+        baseUrl: website.url,
+        opts,
+        hooks,
+        deadline: started + scenario.timeoutMs,
+        budgetMs: scenario.timeoutMs,
+      });
+    } finally {
+      await page.close();
+    }
+    // A secret can surface in a message (a URL, an echoed value): results never carry it.
+    const scrub = <T extends string | null | undefined>(text: T): T => redact(text, revealed);
+    const results: StepResult[] = pendingSteps(scenario).map((p, i) => {
+      const r = { ...p, ...outcome.steps[i] };
+      return r.error ? { ...r, error: scrub(r.error) } : r;
+    });
+    await finish(
+      db,
+      row,
+      { status: outcome.status, error: scrub(outcome.error), steps: JSON.stringify(results) },
+      now(),
+    );
+    w.message.ack();
+  } catch (err) {
+    // The page could not even be opened, or storage failed: the run ends `error`, not stuck.
+    await finish(db, row, { status: "error", error: `The run could not complete: ${describeError(err)}` }, now()).catch(
+      () => {},
+    );
+    w.message.ack();
+  }
+}
+
+export function redact<T extends string | null | undefined>(text: T, secrets: string[]): T {
+  if (!text) return text;
+  let out: string = text;
+  for (const secret of secrets) {
+    if (secret.length === 0) continue;
+    for (const form of new Set([
+      secret,
+      encodeURIComponent(secret),
+      encodeURIComponent(secret).replaceAll("%20", "+"),
+    ])) {
+      out = out.split(form).join("[secret]");
+    }
+  }
+  return out as T;
+}
+
+/** Dead-lettered run (its retries to get a browser ran out): it ends `error`. */
+export async function runGaveUp(db: Db, job: JobOf<"run">, now: number) {
+  const row = await db.select().from(runs).where(eq(runs.id, job.run_id)).get();
+  if (!row) return;
+  const last = row.error?.replace(/^Retrying: /, "") ?? "the job could not be processed";
+  await finish(db, row, { status: "error", error: `Gave up after ${row.attempts} attempts: ${last}` }, now);
+}

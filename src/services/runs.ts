@@ -1,0 +1,119 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { Action } from "../capture/steps";
+import type { Db } from "../db/client";
+import { newId } from "../db/ids";
+import { decodeCursor, toPage } from "../db/pagination";
+import { type Run, runs, type Scenario } from "../db/schema";
+import { enqueue } from "../jobs/messages";
+import { iso, isoOrNull } from "../lib/clock";
+import { notFound } from "../lib/errors";
+import { storedSteps } from "./scenarios";
+
+export interface StepResult {
+  index: number;
+  action: Action;
+  /** Screenshot steps: their name. */
+  name?: string;
+  status: "passed" | "failed" | "skipped";
+  duration_ms: number;
+  error?: string;
+  screenshot_id?: string;
+}
+
+export function runView(r: Run) {
+  return {
+    id: r.id,
+    scenario_id: r.scenarioId,
+    website_id: r.websiteId,
+    status: r.status,
+    trigger: r.trigger,
+    schedule_id: r.scheduleId,
+    error: r.error,
+    created_at: iso(r.createdAt),
+    started_at: isoOrNull(r.startedAt),
+    finished_at: isoOrNull(r.finishedAt),
+    duration_ms: r.durationMs,
+    steps: JSON.parse(r.steps) as StepResult[],
+  };
+}
+
+/** Every step `skipped` until the run reaches it. */
+export const pendingSteps = (scenario: Scenario): StepResult[] =>
+  storedSteps(scenario).map((s, index) => ({
+    index,
+    action: s.action,
+    ...(s.action === "screenshot" ? { name: s.name } : {}),
+    status: "skipped",
+    duration_ms: 0,
+  }));
+
+export function runRow(
+  scenario: Scenario,
+  trigger: Run["trigger"],
+  now: number,
+  scheduleId: string | null = null,
+): Run {
+  return {
+    id: newId("run", now),
+    accountId: scenario.accountId,
+    scenarioId: scenario.id,
+    websiteId: scenario.websiteId,
+    scheduleId,
+    trigger,
+    status: "queued",
+    error: null,
+    steps: JSON.stringify(pendingSteps(scenario)),
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+  };
+}
+
+/** A queued run; if the job cannot be enqueued the row is removed again. */
+export async function queueRun(
+  db: Db,
+  queue: Queue,
+  scenario: Scenario,
+  trigger: Run["trigger"],
+  now: number,
+  scheduleId: string | null = null,
+) {
+  const row = runRow(scenario, trigger, now, scheduleId);
+  await db.insert(runs).values(row);
+  try {
+    await enqueue(queue, { type: "run", run_id: row.id, account_id: row.accountId });
+  } catch (err) {
+    await db
+      .delete(runs)
+      .where(eq(runs.id, row.id))
+      .catch(() => {});
+    throw err;
+  }
+  return row;
+}
+
+export async function getRun(db: Db, accountId: string, id: string): Promise<Run> {
+  const row = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.id, id), eq(runs.accountId, accountId)))
+    .get();
+  if (!row) throw notFound("Run");
+  return row;
+}
+
+export async function listRuns(db: Db, accountId: string, scenarioId: string, q: { limit: number; cursor?: string }) {
+  const before = decodeCursor(q.cursor);
+  const rows = await db
+    .select()
+    .from(runs)
+    .where(
+      and(eq(runs.accountId, accountId), eq(runs.scenarioId, scenarioId), before ? lt(runs.id, before) : undefined),
+    )
+    .orderBy(desc(runs.id))
+    .limit(q.limit + 1);
+  return toPage(rows, q.limit, runView);
+}

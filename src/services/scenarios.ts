@@ -1,0 +1,166 @@
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { scenarioPrefix } from "../capture/keys";
+import type { CaptureOptionsInput } from "../capture/options";
+import { publicStep, type Step, type StoredStep } from "../capture/steps";
+import type { Db } from "../db/client";
+import { newId } from "../db/ids";
+import { decodeCursor, toPage } from "../db/pagination";
+import { runs, type Scenario, scenarios, screenshots } from "../db/schema";
+import { enqueue } from "../jobs/messages";
+import { iso } from "../lib/clock";
+import { type FieldErrors, notFound, validationError } from "../lib/errors";
+import { encryptSecret } from "../lib/secrets";
+import { getWebsite, parseCapture } from "./websites";
+
+export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
+
+export function scenarioView(s: Scenario) {
+  return {
+    id: s.id,
+    website_id: s.websiteId,
+    name: s.name,
+    capture: s.capture ? parseCapture(s.capture) : null,
+    timeout_ms: s.timeoutMs,
+    steps: (JSON.parse(s.steps) as StoredStep[]).map(publicStep),
+    created_at: iso(s.createdAt),
+    updated_at: iso(s.updatedAt),
+  };
+}
+
+export const storedSteps = (s: Scenario) => JSON.parse(s.steps) as StoredStep[];
+
+/**
+ * Steps as they are stored: secret text sealed with the scenario id as context. A secret
+ * step sent without text keeps the secret stored at the same position (so a scenario read
+ * back and saved again keeps its secrets), provided that position held a secret `type` step.
+ */
+async function sealSteps(
+  steps: Step[],
+  scenarioId: string,
+  key: string | undefined,
+  previous: StoredStep[] = [],
+): Promise<StoredStep[]> {
+  const errors: FieldErrors = {};
+  const out: StoredStep[] = [];
+  for (const [i, step] of steps.entries()) {
+    if (step.action !== "type") {
+      out.push(step);
+      continue;
+    }
+    if (!step.secret) {
+      if (step.text === undefined) errors[`steps.${i}.text`] = ["Is required"];
+      out.push(step);
+      continue;
+    }
+    const { text, ...rest } = step;
+    if (text !== undefined) {
+      out.push({ ...rest, sealed: await encryptSecret(key, text, scenarioId) });
+      continue;
+    }
+    const kept = previous[i];
+    if (kept?.action === "type" && kept.secret && kept.sealed) out.push({ ...rest, sealed: kept.sealed });
+    else errors[`steps.${i}.text`] = ["Is required (no stored secret at this position to keep)"];
+  }
+  if (Object.keys(errors).length > 0) throw validationError(errors);
+  return out;
+}
+
+export interface ScenarioInput {
+  website_id: string;
+  name: string;
+  capture?: CaptureOptionsInput;
+  timeout_ms?: number;
+  steps: Step[];
+}
+
+export async function createScenario(
+  db: Db,
+  accountId: string,
+  input: ScenarioInput,
+  secretsKey: string | undefined,
+  now: number,
+) {
+  await getWebsite(db, accountId, input.website_id);
+  const id = newId("scenario", now);
+  const [row] = await db
+    .insert(scenarios)
+    .values({
+      id,
+      accountId,
+      websiteId: input.website_id,
+      name: input.name,
+      capture: input.capture ? JSON.stringify(input.capture) : null,
+      timeoutMs: input.timeout_ms ?? DEFAULT_RUN_TIMEOUT_MS,
+      steps: JSON.stringify(await sealSteps(input.steps, id, secretsKey)),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  return row as Scenario;
+}
+
+export async function getScenario(db: Db, accountId: string, id: string): Promise<Scenario> {
+  const row = await db
+    .select()
+    .from(scenarios)
+    .where(and(eq(scenarios.id, id), eq(scenarios.accountId, accountId)))
+    .get();
+  if (!row) throw notFound("Scenario");
+  return row;
+}
+
+export async function listScenarios(
+  db: Db,
+  accountId: string,
+  q: { limit: number; cursor?: string; website_id?: string },
+) {
+  const before = decodeCursor(q.cursor);
+  const rows = await db
+    .select()
+    .from(scenarios)
+    .where(
+      and(
+        eq(scenarios.accountId, accountId),
+        q.website_id ? eq(scenarios.websiteId, q.website_id) : undefined,
+        before ? lt(scenarios.id, before) : undefined,
+      ),
+    )
+    .orderBy(desc(scenarios.id))
+    .limit(q.limit + 1);
+  return toPage(rows, q.limit, scenarioView);
+}
+
+export async function updateScenario(
+  db: Db,
+  accountId: string,
+  id: string,
+  patch: Partial<Omit<ScenarioInput, "website_id" | "capture">> & { capture?: CaptureOptionsInput | null },
+  secretsKey: string | undefined,
+  now: number,
+) {
+  const current = await getScenario(db, accountId, id);
+  const set: Partial<Scenario> = { updatedAt: now };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.capture !== undefined) set.capture = patch.capture === null ? null : JSON.stringify(patch.capture);
+  if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
+  if (patch.steps !== undefined)
+    set.steps = JSON.stringify(await sealSteps(patch.steps, id, secretsKey, storedSteps(current)));
+  const [row] = await db
+    .update(scenarios)
+    .set(set)
+    .where(and(eq(scenarios.id, id), eq(scenarios.accountId, accountId)))
+    .returning();
+  if (!row) throw notFound("Scenario");
+  return row;
+}
+
+/** The scenario, its runs and their screenshots (rows now, R2 bytes by prefix in the background). */
+export async function deleteScenario(db: Db, queue: Queue, accountId: string, id: string) {
+  const scenario = await getScenario(db, accountId, id);
+  const runIds = db.select({ id: runs.id }).from(runs).where(eq(runs.scenarioId, id));
+  await db.batch([
+    db.delete(screenshots).where(inArray(screenshots.runId, runIds)),
+    db.delete(scenarios).where(and(eq(scenarios.id, id), eq(scenarios.accountId, accountId))),
+  ]);
+  await enqueue(queue, { type: "purge_prefix", prefix: scenarioPrefix(accountId, scenario.websiteId, id) });
+}
