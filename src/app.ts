@@ -12,6 +12,7 @@ import { requestContext } from "./middleware/request";
 import { accountRouter, v1AccountRouter } from "./routes/account";
 import { authRouter } from "./routes/auth";
 import { scenariosRouter } from "./routes/scenarios";
+import { schedulesRouter } from "./routes/schedules";
 import { screenshotsRouter } from "./routes/screenshots";
 import { websitesRouter } from "./routes/websites";
 
@@ -93,6 +94,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.route("/", websitesRouter);
   app.route("/", screenshotsRouter);
   app.route("/", scenariosRouter);
+  app.route("/", schedulesRouter);
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

@@ -120,6 +120,8 @@ export const schedules = sqliteTable(
     cron: text("cron"),
     intervalMinutes: integer("interval_minutes"),
     timezone: text("timezone").notNull().default("UTC"),
+    /** Shortest gap between two runs (minutes), computed once from cron/interval: plan checks read it. */
+    gapMinutes: integer("gap_minutes").notNull().default(0),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     /** Why the system paused or skipped it (e.g. too fast for the plan after a downgrade). */
     pausedReason: text("paused_reason"),
@@ -132,6 +134,7 @@ export const schedules = sqliteTable(
   (t) => [
     index("schedules_account").on(t.accountId, t.id),
     index("schedules_due").on(t.enabled, t.nextRunAt),
+    index("schedules_account_gap").on(t.accountId, t.gapMinutes),
     check("schedules_one_target", sql`(website_id IS NULL) <> (scenario_id IS NULL)`),
     check("schedules_one_timing", sql`(cron IS NULL) <> (interval_minutes IS NULL)`),
   ],

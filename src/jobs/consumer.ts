@@ -12,8 +12,10 @@ import {
   retryCapture,
   retryDelaySeconds,
 } from "./capture";
-import { JobMessageSchema, type JobOf, type ParsedJob } from "./messages";
+import { dispatchDue } from "./dispatch";
+import { enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "./messages";
 import { purgePrefix } from "./purge";
+import { purgeExpired } from "./retention";
 import { claimRuns, type RunWork, retryRun, runGaveUp, runTask } from "./run";
 
 /** Pages open at once in the batch's one browser (captures and scenario runs). */
@@ -97,10 +99,24 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
   }
 }
 
+/** Continuations stop after this many rounds; the next cron tick picks up anything left. */
+const MAX_ROUNDS = 50;
+
 async function runJob(env: Env, job: ParsedJob): Promise<void> {
+  const now = Date.now();
   switch (job.type) {
     case "purge_prefix":
       return purgePrefix(env, job as JobOf<"purge_prefix">);
+    case "dispatch": {
+      const result = await dispatchDue(env, durableObjectLimiter(env.LIMITER), now);
+      if (result.more && job.round < MAX_ROUNDS) await enqueue(env.JOBS, { type: "dispatch", round: job.round + 1 });
+      return;
+    }
+    case "retention": {
+      const pass = await purgeExpired(env, now);
+      if (pass.more && job.round < MAX_ROUNDS) await enqueue(env.JOBS, { type: "retention", round: job.round + 1 });
+      return;
+    }
     default:
       throw new Error(`no handler for ${job.type}`);
   }

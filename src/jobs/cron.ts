@@ -1,19 +1,37 @@
 import { getDb } from "../db/client";
+import { durableObjectLimiter } from "../limits/account-limiter";
+import { PLANS } from "../limits/plans";
+import { dispatchDue, pauseTooFast } from "./dispatch";
+import { enqueue } from "./messages";
 import { applyDuePlanChanges } from "./plan-changes";
+import { purgeExpired } from "./retention";
 
 export const EVERY_MINUTE = "* * * * *";
 export const DAILY = "30 3 * * *";
 
-/** Cron entry point: the minute tick dispatches schedules and plan changes; the daily one purges. */
+/**
+ * Cron entry point (`scheduledTime` is the clock, so tests and missed ticks use the tick's
+ * own time). Every minute: plan changes whose time has come, then due schedules. Daily:
+ * the retention purge. Work past one invocation's bounds continues on the queue.
+ */
 export async function handleScheduled(
   controller: ScheduledController,
   env: Env,
   _ctx: ExecutionContext,
 ): Promise<void> {
   const now = controller.scheduledTime;
-  const db = getDb(env.DB);
   if (controller.cron === DAILY) {
+    const pass = await purgeExpired(env, now);
+    if (pass.more) await enqueue(env.JOBS, { type: "retention", round: 1 });
     return;
   }
-  await applyDuePlanChanges(db, now);
+  await minuteTick(env, now);
+}
+
+export async function minuteTick(env: Env, now: number) {
+  const changed = await applyDuePlanChanges(getDb(env.DB), now);
+  for (const account of changed) await pauseTooFast(env, account.id, PLANS[account.plan], now);
+  const result = await dispatchDue(env, durableObjectLimiter(env.LIMITER), now);
+  if (result.more) await enqueue(env.JOBS, { type: "dispatch", round: 1 });
+  return result;
 }

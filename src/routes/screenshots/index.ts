@@ -220,7 +220,8 @@ export const screenshotsRouter = createRouter()
       return c.body(null, 304, headers);
     }
     const object = await c.env.SHOTS.get(row.r2Key);
-    if (!object) throw new Error(`R2 object missing for ${row.id}: ${row.r2Key}`);
+    // Retention deletes bytes just before rows: between the two, the image is already gone.
+    if (!object) throw new ApiError("not_found", "The image is no longer stored (past the plan's history window).");
     return c.body(object.body, 200, {
       ...headers,
       "Content-Type": CONTENT_TYPES[row.format],

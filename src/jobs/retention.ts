@@ -1,0 +1,66 @@
+import { inArray, type SQL, sql } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { runs, screenshots } from "../db/schema";
+import { DAY } from "../lib/clock";
+import { PLANS } from "../limits/plans";
+
+/** Rows deleted per pass; a pass that hits the bound asks for another (queued) pass. */
+export const RETENTION_BATCH = 500;
+
+/** The account's history window in ms, read from the plans table now (pending downgrades included). */
+function windowMs(now: number): SQL {
+  const effective = sql`CASE WHEN a.pending_plan IS NOT NULL AND a.pending_plan_at <= ${now} THEN a.pending_plan ELSE a.plan END`;
+  const cases = Object.values(PLANS).map((p) => sql`WHEN ${p.id} THEN ${p.historyDays * DAY}`);
+  return sql`(CASE ${effective} ${sql.join(cases, sql` `)} END)`;
+}
+
+const shortestWindow = () => Math.min(...Object.values(PLANS).map((p) => p.historyDays)) * DAY;
+
+/**
+ * One bounded pass: screenshots (R2 bytes first, then rows — a pass interrupted between the
+ * two is completed by the next) and runs older than their account's history window, plus
+ * expired sessions and idempotency keys. Returns true when more may remain.
+ */
+export async function purgeExpired(
+  env: Env,
+  now: number,
+  batch = RETENTION_BATCH,
+): Promise<{ screenshots: number; runs: number; more: boolean }> {
+  const db = getDb(env.DB);
+  const oldest = now - shortestWindow();
+  const shots = await db.all<{ id: string; r2_key: string | null }>(sql`
+    SELECT s.id, s.r2_key FROM screenshots s JOIN accounts a ON a.id = s.account_id
+    WHERE s.created_at < ${oldest} AND s.created_at < ${now} - ${windowMs(now)}
+    ORDER BY s.created_at LIMIT ${batch}`);
+  const keys = shots.map((s) => s.r2_key).filter((k): k is string => k !== null);
+  // Screenshots of one id may exist under earlier attempts' keys only if a write failed; those
+  // were deleted then. R2 deletes up to 1,000 keys per call.
+  for (let i = 0; i < keys.length; i += 1000) await env.SHOTS.delete(keys.slice(i, i + 1000));
+  for (let i = 0; i < shots.length; i += 90) {
+    await db.delete(screenshots).where(
+      inArray(
+        screenshots.id,
+        shots.slice(i, i + 90).map((s) => s.id),
+      ),
+    );
+  }
+  const oldRuns = await db.all<{ id: string }>(sql`
+    SELECT r.id FROM runs r JOIN accounts a ON a.id = r.account_id
+    WHERE r.created_at < ${oldest} AND r.created_at < ${now} - ${windowMs(now)}
+    ORDER BY r.created_at LIMIT ${batch}`);
+  for (let i = 0; i < oldRuns.length; i += 90) {
+    await db.delete(runs).where(
+      inArray(
+        runs.id,
+        oldRuns.slice(i, i + 90).map((r) => r.id),
+      ),
+    );
+  }
+  await db.run(
+    sql`DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ${now} LIMIT ${batch})`,
+  );
+  await db.run(
+    sql`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ${now} LIMIT ${batch})`,
+  );
+  return { screenshots: shots.length, runs: oldRuns.length, more: shots.length === batch || oldRuns.length === batch };
+}

@@ -1,0 +1,447 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { DAILY, minuteTick } from "../src/jobs/cron";
+import { dispatchDue } from "../src/jobs/dispatch";
+import { DAY, HOUR, ManualClock, MINUTE } from "../src/lib/clock";
+import { durableObjectLimiter } from "../src/limits/account-limiter";
+import { PLANS } from "../src/limits/plans";
+import { shortestGapMinutes } from "../src/schedules/timing";
+import {
+  appWith,
+  body,
+  createScenario,
+  createWebsite,
+  expectError,
+  FIXTURE,
+  jsonInit,
+  newAccount,
+  runSettled,
+  settled,
+  type TestAccount,
+} from "./helpers";
+
+type Schedule = {
+  id: string;
+  website_id: string | null;
+  scenario_id: string | null;
+  enabled: boolean;
+  paused_reason: string | null;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_status: string | null;
+  timezone: string;
+};
+
+const limiter = () => durableObjectLimiter(env.LIMITER);
+
+/** Each test runs in its own far-future stretch of time so the shared dispatcher never mixes them up. */
+let era = Date.parse("2040-01-06T00:00:00Z");
+const nextEra = () => {
+  era += 400 * DAY;
+  return new ManualClock(era);
+};
+
+async function schedule(api: ReturnType<typeof appWith>, acc: TestAccount, payload: Record<string, unknown>) {
+  const res = await api("/v1/schedules", jsonInit("POST", payload, acc.auth));
+  expect(res.status, await res.clone().text()).toBe(201);
+  return body<Schedule>(res);
+}
+
+const row = (id: string) =>
+  env.DB.prepare("SELECT enabled, next_run_at, last_run_at, last_status, paused_reason FROM schedules WHERE id = ?")
+    .bind(id)
+    .first<{
+      enabled: number;
+      next_run_at: number | null;
+      last_run_at: number | null;
+      last_status: string | null;
+      paused_reason: string | null;
+    }>();
+const shotsFor = (scheduleId: string) =>
+  env.DB.prepare("SELECT id, source, status FROM screenshots WHERE schedule_id = ?")
+    .bind(scheduleId)
+    .all<{ id: string; source: string; status: string }>();
+
+describe("schedule definitions", () => {
+  it("validates cron, time zone, targets and the plan's fastest rate with 422", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ website_id: site.id, cron: "61 * * * *" }, "cron"],
+      [{ website_id: site.id, cron: "* * * * * *" }, "cron"],
+      [{ website_id: site.id, cron: "0 0 30 2 *" }, "cron"],
+      [{ website_id: site.id, cron: "0 9 * * *", timezone: "Mars/Olympus_Mons" }, "timezone"],
+      [{ website_id: site.id, cron: "0 9 * * *", interval_minutes: 60 }, "cron"],
+      [{ website_id: site.id }, "cron"],
+      [{ cron: "0 9 * * *" }, "website_id"],
+      [{ website_id: site.id, scenario_id: "scn_x", cron: "0 9 * * *" }, "website_id"],
+      [{ website_id: site.id, cron: "*/2 * * * *" }, "cron"],
+      [{ website_id: site.id, interval_minutes: 4 }, "interval_minutes"],
+    ];
+    for (const [payload, field] of cases) {
+      const err = await expectError(
+        await api("/v1/schedules", jsonInit("POST", payload, acc.auth)),
+        422,
+        "validation_failed",
+      );
+      expect(Object.keys(err.errors ?? {}), JSON.stringify(payload)).toContain(field);
+    }
+    const fast = await expectError(
+      await api("/v1/schedules", jsonInit("POST", { website_id: site.id, cron: "*/2 * * * *" }, acc.auth)),
+      422,
+      "validation_failed",
+    );
+    expect(fast.errors?.cron?.[0]).toBe("Runs as often as every 2 min; the business plan allows at most every 5 min");
+  });
+
+  it("judges the cron's shortest gap, not just the next one", async () => {
+    // Mondays at 00:00 and 00:30: from a Monday 00:15 the next gap is a week, the shortest 30 min.
+    const clock = new ManualClock(Date.parse("2041-01-07T00:15:00Z"));
+    expect(new Date(clock.now()).getUTCDay()).toBe(1);
+    const api = appWith({ clock });
+    const acc = await newAccount("starter", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const err = await expectError(
+      await api("/v1/schedules", jsonInit("POST", { website_id: site.id, cron: "0,30 0 * * 1" }, acc.auth)),
+      422,
+      "validation_failed",
+    );
+    expect(err.errors?.cron?.[0]).toMatch(/every 30 min; the starter plan allows at most every 1 h/);
+    expect(shortestGapMinutes("0 1,23 * * *")).toBe(120); // 23:00 → 01:00 across midnight
+    expect(shortestGapMinutes("0 0 * * 1,2")).toBe(1440);
+    expect(shortestGapMinutes("0 0 1 1 *")).toBe(365 * 1440);
+  });
+
+  it("computes next_run_at in the schedule's time zone across a DST change", async () => {
+    const clock = new ManualClock(Date.parse("2033-03-25T12:00:00Z"));
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const s = await schedule(api, acc, { website_id: site.id, cron: "0 9 * * *", timezone: "Europe/Berlin" });
+    expect(s.next_run_at).toBe("2033-03-26T08:00:00.000Z"); // 09:00 CET
+    const ny = await schedule(api, acc, {
+      website_id: site.id,
+      cron: "30 2 * * *",
+      timezone: "America/New_York",
+      enabled: false,
+    });
+    expect(ny.next_run_at).toBeNull();
+    const enabled = await body<Schedule>(
+      await api(`/v1/schedules/${ny.id}`, jsonInit("PATCH", { enabled: true }, acc.auth)),
+    );
+    expect(enabled.next_run_at).toBe("2033-03-26T06:30:00.000Z"); // 02:30 EDT, after the US change
+    // Berlin moves to CEST on 2033-03-27: the run after the change is at 07:00Z.
+    await minuteTick(env, Date.parse("2033-03-26T08:00:00Z"));
+    expect((await row(s.id))?.next_run_at).toBe(Date.parse("2033-03-27T07:00:00Z"));
+  });
+
+  it("reads, lists, updates and deletes, within the account", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("pro", api);
+    const other = await newAccount("pro", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const s = await schedule(api, acc, { website_id: site.id, interval_minutes: 30 });
+    expect(s).toMatchObject({
+      website_id: site.id,
+      scenario_id: null,
+      enabled: true,
+      timezone: "UTC",
+      last_run_at: null,
+      last_status: null,
+    });
+    expect(Date.parse(s.next_run_at as string)).toBe(clock.now() + 30 * MINUTE);
+    const list = await body<{ data: Schedule[] }>(
+      await api(`/v1/schedules?website_id=${site.id}`, { headers: acc.auth }),
+    );
+    expect(list.data.map((x) => x.id)).toEqual([s.id]);
+    const toCron = await body<Schedule & { cron: string; interval_minutes: number | null }>(
+      await api(`/v1/schedules/${s.id}`, jsonInit("PATCH", { cron: "0 * * * *" }, acc.auth)),
+    );
+    expect(toCron).toMatchObject({ cron: "0 * * * *", interval_minutes: null });
+    await expectError(
+      await api(`/v1/schedules/${s.id}`, jsonInit("PATCH", { interval_minutes: 5 }, acc.auth)),
+      422,
+      "validation_failed",
+    );
+    for (const init of [
+      { headers: other.auth },
+      jsonInit("PATCH", { enabled: false }, other.auth),
+      { method: "DELETE", headers: other.auth },
+    ]) {
+      await expectError(await api(`/v1/schedules/${s.id}`, init), 404, "not_found");
+    }
+    await expectError(
+      await api("/v1/schedules", jsonInit("POST", { website_id: site.id, interval_minutes: 60 }, other.auth)),
+      404,
+      "not_found",
+    );
+    expect((await api(`/v1/schedules/${s.id}`, { method: "DELETE", headers: acc.auth })).status).toBe(204);
+    await expectError(await api(`/v1/schedules/${s.id}`, { headers: acc.auth }), 404, "not_found");
+  });
+});
+
+describe("the minute dispatcher", () => {
+  it("fires a due schedule once, end to end: the capture runs through the queue and the browser", async () => {
+    const clock = new ManualClock(Date.now());
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
+    const s = await schedule(api, acc, { website_id: site.id, interval_minutes: 5 });
+    const due = Date.parse(s.next_run_at as string);
+    await minuteTick(env, due);
+    const shots = (await shotsFor(s.id)).results;
+    expect(shots).toHaveLength(1);
+    expect(shots[0]?.source).toBe("schedule");
+    const after = await row(s.id);
+    expect(after).toMatchObject({ last_run_at: due, next_run_at: due + 5 * MINUTE });
+    const shot = await settled(acc, shots[0]?.id as string);
+    expect(shot).toMatchObject({ status: "completed", source: "schedule" });
+    expect((await row(s.id))?.last_status).toBe("completed");
+  });
+
+  it("two overlapping invocations fire each schedule exactly once", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await schedule(api, acc, { website_id: site.id, interval_minutes: 60 })).id);
+    const at = clock.now() + HOUR;
+    await Promise.all([minuteTick(env, at), minuteTick(env, at), minuteTick(env, at)]);
+    for (const id of ids) expect((await shotsFor(id)).results, id).toHaveLength(1);
+  });
+
+  it("fires a missed window once, not once per missed slot", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const s = await schedule(api, acc, { website_id: site.id, interval_minutes: 60 });
+    const created = clock.now();
+    await minuteTick(env, created + 5 * HOUR + 10 * MINUTE); // the Worker was down for five slots
+    expect((await shotsFor(s.id)).results).toHaveLength(1);
+    expect((await row(s.id))?.next_run_at).toBe(created + 6 * HOUR);
+  });
+
+  it("dispatches in bounded batches that continue until every due schedule fired once", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const ids = [];
+    for (let i = 0; i < 7; i++) ids.push((await schedule(api, acc, { website_id: site.id, interval_minutes: 60 })).id);
+    const at = clock.now() + HOUR;
+    const first = await dispatchDue(env, limiter(), at, 3);
+    expect(first.fired + first.skipped + first.paused).toBeLessThanOrEqual(3);
+    expect(first.more).toBe(true);
+    let rounds = 1;
+    for (let r = first; r.more; rounds++) r = await dispatchDue(env, limiter(), at, 3);
+    expect(rounds).toBeGreaterThanOrEqual(3);
+    for (const id of ids) expect((await shotsFor(id)).results, id).toHaveLength(1);
+  });
+
+  it("skips expired subscriptions and exhausted quotas, saying why, and still advances", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const expired = await newAccount("business", api);
+    const full = await newAccount("business", api);
+    const a = await schedule(api, expired, {
+      website_id: (await createWebsite(expired, "https://example.com/", undefined, api)).id,
+      interval_minutes: 60,
+    });
+    const b = await schedule(api, full, {
+      website_id: (await createWebsite(full, "https://example.com/", undefined, api)).id,
+      interval_minutes: 60,
+    });
+    const at = clock.now() + HOUR;
+    // `full` used its whole daily quota at that time; `expired` never renewed (period ends after a month).
+    await limiter().consume(full.id, PLANS.business.capturesPerDay, at);
+    await minuteTick(env, at);
+    expect(await row(b.id)).toMatchObject({ last_status: "skipped: capture quota exceeded", next_run_at: at + HOUR });
+    const later = clock.now() + 40 * DAY + HOUR;
+    await minuteTick(env, later);
+    expect((await row(a.id))?.last_status).toBe("skipped: subscription expired");
+    expect((await shotsFor(a.id)).results).toHaveLength(1); // only the run before it expired
+    expect((await shotsFor(b.id)).results.length).toBeLessThanOrEqual(1);
+  });
+
+  it("runs a scheduled scenario end to end", async () => {
+    const clock = new ManualClock(Date.now());
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
+    const scn = await createScenario(acc, {
+      website_id: site.id,
+      name: "check",
+      steps: [{ action: "assert_visible", selector: "#box" }],
+    });
+    const s = await schedule(api, acc, { scenario_id: scn.id, interval_minutes: 10 });
+    await minuteTick(env, Date.parse(s.next_run_at as string));
+    const run = await env.DB.prepare("SELECT id, trigger, schedule_id FROM runs WHERE scenario_id = ?")
+      .bind(scn.id)
+      .first<{ id: string; trigger: string; schedule_id: string }>();
+    expect(run).toMatchObject({ trigger: "schedule", schedule_id: s.id });
+    const done = await runSettled(acc, run?.id as string);
+    expect(done).toMatchObject({ status: "passed", trigger: "schedule" });
+    await vi.waitFor(async () => expect((await row(s.id))?.last_status).toBe("passed"));
+  });
+});
+
+describe("plan changes over time", () => {
+  it("applies a downgrade at the period end: data kept, too-fast schedules paused, limits enforced", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const sites = [];
+    for (let i = 0; i < 6; i++) sites.push(await createWebsite(acc, `https://s${i}.example.com/`, undefined, api));
+    const fast = await schedule(api, acc, { website_id: sites[0]?.id, cron: "*/5 * * * *" });
+    const slow = await schedule(api, acc, { website_id: sites[1]?.id, cron: "0 */2 * * *" });
+    await api("/account/plan", jsonInit("PUT", { plan: "starter" }, { cookie: acc.cookie }));
+    await api("/account/renew", { method: "POST", headers: { cookie: acc.cookie } });
+    const account = await env.DB.prepare("SELECT pending_plan_at FROM accounts WHERE id = ?")
+      .bind(acc.id)
+      .first<number>("pending_plan_at");
+    await minuteTick(env, account as number);
+    expect(await env.DB.prepare("SELECT plan, pending_plan FROM accounts WHERE id = ?").bind(acc.id).first()).toEqual({
+      plan: "starter",
+      pending_plan: null,
+    });
+    const paused = await row(fast.id);
+    expect(paused).toMatchObject({ enabled: 0, next_run_at: null });
+    expect(paused?.paused_reason).toBe(
+      "Paused: Runs as often as every 5 min; the starter plan allows at most every 1 h",
+    );
+    expect((await row(slow.id))?.enabled).toBe(1);
+
+    clock.set((account as number) + MINUTE);
+    const list = await body<{ data: unknown[] }>(await api("/v1/websites", { headers: acc.auth }));
+    expect(list.data).toHaveLength(6);
+    await expectError(
+      await api("/v1/websites", jsonInit("POST", { name: "x", url: "https://x.example.com/" }, acc.auth)),
+      403,
+      "plan_limit_reached",
+    );
+    await expectError(
+      await api("/v1/screenshots/download-bulk", jsonInit("POST", { website_id: sites[0]?.id }, acc.auth)),
+      403,
+      "feature_unavailable",
+    );
+    const resume = await expectError(
+      await api(`/v1/schedules/${fast.id}`, jsonInit("PATCH", { enabled: true }, acc.auth)),
+      422,
+      "validation_failed",
+    );
+    expect(resume.errors?.cron?.[0]).toMatch(/starter plan/);
+    const shown = await body<Schedule>(await api(`/v1/schedules/${fast.id}`, { headers: acc.auth }));
+    expect(shown).toMatchObject({ enabled: false, paused_reason: expect.stringMatching(/^Paused/) });
+  });
+});
+
+describe("retention", () => {
+  async function seed(acc: TestAccount, websiteId: string, ageMs: number, now: number) {
+    const id = `shot_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`;
+    const key = `acc/${acc.id}/web/${websiteId}/shot/${id}.1.png`;
+    await env.SHOTS.put(key, "png");
+    await env.DB.prepare(
+      `INSERT INTO screenshots (id, account_id, website_id, source, status, url, options, attempts, r2_key, format, created_at, updated_at)
+       VALUES (?, ?, ?, 'api', 'completed', 'https://example.com/', '{}', 1, ?, 'png', ?, ?)`,
+    )
+      .bind(id, acc.id, websiteId, key, now - ageMs, now - ageMs)
+      .run();
+    return { id, key };
+  }
+
+  it("deletes screenshots past each account's window (bytes and rows) and nothing younger; expires_at agrees", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const starter = await newAccount("starter", api);
+    const business = await newAccount("business", api);
+    const now = clock.now();
+    const sSite = await createWebsite(starter, "https://example.com/", undefined, api);
+    const bSite = await createWebsite(business, "https://example.com/", undefined, api);
+    const old = await seed(starter, sSite.id, 31 * DAY, now);
+    const young = await seed(starter, sSite.id, 29 * DAY, now);
+    const bizOld = await seed(business, bSite.id, 31 * DAY, now);
+    const shown = await body<{ expires_at: string; created_at: string }>(
+      await api(`/v1/screenshots/${young.id}`, { headers: starter.auth }),
+    );
+    expect(Date.parse(shown.expires_at) - Date.parse(shown.created_at)).toBe(30 * DAY);
+
+    const { default: worker } = await import("../src/index");
+    const { createScheduledController, createExecutionContext } = await import("cloudflare:test");
+    await worker.scheduled(
+      createScheduledController({ cron: DAILY, scheduledTime: now }),
+      env,
+      createExecutionContext(),
+    );
+
+    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(old.id).first()).toBeNull();
+    expect(await env.SHOTS.head(old.key)).toBeNull();
+    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(young.id).first()).not.toBeNull();
+    expect(await env.SHOTS.head(young.key)).not.toBeNull();
+    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(bizOld.id).first()).not.toBeNull(); // 365 days
+
+    // At its expires_at, the young one goes too.
+    const { purgeExpired } = await import("../src/jobs/retention");
+    await purgeExpired(env, Date.parse(shown.expires_at));
+    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(young.id).first()).not.toBeNull();
+    await purgeExpired(env, Date.parse(shown.expires_at) + 1);
+    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(young.id).first()).toBeNull();
+  });
+
+  it("works in bounded batches that resume where they stopped", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("starter", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const now = clock.now();
+    const seeded = [];
+    for (let i = 0; i < 5; i++) seeded.push(await seed(acc, site.id, 40 * DAY + i * MINUTE, now));
+    const { purgeExpired } = await import("../src/jobs/retention");
+    const remaining = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE website_id = ?")
+        .bind(site.id)
+        .first<number>("n")) ?? 0;
+    let passes = 0;
+    for (let more = true; more; passes++) {
+      const pass = await purgeExpired(env, now, 2);
+      more = pass.more;
+      expect(pass.screenshots).toBeLessThanOrEqual(2);
+    }
+    expect(passes).toBeGreaterThanOrEqual(3);
+    expect(await remaining()).toBe(0);
+    for (const s of seeded) expect(await env.SHOTS.head(s.key)).toBeNull();
+  });
+
+  it("deletes scenario runs past the window too", async () => {
+    const clock = nextEra();
+    const api = appWith({ clock });
+    const acc = await newAccount("starter", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const scn = await createScenarioAt(api, acc, site.id);
+    const now = clock.now();
+    const insertRun = (id: string, age: number) =>
+      env.DB.prepare(
+        "INSERT INTO runs (id, account_id, scenario_id, website_id, trigger, status, steps, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 'api', 'passed', '[]', 1, ?, ?)",
+      )
+        .bind(id, acc.id, scn, site.id, now - age, now - age)
+        .run();
+    await insertRun("run_old_aaaaaaaaaaaaaaaaaaaaaaaa", 31 * DAY);
+    await insertRun("run_new_aaaaaaaaaaaaaaaaaaaaaaaa", 2 * DAY);
+    const { purgeExpired } = await import("../src/jobs/retention");
+    await purgeExpired(env, now);
+    const left = await env.DB.prepare("SELECT id FROM runs WHERE scenario_id = ?").bind(scn).all<{ id: string }>();
+    expect(left.results.map((r) => r.id)).toEqual(["run_new_aaaaaaaaaaaaaaaaaaaaaaaa"]);
+  });
+});
+
+async function createScenarioAt(api: ReturnType<typeof appWith>, acc: TestAccount, websiteId: string) {
+  const res = await api(
+    "/v1/scenarios",
+    jsonInit("POST", { website_id: websiteId, name: "r", steps: [{ action: "wait", ms: 1 }] }, acc.auth),
+  );
+  return (await body<{ id: string }>(res)).id;
+}
