@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { Cron } from "croner";
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
 const PORT = Number(process.env.PORT ?? 8787);
@@ -41,31 +42,16 @@ const dev = spawn(wrangler, ["dev", "--ip", HOST, "--port", String(PORT), "--tes
 
 // Cron triggers from wrangler.toml, fired at the top of each minute they match.
 const crons = readFileSync(join(ROOT, "wrangler.toml"), "utf8").match(/crons\s*=\s*\[([^\]]*)\]/)?.[1] ?? "";
-const patterns = [...crons.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-
-function matches(pattern, date) {
-  const [min, hour, dom, mon, dow] = pattern.split(/\s+/);
-  const field = (spec, value) =>
-    spec === "*" ||
-    spec.split(",").some((part) => {
-      const [range, step] = part.split("/");
-      const [lo, hi] = range === "*" ? [0, 99] : range.split("-").map(Number);
-      return value >= lo && value <= (hi ?? lo) && (value - lo) % Number(step ?? 1) === 0;
-    });
-  return (
-    field(min, date.getUTCMinutes()) &&
-    field(hour, date.getUTCHours()) &&
-    field(dom, date.getUTCDate()) &&
-    field(mon, date.getUTCMonth() + 1) &&
-    field(dow, date.getUTCDay())
-  );
-}
+const triggers = [...crons.matchAll(/"([^"]+)"/g)].map((m) => ({
+  pattern: m[1],
+  cron: new Cron(m[1], { timezone: "UTC", paused: true, mode: "5-part" }),
+}));
 
 function tick() {
   const now = new Date();
   const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  for (const pattern of patterns) {
-    if (!matches(pattern, minute)) continue;
+  for (const { pattern, cron } of triggers) {
+    if (!cron.match(minute)) continue;
     const url = `http://${HOST}:${PORT}/__scheduled?cron=${encodeURIComponent(pattern)}&time=${minute.getTime()}`;
     fetch(url).catch(() => {}); // the server may still be starting
   }

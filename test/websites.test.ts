@@ -5,6 +5,7 @@ import {
   appWith,
   body,
   call,
+  createScenario,
   createWebsite,
   expectError,
   FIXTURE,
@@ -147,9 +148,13 @@ describe("plan website limits", () => {
 });
 
 describe("deleting a website", () => {
-  it("deletes its screenshots' rows and R2 bytes", async () => {
+  it("deletes its screenshots' rows and R2 bytes, its scenarios and its schedules", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
+    const scenario = await createScenario(acc, { website_id: site.id, name: "s", steps: [{ action: "wait", ms: 1 }] });
+    const sched = await body<{ id: string }>(
+      await call("/v1/schedules", jsonInit("POST", { website_id: site.id, interval_minutes: 60 }, acc.auth)),
+    );
     const shots = [await requestCapture(acc, site.id), await requestCapture(acc, site.id)];
     for (const s of shots) await settled(acc, s.id);
     const prefix = `acc/${acc.id}/web/${site.id}/`;

@@ -6,8 +6,7 @@ import type { Limiter } from "../limits/account-limiter";
 import { nextRunAfter, tooFast } from "../schedules/timing";
 import { effectivePlan, subscriptionStatus } from "../services/accounts";
 import { queueRun } from "../services/runs";
-import { storedSteps } from "../services/scenarios";
-import { queueCapture } from "../services/screenshots";
+import { queueCapture, runQuotaProblem } from "../services/screenshots";
 
 /** Due schedules read per query. */
 export const DISPATCH_BATCH = 50;
@@ -123,12 +122,9 @@ async function fire(
         .where(eq(scenarios.id, schedule.scenarioId as string))
         .get();
       if (!scenario) return "skipped" as const;
-      if (storedSteps(scenario).some((s) => s.action === "screenshot")) {
-        const usage = await limiter.usage(account.id, now);
-        if (usage.today >= plan.capturesPerDay || usage.thisMonth >= plan.capturesPerMonth) {
-          await setStatus("skipped: capture quota exceeded");
-          return "skipped" as const;
-        }
+      if (runQuotaProblem(scenario, plan, await limiter.usage(account.id, now), now)) {
+        await setStatus("skipped: capture quota exceeded");
+        return "skipped" as const;
       }
       await queueRun(db, env.JOBS, scenario, "schedule", now, schedule.id);
     }

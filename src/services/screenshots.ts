@@ -3,12 +3,14 @@ import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from ".
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { decodeCursor, toPage } from "../db/pagination";
-import { type Screenshot, screenshots, type Website } from "../db/schema";
+import { type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
 import { enqueue } from "../jobs/messages";
 import { DAY, iso, isoOrNull } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
-import type { Limiter } from "../limits/account-limiter";
+import type { CaptureUsage, Limiter } from "../limits/account-limiter";
 import type { Plan } from "../limits/plans";
+import { nextDayStart, nextMonthStart } from "./accounts";
+import { storedSteps } from "./scenarios";
 import { parseCapture } from "./websites";
 
 export type ScreenshotSource = Screenshot["source"];
@@ -43,24 +45,58 @@ export function screenshotView(s: Screenshot, plan: Plan) {
   };
 }
 
-/** 429 `quota_exceeded` unless `captures` more fit in today's and this month's quota. */
-export async function reserveCaptures(limiter: Limiter, accountId: string, captures: number, now: number) {
-  const result = await limiter.consume(accountId, captures, now);
-  if (result.ok) return;
-  const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
-  throw new ApiError(
+/** 429 `quota_exceeded` with the contract's fields. */
+export function quotaExceeded(
+  q: { period: "day" | "month"; limit: number; used: number; resetAt: number },
+  now: number,
+  detail = "",
+) {
+  const retryAfter = Math.max(1, Math.ceil((q.resetAt - now) / 1000));
+  return new ApiError(
     "quota_exceeded",
-    `The ${result.period === "day" ? "daily" : "monthly"} capture quota of ${result.limit} is used up.`,
+    `The ${q.period === "day" ? "daily" : "monthly"} capture quota of ${q.limit} is used up.${detail}`,
     {
       headers: { "Retry-After": String(retryAfter) },
       extra: {
-        limit: result.limit,
-        remaining: Math.max(0, result.limit - result.used),
-        reset_at: iso(result.resetAt),
+        limit: q.limit,
+        remaining: Math.max(0, q.limit - q.used),
+        reset_at: iso(q.resetAt),
         retry_after: retryAfter,
       },
     },
   );
+}
+
+/** Reserves `captures` against today's and this month's quota, or throws 429 `quota_exceeded`. */
+export async function reserveCaptures(limiter: Limiter, accountId: string, captures: number, now: number) {
+  const result = await limiter.consume(accountId, captures, now);
+  if (!result.ok) throw quotaExceeded(result, now);
+}
+
+/**
+ * A scenario whose steps take screenshots needs capture quota left to start (each screenshot
+ * reserves its own as it is taken). Returns the 429 to answer, or null.
+ */
+export function runQuotaProblem(scenario: Scenario, plan: Plan, usage: CaptureUsage, now: number): ApiError | null {
+  if (!storedSteps(scenario).some((s) => s.action === "screenshot")) return null;
+  const detail = " This scenario takes screenshots.";
+  if (usage.today >= plan.capturesPerDay) {
+    return quotaExceeded(
+      { period: "day", limit: plan.capturesPerDay, used: usage.today, resetAt: nextDayStart(now) },
+      now,
+      detail,
+    );
+  }
+  if (usage.thisMonth >= plan.capturesPerMonth) {
+    const month = {
+      period: "month" as const,
+      limit: plan.capturesPerMonth,
+      used: usage.thisMonth,
+      resetAt: nextMonthStart(now),
+    };
+    return quotaExceeded(month, now, detail);
+  }
+  return null;
 }
 
 export interface NewScreenshot {

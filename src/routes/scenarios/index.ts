@@ -1,14 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CaptureOptionsSchema } from "../../capture/options";
-import { MAX_STEPS, StepSchema, type StoredStep } from "../../capture/steps";
+import { MAX_STEPS, StepSchema } from "../../capture/steps";
 import { config } from "../../config";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
-import { iso } from "../../lib/clock";
-import { ApiError } from "../../lib/errors";
 import { IdempotencyHeader, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
-import { effectivePlan, nextDayStart, nextMonthStart } from "../../services/accounts";
+import { effectivePlan } from "../../services/accounts";
 import { getRun, listRuns, queueRun, runView } from "../../services/runs";
 import {
   createScenario,
@@ -16,9 +14,9 @@ import {
   getScenario,
   listScenarios,
   scenarioView,
-  storedSteps,
   updateScenario,
 } from "../../services/scenarios";
+import { runQuotaProblem } from "../../services/screenshots";
 import { createRouter } from "../router";
 
 const StepsSchema = z.array(StepSchema).min(1, "Give at least one step").max(MAX_STEPS, `At most ${MAX_STEPS} steps`);
@@ -176,8 +174,6 @@ const getRunRoute = createRoute({
   responses: { 200: json(RunSchema, "The run."), ...v1ErrorResponses },
 });
 
-const hasScreenshotStep = (steps: StoredStep[]) => steps.some((s) => s.action === "screenshot");
-
 export const scenariosRouter = createRouter()
   .openapi(create, async (c) => {
     const row = await createScenario(
@@ -216,28 +212,8 @@ export const scenariosRouter = createRouter()
     const now = c.get("now");
     const scenario = await getScenario(db, c.get("account").id, c.req.valid("param").id);
     // Screenshot steps count against the capture quota: do not start a run that cannot take one.
-    const plan = effectivePlan(c.get("account"), now);
-    const usage = c.get("usage");
-    if (hasScreenshotStep(storedSteps(scenario))) {
-      const day = usage.today >= plan.capturesPerDay;
-      if (day || usage.thisMonth >= plan.capturesPerMonth) {
-        const resetAt = day ? nextDayStart(now) : nextMonthStart(now);
-        const retryAfter = Math.max(1, Math.ceil((resetAt - now) / 1000));
-        throw new ApiError(
-          "quota_exceeded",
-          `The ${day ? "daily" : "monthly"} capture quota is used up; this scenario takes screenshots.`,
-          {
-            headers: { "Retry-After": String(retryAfter) },
-            extra: {
-              limit: day ? plan.capturesPerDay : plan.capturesPerMonth,
-              remaining: 0,
-              reset_at: iso(resetAt),
-              retry_after: retryAfter,
-            },
-          },
-        );
-      }
-    }
+    const problem = runQuotaProblem(scenario, effectivePlan(c.get("account"), now), c.get("usage"), now);
+    if (problem) throw problem;
     const row = await queueRun(db, c.env.JOBS, scenario, "api", now);
     c.header("Location", `/v1/runs/${row.id}`);
     return c.json(runView(row), 202);
