@@ -165,6 +165,8 @@ describe("deleting a website", () => {
     expect((await call(`/v1/websites/${site.id}`, { method: "DELETE", headers: acc.auth })).status).toBe(204);
     for (const s of shots)
       await expectError(await call(`/v1/screenshots/${s.id}`, { headers: acc.auth }), 404, "not_found");
+    await expectError(await call(`/v1/scenarios/${scenario.id}`, { headers: acc.auth }), 404, "not_found");
+    await expectError(await call(`/v1/schedules/${sched.id}`, { headers: acc.auth }), 404, "not_found");
     const rows = await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE website_id = ?")
       .bind(site.id)
       .first<number>("n");
