@@ -94,5 +94,8 @@ describe("CORS on /v1", () => {
     const res = await call("/v1/account", { headers: { ...acc.auth, origin: "https://dashboard.example" } });
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-expose-headers")).toContain("X-RateLimit-Remaining");
+    // Non-browser clients (no Origin) are not sent the CORS headers.
+    const plain = await call("/v1/account", { headers: acc.auth });
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
   });
 });

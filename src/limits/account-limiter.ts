@@ -225,8 +225,19 @@ export class AccountLimiter extends DurableObject<Env> {
   }
 }
 
+/** Object ids by account (a pure function of the name; deriving one hashes it). */
+const ids = new Map<string, DurableObjectId>();
+
 export function durableObjectLimiter(ns: DurableObjectNamespace<AccountLimiter>): Limiter {
-  const stub = (accountId: string) => ns.get(ns.idFromName(accountId));
+  const stub = (accountId: string) => {
+    let id = ids.get(accountId);
+    if (!id) {
+      if (ids.size >= 10_000) ids.clear();
+      id = ns.idFromName(accountId);
+      ids.set(accountId, id);
+    }
+    return ns.get(id);
+  };
   return {
     gate: async (accountId, tokenHash, now) => (await stub(accountId).gate(accountId, tokenHash, now)) as GateResult,
     consume: async (accountId, captures, now) =>
