@@ -30,10 +30,12 @@ export async function startServer(port = 8799) {
     origin,
     log: () => log,
     async stop() {
+      // SIGINT to the whole group (dev.mjs, wrangler, workerd, the browsers), then wait.
+      const exited = new Promise((r) => child.once("exit", r));
       try {
         process.kill(-child.pid, "SIGINT");
       } catch {}
-      await new Promise((r) => setTimeout(r, 1000));
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       try {
         process.kill(-child.pid, "SIGKILL");
       } catch {}
