@@ -98,7 +98,7 @@ describe("captures through the Browser binding: every option acts", () => {
     const now = await captureOf(acc, `${FIXTURE()}/late-paint`, { viewport: { width: 400, height: 300 } });
     const later = await captureOf(acc, `${FIXTURE()}/late-paint`, {
       viewport: { width: 400, height: 300 },
-      delay_ms: 2500,
+      delay_ms: 4500,
     });
     expect((await pixels(acc, now.id)).at(200, 150)).toEqual(WHITE);
     expect((await pixels(acc, later.id)).at(200, 150)).toEqual(RED);

@@ -248,7 +248,7 @@ describe("scenario runs in the browser", () => {
       name: "toast",
       steps: [
         { action: "wait_for_selector", selector: "#toast", state: "attached" },
-        { action: "wait_for_selector", selector: "#toast", state: "hidden", timeout_ms: 3000 },
+        { action: "wait_for_selector", selector: "#toast", state: "hidden", timeout_ms: 6000 },
         { action: "assert_visible", selector: "#toast", timeout_ms: 300 },
       ],
     });
