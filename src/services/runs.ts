@@ -2,11 +2,11 @@ import { and, desc, eq, lt } from "drizzle-orm";
 import type { Action } from "../capture/steps";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
+import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Run, runs, type Scenario } from "../db/schema";
 import { enqueue } from "../jobs/messages";
 import { iso, isoOrNull } from "../lib/clock";
-import { notFound } from "../lib/errors";
 import { storedSteps } from "./scenarios";
 
 export interface StepResult {
@@ -95,15 +95,7 @@ export async function queueRun(
   return row;
 }
 
-export async function getRun(db: Db, accountId: string, id: string): Promise<Run> {
-  const row = await db
-    .select()
-    .from(runs)
-    .where(and(eq(runs.id, id), eq(runs.accountId, accountId)))
-    .get();
-  if (!row) throw notFound("Run");
-  return row;
-}
+export const getRun = (db: Db, accountId: string, id: string): Promise<Run> => ownedRow(db, runs, accountId, id, "Run");
 
 export async function listRuns(db: Db, accountId: string, scenarioId: string, q: { limit: number; cursor?: string }) {
   const before = decodeCursor(q.cursor);

@@ -4,6 +4,7 @@ import type { CaptureOptionsInput } from "../capture/options";
 import { publicStep, type Step, type StoredStep } from "../capture/steps";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
+import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { runs, type Scenario, scenarios, screenshots } from "../db/schema";
 import { enqueue } from "../jobs/messages";
@@ -99,15 +100,8 @@ export async function createScenario(
   return row as Scenario;
 }
 
-export async function getScenario(db: Db, accountId: string, id: string): Promise<Scenario> {
-  const row = await db
-    .select()
-    .from(scenarios)
-    .where(and(eq(scenarios.id, id), eq(scenarios.accountId, accountId)))
-    .get();
-  if (!row) throw notFound("Scenario");
-  return row;
-}
+export const getScenario = (db: Db, accountId: string, id: string): Promise<Scenario> =>
+  ownedRow(db, scenarios, accountId, id, "Scenario");
 
 export async function listScenarios(
   db: Db,

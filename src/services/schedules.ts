@@ -1,6 +1,7 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
+import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Schedule, schedules } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
@@ -105,15 +106,8 @@ export async function createSchedule(db: Db, accountId: string, plan: Plan, inpu
   return row as Schedule;
 }
 
-export async function getSchedule(db: Db, accountId: string, id: string): Promise<Schedule> {
-  const row = await db
-    .select()
-    .from(schedules)
-    .where(and(eq(schedules.id, id), eq(schedules.accountId, accountId)))
-    .get();
-  if (!row) throw notFound("Schedule");
-  return row;
-}
+export const getSchedule = (db: Db, accountId: string, id: string): Promise<Schedule> =>
+  ownedRow(db, schedules, accountId, id, "Schedule");
 
 export async function listSchedules(
   db: Db,

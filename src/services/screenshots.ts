@@ -2,6 +2,7 @@ import { and, desc, eq, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
+import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
 import { enqueue } from "../jobs/messages";
@@ -163,15 +164,8 @@ export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input
   return row;
 }
 
-export async function getScreenshot(db: Db, accountId: string, id: string): Promise<Screenshot> {
-  const row = await db
-    .select()
-    .from(screenshots)
-    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
-    .get();
-  if (!row) throw notFound("Screenshot");
-  return row;
-}
+export const getScreenshot = (db: Db, accountId: string, id: string): Promise<Screenshot> =>
+  ownedRow(db, screenshots, accountId, id, "Screenshot");
 
 export interface ScreenshotFilters {
   limit: number;

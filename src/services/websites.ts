@@ -4,6 +4,7 @@ import { type CaptureOptionsInput, CaptureOptionsSchema } from "../capture/optio
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
+import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Website, websites } from "../db/schema";
 import { enqueue } from "../jobs/messages";
@@ -33,15 +34,8 @@ export async function checkStoredUrl(raw: string, policy: GuardPolicy, field = "
   return verdict.url.toString();
 }
 
-export async function getWebsite(db: Db, accountId: string, id: string): Promise<Website> {
-  const row = await db
-    .select()
-    .from(websites)
-    .where(and(eq(websites.id, id), eq(websites.accountId, accountId)))
-    .get();
-  if (!row) throw notFound("Website");
-  return row;
-}
+export const getWebsite = (db: Db, accountId: string, id: string): Promise<Website> =>
+  ownedRow(db, websites, accountId, id, "Website");
 
 export async function createWebsite(
   db: Db,
