@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Account, AccountRecord } from "../db/schema";
-import { addMonths, DAY, MINUTE, startOfUtcDay, startOfUtcMonth } from "../lib/clock";
-import { effectivePlan, subscriptionStatus } from "../services/accounts";
+import { MINUTE, startOfUtcDay, startOfUtcMonth } from "../lib/clock";
+import { effectivePlan, nextDayStart, nextMonthStart, subscriptionStatus } from "../services/accounts";
 
 /** The account as the gate sees it: the D1 row (no password hash) plus its token hash. */
 export type AccountSnapshot = AccountRecord & { tokenHash: string | null; lastUsedAt: number | null };
@@ -125,7 +125,7 @@ export class AccountLimiter extends DurableObject<Env> {
         period: "day",
         limit: plan.capturesPerDay,
         used: c.dayCaptures,
-        resetAt: startOfUtcDay(now) + DAY,
+        resetAt: nextDayStart(now),
       };
     }
     if (c.monthCaptures + captures > plan.capturesPerMonth) {
@@ -134,7 +134,7 @@ export class AccountLimiter extends DurableObject<Env> {
         period: "month",
         limit: plan.capturesPerMonth,
         used: c.monthCaptures,
-        resetAt: addMonths(startOfUtcMonth(now), 1),
+        resetAt: nextMonthStart(now),
       };
     }
     // A negative count gives captures back (a capture that could not be queued).
