@@ -15,11 +15,20 @@ export default defineConfig({
             TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
             // Local-only: the fixture server on 127.0.0.1 is the one private target allowed.
             // 127.0.0.2 serves the same pages as an "internal" host the guard must refuse.
-            ALLOW_PRIVATE_TARGETS: new URL(fixtureOrigin).host,
-            // Stand-in for DNS (there is no network here): names the SSRF tests resolve.
-            STATIC_DNS: JSON.stringify({ "internal.test": ["127.0.0.2"], "public.test": ["93.184.216.34"] }),
+            // `localhost` on the same port is a second, cross-site fixture origin (its frames
+            // run in another process).
+            ALLOW_PRIVATE_TARGETS: `${new URL(fixtureOrigin).host},localhost:${new URL(fixtureOrigin).port}`,
+            // The guard's fixed DNS table: nothing is resolved outside this machine. The local
+            // browser resolves only loopback names (scripts/setup-browser.mjs): `public.test`
+            // not at all, and `rebind.test` to 127.0.0.2 although this table calls it public.
+            STATIC_DNS: JSON.stringify({
+              "internal.test": ["127.0.0.2"],
+              "public.test": ["93.184.216.34"],
+              "rebind.test": ["93.184.216.34"],
+            }),
             SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stdGVzdHM=",
             FIXTURE_ORIGIN: fixtureOrigin,
+            CANARY_PORT: String(inject<number>("canaryPort")),
           },
         },
       };

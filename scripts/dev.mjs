@@ -19,6 +19,8 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 // Local-only values; deployed config never has them (see wrangler.toml).
 export const LOCAL_VARS = {
   ALLOW_PRIVATE_TARGETS: "127.0.0.1:*,localhost:*",
+  // A fixed DNS table for the guard: no name is ever sent to an outside resolver locally.
+  STATIC_DNS: JSON.stringify({ localhost: ["127.0.0.1"] }),
   SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stbG9jYWw=",
 };
 

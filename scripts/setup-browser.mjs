@@ -71,10 +71,27 @@ if (versions.length === 0) {
 }
 if (!ensureChromium()) process.exit(0);
 
+// Local-only browser flags. Root needs --no-sandbox. The rest keeps Chromium on loopback:
+// no background traffic, and only loopback hosts resolve — `localhost`, loopback literals
+// (the product's own guard decides which of those a page may reach), and `rebind.test`,
+// which the tests' fixed DNS table calls public while it answers 127.0.0.2 here (a DNS
+// answer that changed between the guard and the browser). Every other name and address
+// fails to resolve, so nothing is ever looked up or reached outside this machine.
+const HOST_RULES = "MAP rebind.test 127.0.0.2, MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.*, EXCLUDE ::1";
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-component-update",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-sync",
+  "--disable-domain-reliability",
+  "--no-first-run",
+  `--host-resolver-rules="${HOST_RULES}"`,
+].join(" ");
 const wrapper = `#!/bin/sh
 ${MARKER}
-# root needs --no-sandbox; the rest keeps Chromium off the (closed) network.
-exec ${CHROMIUM} --no-sandbox --disable-gpu --disable-component-update --disable-quic "$@"
+exec ${CHROMIUM} ${FLAGS} "$@"
 `;
 for (const version of versions) {
   const installDir = join(cacheRoot, `linux-${version}`);

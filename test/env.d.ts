@@ -6,6 +6,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** Origin of the fixture server (test/global-setup.ts), e.g. http://127.0.0.1:40123 */
       FIXTURE_ORIGIN: string;
+      /** Port of the canaries on 127.0.0.2 and [::1] (test/fixtures/canary.mjs). */
+      CANARY_PORT: string;
     }
   }
 }

@@ -306,11 +306,28 @@ describe("scenario runs in the browser", () => {
   it("keeps navigation and requests behind the SSRF guard", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
+    const refused = await expectError(
+      await call(
+        "/v1/scenarios",
+        jsonInit(
+          "POST",
+          { website_id: site.id, name: "escape", steps: [{ action: "goto", url: `${INTERNAL()}/colors` }] },
+          acc.auth,
+        ),
+      ),
+      422,
+      "validation_failed",
+    );
+    expect(refused.errors).toEqual({ "steps.0.url": ["Must not point to a private or reserved address"] });
+    // A step stored before that check is refused when it runs.
     const scenario = await createScenario(acc, {
       website_id: site.id,
       name: "escape",
-      steps: [{ action: "goto", url: `${INTERNAL()}/colors` }],
+      steps: [{ action: "goto", url: "/colors" }],
     });
+    await env.DB.prepare("UPDATE scenarios SET steps = ? WHERE id = ?")
+      .bind(JSON.stringify([{ action: "goto", url: `${INTERNAL()}/colors` }]), scenario.id)
+      .run();
     const run = await runToEnd(acc, scenario.id);
     expect(run.status).toBe("failed");
     expect(run.steps[0]?.error).toBe(`Blocked ${INTERNAL()}/colors: Must not point to a private or reserved address`);

@@ -22,6 +22,30 @@ const PLATFORM_PATTERNS = [
 export const isPlatformError = (err: unknown) =>
   !(err instanceof TargetError) && PLATFORM_PATTERNS.some((re) => re.test(String((err as Error)?.message ?? err)));
 
+/**
+ * Failures no retry can fix (the browser refused our input, or the page is beyond what it
+ * can capture): the job ends `failed` at once with the reason, never retried as a platform error.
+ */
+const PERMANENT_PATTERNS: [RegExp, string][] = [
+  [/Invalid (characters|header|value)/i, "The browser refused a capture option (invalid characters)"],
+  [/Page is too large/i, "The page is too large to capture"],
+  [/Cannot navigate to invalid URL/i, "The URL cannot be opened"],
+  [
+    /Unsupported image type|image is too large|Cannot take screenshot with 0 (width|height)/i,
+    "The page cannot be captured",
+  ],
+];
+
+/** The TargetError a permanent failure becomes, or null when a retry might help. */
+export function permanentError(err: unknown): TargetError | null {
+  if (err instanceof TargetError) return err;
+  const message = String((err as Error)?.message ?? err);
+  for (const [re, reason] of PERMANENT_PATTERNS) {
+    if (re.test(message)) return new TargetError(`${reason}: ${describeError(err)}`);
+  }
+  return null;
+}
+
 /** A short, readable reason for a failed capture (no stack traces). */
 export function describeError(err: unknown): string {
   const message = String((err as Error)?.message ?? err).split("\n")[0] ?? "Unknown error";

@@ -1,24 +1,32 @@
 import type { Browser, HTTPRequest, Page } from "@cloudflare/puppeteer";
 import { isAdRequest } from "./ads";
+import { armBrowser, armPage, type Violation } from "./containment";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
 import type { CaptureOptions } from "./options";
 import { checkUrl, type GuardPolicy } from "./url-guard";
 
-/** Schemes that never reach the network. */
-const LOCAL_SCHEMES = new Set(["data:", "blob:", "about:"]);
+/** Schemes that never reach the network: fine for sub-resources, never navigated to. */
+const LOCAL_SCHEMES = new Set(["data:", "blob:"]);
+
+/** Chromium cannot capture an image taller than this many device pixels. */
+export const MAX_CAPTURE_HEIGHT_PX = 16_384;
 
 export interface GuardedPage {
   page: Page;
   /** Requests the guard refused, with why (first one explains a failed navigation). */
   blocked: { url: string; reason: string }[];
+  /** Responses that came from a private or reserved address (see containment.ts). */
+  violations: Violation[];
+  /** Closes the job's browser context: its pages, cookies, storage and cache go with it. */
   close(): Promise<void>;
 }
 
 /**
- * A new page configured from capture options, with every request it makes — navigation,
- * redirects, sub-resources — passed through the SSRF guard (and the ad filter). Custom
- * headers go only to the target's own origin, never to third parties.
+ * A new page in a fresh browser context of its own (nothing is shared with any other job),
+ * configured from capture options, with every channel it can use behind the SSRF guard
+ * (containment.ts) and its requests screened here too (for clear errors, custom headers and
+ * the ad filter). Custom headers go only to the target's own origin, never to third parties.
  */
 export async function openPage(
   browser: Browser,
@@ -26,16 +34,16 @@ export async function openPage(
   opts: CaptureOptions,
   policy: GuardPolicy,
 ): Promise<GuardedPage> {
-  const page = await browser.newPage();
+  await armBrowser(browser, policy);
+  const context = await browser.createBrowserContext();
   const blocked: GuardedPage["blocked"] = [];
-  const guarded: GuardedPage = {
-    page,
-    blocked,
-    close: async () => {
-      await Promise.race([page.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
-    },
+  const violations: Violation[] = [];
+  const closeContext = async () => {
+    await Promise.race([context.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
   };
   try {
+    const page = await context.newPage();
+    await armPage(page, context, policy, [target.host], violations);
     await page.setViewport({
       width: opts.viewport.width,
       height: opts.viewport.height,
@@ -62,9 +70,9 @@ export async function openPage(
     page.on("request", (req) => {
       screen(req, target, opts, policy, blocked).catch(() => {});
     });
-    return guarded;
+    return { page, blocked, violations, close: closeContext };
   } catch (err) {
-    await guarded.close();
+    await closeContext();
     throw err;
   }
 }
@@ -84,10 +92,14 @@ async function screen(
   } catch {
     return req.abort("blockedbyclient");
   }
-  if (LOCAL_SCHEMES.has(url.protocol)) return req.continue();
+  if (LOCAL_SCHEMES.has(url.protocol)) {
+    if (!req.isNavigationRequest()) return req.continue();
+    blocked.push({ url: clipUrl(raw), reason: "Only http and https pages can be opened" });
+    return req.abort("blockedbyclient");
+  }
   const verdict = await checkUrl(raw, policy, "capturing");
   if (!verdict.ok) {
-    blocked.push({ url: raw, reason: verdict.reason });
+    blocked.push({ url: clipUrl(raw), reason: verdict.reason });
     return req.abort("blockedbyclient");
   }
   if (opts.block_ads && isAdRequest(url)) return req.abort("blockedbyclient");
@@ -95,6 +107,24 @@ async function screen(
     return req.continue({ headers: { ...req.headers(), ...opts.headers } });
   }
   return req.continue();
+}
+
+const clipUrl = (url: string) => (url.length > 200 ? `${url.slice(0, 199)}…` : url);
+
+/**
+ * The second line of the guard: a job whose page got any response from a private or
+ * reserved address (a DNS answer that changed after the check, a channel interception
+ * does not see) fails, and nothing it made is stored.
+ */
+export function assertContained(g: GuardedPage): void {
+  if (g.violations.length > 0) throw containmentError(g);
+}
+
+export function containmentError(g: GuardedPage): TargetError {
+  const first = g.violations[0];
+  return new TargetError(
+    `Blocked ${clipUrl(first?.url ?? "")}: the page received a response from a private or reserved address (${first?.address}); nothing was stored`,
+  );
 }
 
 // networkidle: no requests in flight for 500 ms (puppeteer's networkidle0).
@@ -164,14 +194,32 @@ export async function shoot(
     if (!box || box.width === 0 || box.height === 0)
       throw new TargetError(`The element "${opts.selector}" is not visible`);
     data = (await element.screenshot(encoding)) as Uint8Array;
+  } else if (opts.full_page) {
+    data = (await g.page.screenshot({ ...encoding, ...(await fullPageClip(g.page)) })) as Uint8Array;
   } else {
-    data = (await g.page.screenshot({ ...encoding, fullPage: opts.full_page })) as Uint8Array;
+    data = (await g.page.screenshot(encoding)) as Uint8Array;
   }
   const bytes = new Uint8Array(data);
   const size = imageSize(bytes);
   if (!size) throw new Error(`The browser returned an unreadable ${opts.format} image`);
   return { bytes, ...size };
 }
+
+/**
+ * The whole page, or its top MAX_CAPTURE_HEIGHT_PX device pixels when it is taller
+ * (Chromium cannot make a taller image): taller pages are clipped, not refused.
+ */
+async function fullPageClip(page: Page): Promise<{ fullPage: true } | { clip: Clip; captureBeyondViewport: true }> {
+  const { width, height, scale } = (await page.evaluate(
+    `(() => { const d = document.documentElement, b = document.body;
+      return { width: Math.max(d.clientWidth, 1), height: Math.max(d.scrollHeight, b ? b.scrollHeight : 0, d.clientHeight), scale: window.devicePixelRatio || 1 }; })()`,
+  )) as { width: number; height: number; scale: number };
+  const maxCss = Math.floor(MAX_CAPTURE_HEIGHT_PX / scale);
+  if (height <= maxCss) return { fullPage: true };
+  return { clip: { x: 0, y: 0, width, height: maxCss }, captureBeyondViewport: true };
+}
+
+type Clip = { x: number; y: number; width: number; height: number };
 
 /** Rejects with a TargetError when `work` outlives `ms`. */
 export async function withDeadline<T>(ms: number, what: string, work: Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import type { ElementHandle, KeyInput } from "@cloudflare/puppeteer";
 import { describeError, isPlatformError, TargetError } from "./errors";
 import type { CaptureOptions } from "./options";
 import { type GuardedPage, isTimeout, navigate, type Shot, shoot, withDeadline } from "./page";
-import { OPTIONAL_CLICK_WAIT_MS, type StoredStep, stepTimeout } from "./steps";
+import { gotoUrl, OPTIONAL_CLICK_WAIT_MS, type StoredStep, stepTimeout } from "./steps";
 
 export type StepOutcome = { status: "passed" | "skipped"; screenshot_id?: string };
 
@@ -83,8 +83,9 @@ export async function performStep(
   const page = g.page;
   switch (step.action) {
     case "goto": {
-      const url = new URL(step.url, ctx.baseUrl).toString();
-      await navigate(g, url, { ...ctx.opts, wait_for_selector: null, timeout_ms: timeout });
+      const target = gotoUrl(step.url, ctx.baseUrl);
+      if (!target.ok) throw new TargetError(`Cannot open "${clip(step.url, 80)}": ${target.reason}`);
+      await navigate(g, target.url, { ...ctx.opts, wait_for_selector: null, timeout_ms: timeout });
       return { status: "passed" };
     }
     case "click": {

@@ -75,4 +75,20 @@ export function publicStep(s: StoredStep): Record<string, unknown> {
   return s;
 }
 
+/**
+ * Where a `goto` step goes: its URL resolved against the website's. Only http and https
+ * navigate (no javascript:, data:, file:, chrome: …); checked when stored and when run.
+ */
+export function gotoUrl(raw: string, base: string): { ok: true; url: string } | { ok: false; reason: string } {
+  let url: URL;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    return { ok: false, reason: "Must be a URL, absolute or relative to the website" };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return { ok: false, reason: "Must be an http or https URL, or a path relative to the website" };
+  return { ok: true, url: url.toString() };
+}
+
 export const stepTimeout = (s: Step) => s.timeout_ms ?? DEFAULT_STEP_TIMEOUT_MS;

@@ -127,6 +127,18 @@ function allowed(url: URL, policy: GuardPolicy): boolean {
   return policy.allow.some((entry) => entry === `${url.hostname}:${port}` || entry === `${url.hostname}:*`);
 }
 
+/**
+ * Whether a connected address (as the browser reports it) is one the allowlist names,
+ * directly or as `localhost` (loopback).
+ */
+export function isAllowedAddress(ip: string, port: number | undefined, policy: GuardPolicy): boolean {
+  const host = ip.includes(":") ? `[${ip}]` : ip;
+  const names = ip === "127.0.0.1" || ip === "::1" ? [host, "localhost"] : [host];
+  return policy.allow.some((entry) =>
+    names.some((name) => entry === `${name}:*` || (port !== undefined && entry === `${name}:${port}`)),
+  );
+}
+
 /** Checks that need no network: scheme, credentials, literals, local names. */
 export function checkUrlSyntax(raw: string, policy: GuardPolicy): GuardVerdict {
   let url: URL;

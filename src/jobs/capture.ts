@@ -1,10 +1,10 @@
 import type { Browser } from "@cloudflare/puppeteer";
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
-import { describeError, TargetError } from "../capture/errors";
+import { describeError, permanentError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey } from "../capture/keys";
 import type { CaptureOptions } from "../capture/options";
-import { navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import { assertContained, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import { type Db, getDb } from "../db/client";
 import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
@@ -68,7 +68,9 @@ export async function captureInto(
       "Capture",
       (async () => {
         await navigate(page, url, opts);
-        return shoot(page, opts);
+        const shot = await shoot(page, opts);
+        assertContained(page);
+        return shot;
       })(),
     );
   } finally {
@@ -188,8 +190,9 @@ export async function captureTask(
     await storeShot(env, db, w.row, shot, null, now());
     w.message.ack();
   } catch (err) {
-    if (err instanceof TargetError) {
-      await failScreenshot(db, w.row.id, describeError(err), now());
+    const permanent = permanentError(err);
+    if (permanent) {
+      await failScreenshot(db, w.row.id, describeError(permanent), now());
       w.message.ack();
     } else {
       await retryCapture(db, w, err, now());

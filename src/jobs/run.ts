@@ -2,7 +2,7 @@ import type { Browser } from "@cloudflare/puppeteer";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { describeError } from "../capture/errors";
 import { resolveOptions } from "../capture/options";
-import { openPage } from "../capture/page";
+import { assertContained, containmentError, type GuardedPage, openPage } from "../capture/page";
 import { type RunHooks, runSteps } from "../capture/runner";
 import type { GuardPolicy } from "../capture/url-guard";
 import { config } from "../config";
@@ -118,6 +118,7 @@ export async function runTask(
     const steps = storedSteps(scenario);
     const secretsKey = config(env).SECRETS_KEY;
     const revealed: string[] = [];
+    let page: GuardedPage | undefined;
     const hooks: RunHooks = {
       reveal: async (sealed) => {
         const text = await decryptSecret(secretsKey, sealed, scenario.id);
@@ -145,11 +146,12 @@ export async function runTask(
           );
         await db.insert(screenshots).values({ ...shotRow, attempts: 1, startedAt: now() });
         const shot = await take();
+        if (page) assertContained(page);
         await storeShot(env, db, { ...shotRow, attempts: 1 }, shot, scenario.id, now());
         return shotRow.id;
       },
     };
-    const page = await openPage(browser, new URL(website.url), opts, policy);
+    page = await openPage(browser, new URL(website.url), opts, policy);
     let outcome: Awaited<ReturnType<typeof runSteps>>;
     try {
       outcome = await runSteps(page, steps, {
@@ -161,6 +163,11 @@ export async function runTask(
       });
     } finally {
       await page.close();
+    }
+    if (page.violations.length > 0) {
+      // The page reached a disallowed address: the run fails and keeps none of its screenshots.
+      outcome = { ...outcome, status: "failed", error: describeError(containmentError(page)) };
+      await discardRunShots(env, db, row.id);
     }
     // A secret can surface in a message (a URL, an echoed value): results never carry it.
     const scrub = <T extends string | null | undefined>(text: T): T => redact(text, revealed);
@@ -184,19 +191,60 @@ export async function runTask(
   }
 }
 
+/** Deletes a run's stored screenshots: bytes first, then rows. */
+async function discardRunShots(env: Env, db: Db, runId: string) {
+  const rows = await db
+    .select({ id: screenshots.id, r2Key: screenshots.r2Key })
+    .from(screenshots)
+    .where(eq(screenshots.runId, runId));
+  const keys = rows.map((r) => r.r2Key).filter((k): k is string => k !== null);
+  if (keys.length > 0) await env.SHOTS.delete(keys);
+  await db.delete(screenshots).where(eq(screenshots.runId, runId));
+}
+
+/** Every form in which a page, a URL or an error message can show a secret. */
+export function secretForms(secret: string): Set<string> {
+  const forms = new Set<string>([secret]);
+  const percent = [
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replaceAll("%20", "+"),
+    new URLSearchParams([["", secret]]).toString().slice(1), // form encoding (application/x-www-form-urlencoded)
+    encodeURI(secret),
+  ];
+  for (const form of percent) {
+    forms.add(form);
+    forms.add(form.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+  }
+  const html = (apos: string, quot: string) =>
+    secret
+      .replaceAll("&", "&amp;")
+      .replaceAll("<", "&lt;")
+      .replaceAll(">", "&gt;")
+      .replaceAll('"', quot)
+      .replaceAll("'", apos);
+  for (const apos of ["&#39;", "&#x27;", "&apos;", "'"])
+    for (const quot of ["&quot;", "&#34;", '"']) forms.add(html(apos, quot));
+  const chars = [...secret];
+  forms.add(chars.map((c) => `&#${c.codePointAt(0)};`).join(""));
+  forms.add(chars.map((c) => `&#x${(c.codePointAt(0) as number).toString(16)};`).join(""));
+  const json = JSON.stringify(secret).slice(1, -1);
+  forms.add(json);
+  forms.add(json.replaceAll("/", "\\/"));
+  const u = (c: string) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, "0")}`;
+  forms.add(json.replace(/[<>&'\u007f-\uffff]/g, u));
+  forms.add(chars.map((c) => (c.length === 1 ? u(c) : c)).join(""));
+  forms.delete("");
+  return forms;
+}
+
+/** Replaces every form of every secret with `[secret]`, longest first. */
 export function redact<T extends string | null | undefined>(text: T, secrets: string[]): T {
   if (!text) return text;
+  const forms = [...new Set(secrets.filter((s) => s.length > 0).flatMap((s) => [...secretForms(s)]))].sort(
+    (a, b) => b.length - a.length,
+  );
   let out: string = text;
-  for (const secret of secrets) {
-    if (secret.length === 0) continue;
-    for (const form of new Set([
-      secret,
-      encodeURIComponent(secret),
-      encodeURIComponent(secret).replaceAll("%20", "+"),
-    ])) {
-      out = out.split(form).join("[secret]");
-    }
-  }
+  for (const form of forms) out = out.split(form).join("[secret]");
   return out as T;
 }
 

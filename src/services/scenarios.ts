@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import { scenarioPrefix } from "../capture/keys";
 import type { CaptureOptionsInput } from "../capture/options";
-import { publicStep, type Step, type StoredStep } from "../capture/steps";
+import { gotoUrl, publicStep, type Step, type StoredStep } from "../capture/steps";
+import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { ownedRow } from "../db/owned";
@@ -66,6 +67,18 @@ async function sealSteps(
   return out;
 }
 
+/** Every `goto` step: http(s) only, resolved against the website, and past the SSRF guard. */
+async function checkGotoSteps(steps: Step[], websiteUrl: string, policy: GuardPolicy): Promise<void> {
+  const errors: FieldErrors = {};
+  for (const [i, step] of steps.entries()) {
+    if (step.action !== "goto") continue;
+    const target = gotoUrl(step.url, websiteUrl);
+    const verdict = target.ok ? await checkUrl(target.url, policy, "storing") : target;
+    if (!verdict.ok) errors[`steps.${i}.url`] = [verdict.reason];
+  }
+  if (Object.keys(errors).length > 0) throw validationError(errors);
+}
+
 export interface ScenarioInput {
   website_id: string;
   name: string;
@@ -79,9 +92,11 @@ export async function createScenario(
   accountId: string,
   input: ScenarioInput,
   secretsKey: string | undefined,
+  policy: GuardPolicy,
   now: number,
 ) {
-  await getWebsite(db, accountId, input.website_id);
+  const website = await getWebsite(db, accountId, input.website_id);
+  await checkGotoSteps(input.steps, website.url, policy);
   const id = newId("scenario", now);
   const [row] = await db
     .insert(scenarios)
@@ -130,9 +145,14 @@ export async function updateScenario(
   id: string,
   patch: Partial<Omit<ScenarioInput, "website_id" | "capture">> & { capture?: CaptureOptionsInput | null },
   secretsKey: string | undefined,
+  policy: GuardPolicy,
   now: number,
 ) {
   const current = await getScenario(db, accountId, id);
+  if (patch.steps !== undefined) {
+    const website = await getWebsite(db, accountId, current.websiteId);
+    await checkGotoSteps(patch.steps, website.url, policy);
+  }
   const set: Partial<Scenario> = { updatedAt: now };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.capture !== undefined) set.capture = patch.capture === null ? null : JSON.stringify(patch.capture);

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CaptureOptionsSchema } from "../../capture/options";
 import { MAX_STEPS, StepSchema } from "../../capture/steps";
-import { config } from "../../config";
+import { config, guardPolicy } from "../../config";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
 import { IdempotencyHeader, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
@@ -181,6 +181,7 @@ export const scenariosRouter = createRouter()
       c.get("account").id,
       c.req.valid("json"),
       config(c.env).SECRETS_KEY,
+      guardPolicy(c.env),
       c.get("now"),
     );
     c.header("Location", `/v1/scenarios/${row.id}`);
@@ -199,6 +200,7 @@ export const scenariosRouter = createRouter()
       c.req.valid("param").id,
       c.req.valid("json"),
       config(c.env).SECRETS_KEY,
+      guardPolicy(c.env),
       c.get("now"),
     );
     return c.json(scenarioView(row), 200);
