@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { websitePrefix } from "../src/capture/keys";
+import { MAX_CAPTURE_HEIGHT_PX } from "../src/capture/page";
 import { getDb } from "../src/db/client";
 import { screenshots, websites } from "../src/db/schema";
 import { MAX_DELIVERIES } from "../src/jobs/capture";
@@ -110,6 +111,41 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     const final = await rowOf(row.id);
     expect(final?.status).toBe("failed");
     expect(final?.error).toMatch(/^Gave up after 3 attempts: Browser unavailable/);
+  });
+
+  it("options the browser refuses (invalid characters) fail at once with the reason, never retried", async () => {
+    const acc = await newAccount("business");
+    // Written directly: the API refuses such values when they are stored.
+    for (const bad of [{ user_agent: "evil\r\nX-Injected: 1" }, { headers: { "X-Test": "a\r\nb" } }]) {
+      const row = await queuedRow(acc, `${FIXTURE()}/colors`);
+      const options = { ...JSON.parse(row.options), ...bad };
+      await env.DB.prepare("UPDATE screenshots SET options = ? WHERE id = ?")
+        .bind(JSON.stringify(options), row.id)
+        .run();
+      const job: JobMessage = { type: "capture", screenshot_id: row.id, account_id: acc.id };
+      const result = await deliver("snaptrack-jobs", "bad", job, 1);
+      expect(result.retryMessages).toEqual([]);
+      expect(result.explicitAcks).toEqual(["bad"]);
+      expect(await rowOf(row.id)).toMatchObject({ status: "failed", attempts: 1, r2_key: null });
+      expect((await rowOf(row.id))?.error).toMatch(/^The browser refused a capture option \(invalid characters\)/);
+    }
+  });
+
+  it("a page taller than Chromium can capture is clipped to 16,384 px, not failed or retried", async () => {
+    const acc = await newAccount("business");
+    const one = await captureOf(acc, `${FIXTURE()}/very-tall?h=20000`, { full_page: true });
+    expect(one.status, one.error ?? "").toBe("completed");
+    expect([one.width, one.height]).toEqual([1280, MAX_CAPTURE_HEIGHT_PX]);
+    const two = await captureOf(acc, `${FIXTURE()}/very-tall?h=20000`, {
+      full_page: true,
+      device_scale_factor: 2,
+      viewport: { width: 400, height: 300 },
+    });
+    expect(two.status, two.error ?? "").toBe("completed");
+    expect([two.width, two.height]).toEqual([800, MAX_CAPTURE_HEIGHT_PX]);
+    // Below the limit the whole page is taken, as before.
+    const whole = await captureOf(acc, `${FIXTURE()}/very-tall?h=3000`, { full_page: true });
+    expect(whole.height).toBe(3000);
   });
 
   it("a message redelivered after success creates nothing twice", async () => {

@@ -64,6 +64,11 @@ export async function openPage(
         })),
       );
     }
+    for (const [name, value] of Object.entries(opts.headers)) {
+      // Chromium would refuse it mid-request, and the page would only time out.
+      if (!isFieldValue(value))
+        throw new TargetError(`The browser refused a capture option (invalid characters): header ${name}`);
+    }
     page.setDefaultTimeout(opts.timeout_ms);
     page.setDefaultNavigationTimeout(opts.timeout_ms);
     await page.setRequestInterception(true);
@@ -108,6 +113,9 @@ async function screen(
   }
   return req.continue();
 }
+
+/** RFC 9110 field-value: visible characters, spaces and tabs inside, no CR, LF or NUL. */
+const isFieldValue = (value: string) => /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
 
 const clipUrl = (url: string) => (url.length > 200 ? `${url.slice(0, 199)}…` : url);
 
