@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { websitePrefix } from "../src/capture/keys";
 import { MAX_CAPTURE_HEIGHT_PX } from "../src/capture/page";
 import { getDb } from "../src/db/client";
@@ -209,6 +209,35 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     expect(retry.explicitAcks).toEqual(["m2"]);
     expect(await rowOf(row.id)).toMatchObject({ status: "completed", attempts: 2 });
     expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(1);
+  });
+
+  it("a worker that wakes up after its claim was taken over changes nothing", async () => {
+    const acc = await newAccount("business");
+    const row = await queuedRow(acc, `${FIXTURE()}/colors`);
+    // The first worker claims the row, then hangs getting a browser.
+    let wake!: () => void;
+    const asleep = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const sleepyBrowser = {
+      fetch: async () => {
+        await asleep;
+        throw new Error("browser pool exhausted");
+      },
+    } as unknown as Fetcher;
+    const job: JobMessage = { type: "capture", screenshot_id: row.id, account_id: acc.id };
+    const first = deliver("snaptrack-jobs", "z1", job, 1, { BROWSER: sleepyBrowser });
+    await vi.waitFor(async () => expect(await rowOf(row.id)).toMatchObject({ status: "processing", attempts: 1 }), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    // Meanwhile another claim took the row over (attempt 2 is at work).
+    await env.DB.prepare("UPDATE screenshots SET attempts = 2 WHERE id = ?").bind(row.id).run();
+    wake();
+    expect((await first).retryMessages).toEqual([{ msgId: "z1" }]);
+    // The sleeper's "back to queued" did not touch attempt 2's row.
+    expect(await rowOf(row.id)).toMatchObject({ status: "processing", attempts: 2, error: null });
+    await env.DB.prepare("UPDATE screenshots SET status = 'failed' WHERE id = ?").bind(row.id).run();
   });
 
   it("a screenshot deleted while it was being captured leaves no bytes behind", async () => {

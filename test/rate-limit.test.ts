@@ -1,8 +1,9 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { hashApiToken } from "../src/lib/api-token";
 import { ManualClock } from "../src/lib/clock";
-import type { Limiter } from "../src/limits/account-limiter";
+import type { AccountLimiter, Limiter } from "../src/limits/account-limiter";
 import { appWith, body, expectError, newAccount } from "./helpers";
 
 const at = (iso: string) => new ManualClock(Date.parse(iso));
@@ -90,15 +91,91 @@ describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
   });
 
-  it("never allows more than the limit after the object restarts mid-minute", async () => {
-    const api = appWith({ clock: at("2032-05-05T11:00:05Z") });
+  it("stays exact when the object is evicted after every request: remaining 19 … 0, then 429", async () => {
+    const clock = at("2032-05-05T11:00:05Z");
+    const api = appWith({ clock });
     const acc = await newAccount("pro", api); // 20/min
-    for (let i = 0; i < 7; i++) expect((await api("/v1/account", { headers: acc.auth })).status).toBe(200);
-    await evictDurableObject(env.LIMITER.get(env.LIMITER.idFromName(acc.id)));
-    let allowed = 7;
-    for (let i = 0; i < 20; i++) if ((await api("/v1/account", { headers: acc.auth })).status === 200) allowed += 1;
-    // Storage keeps a lease at or above the count: at most a quarter of the limit is lost, none gained.
-    expect(allowed).toBeLessThanOrEqual(20);
-    expect(allowed).toBeGreaterThanOrEqual(20 - 5);
+    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const remaining: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await api("/v1/account", { headers: acc.auth });
+      expect(res.status).toBe(200);
+      remaining.push(Number(res.headers.get("x-ratelimit-remaining")));
+      await evictDurableObject(stub);
+    }
+    expect(remaining).toEqual(Array.from({ length: 20 }, (_, i) => 19 - i));
+    // The 21st in the minute is refused, also by a fresh instance, and refusals count nothing.
+    for (let i = 0; i < 2; i++) {
+      const err = await expectError(await api("/v1/account", { headers: acc.auth }), 429, "rate_limited");
+      expect(err).toMatchObject({ limit: 20, remaining: 0 });
+      await evictDurableObject(stub);
+    }
+    const count = await runInDurableObject(stub, (_, state) => state.storage.kv.get<{ requests: number }>("counters"));
+    expect(count?.requests).toBe(20);
+    clock.set("2032-05-05T11:01:00Z");
+    const next = await api("/v1/account", { headers: acc.auth });
+    expect(next.status).toBe(200);
+    expect(next.headers.get("x-ratelimit-remaining")).toBe("19");
+  });
+
+  it("a business client polling every 10 s with the object evicted in between sees 59, 58 … 54", async () => {
+    const clock = at("2032-05-05T11:10:00Z");
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api); // 60/min
+    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const remaining: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      clock.set(Date.parse("2032-05-05T11:10:00Z") + i * 10_000);
+      const res = await api("/v1/account", { headers: acc.auth });
+      expect(res.status).toBe(200);
+      remaining.push(Number(res.headers.get("x-ratelimit-remaining")));
+      await evictDurableObject(stub);
+    }
+    expect(remaining).toEqual([59, 58, 57, 56, 55, 54]);
+  });
+
+  it("keeps storage equal to the real count: a fresh instance answers exactly where the last one stopped", async () => {
+    const api = appWith({ clock: at("2032-05-05T11:20:10Z") });
+    const acc = await newAccount("starter", api); // 5/min
+    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const tokenHash = await hashApiToken(acc.token);
+    const now = Date.parse("2032-05-05T11:20:30Z");
+    for (let i = 1; i <= 5; i++) {
+      const result = await runInDurableObject(stub, async (instance: AccountLimiter, state) => {
+        const gate = await instance.gate(acc.id, tokenHash, now);
+        return { gate, stored: state.storage.kv.get<{ requests: number }>("counters")?.requests };
+      });
+      expect(result.gate).toMatchObject({ outcome: "ok", rate: { allowed: true, limit: 5, remaining: 5 - i } });
+      expect(result.stored).toBe(i);
+      await evictDurableObject(stub);
+    }
+    const refused = await runInDurableObject(stub, (instance: AccountLimiter) => instance.gate(acc.id, tokenHash, now));
+    expect(refused).toMatchObject({ outcome: "rate_limited", rate: { allowed: false, remaining: 0 } });
+  });
+
+  it("resumes from a lease mark left in storage by the earlier scheme, for that minute only", async () => {
+    const api = appWith({ clock: at("2032-05-05T11:30:10Z") });
+    const acc = await newAccount("pro", api); // 20/min
+    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const tokenHash = await hashApiToken(acc.token);
+    const now = Date.parse("2032-05-05T11:30:20Z");
+    const window = Math.floor(now / 60_000);
+    await runInDurableObject(stub, (_, state) => {
+      const legacy = { window, requests: 2, reserved: 5, day: -1, dayCaptures: 0, month: -1, monthCaptures: 0 };
+      state.storage.kv.put("counters", legacy);
+    });
+    await evictDurableObject(stub);
+    const gate = await runInDurableObject(stub, async (instance: AccountLimiter, state) => ({
+      g: await instance.gate(acc.id, tokenHash, now),
+      stored: state.storage.kv.get<Record<string, number>>("counters"),
+    }));
+    expect(gate.g).toMatchObject({ outcome: "ok", rate: { remaining: 14 } });
+    expect(gate.stored).toMatchObject({ requests: 6 });
+    expect(gate.stored).not.toHaveProperty("reserved");
+    // The next minute starts from nothing.
+    const later = await runInDurableObject(stub, (instance: AccountLimiter) =>
+      instance.gate(acc.id, tokenHash, (window + 1) * 60_000),
+    );
+    expect(later).toMatchObject({ outcome: "ok", rate: { remaining: 19 } });
   });
 });

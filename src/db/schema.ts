@@ -168,6 +168,8 @@ export const runs = sqliteTable(
     index("runs_scenario").on(t.scenarioId, t.id),
     index("runs_account_created").on(t.accountId, t.createdAt),
     index("runs_created").on(t.createdAt),
+    /** The crash sweeper finds queued/running runs without reading history. */
+    index("runs_status").on(t.status, t.updatedAt),
   ],
 );
 
@@ -209,6 +211,8 @@ export const screenshots = sqliteTable(
     index("screenshots_website").on(t.websiteId, t.id),
     index("screenshots_run").on(t.runId),
     index("screenshots_created").on(t.createdAt),
+    /** The crash sweeper finds queued/processing screenshots without reading history. */
+    index("screenshots_status").on(t.status, t.updatedAt),
   ],
 );
 

@@ -122,27 +122,40 @@ export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, s
   return true;
 }
 
+/**
+ * Ends a screenshot `failed`. With `attempts`, only the attempt that claimed it may: a
+ * worker that lost its claim (taken over, or swept after it went quiet) changes nothing.
+ */
 export async function failScreenshot(
   db: Db,
   id: string,
   error: string,
   now: number,
   statuses: Screenshot["status"][] = ["processing"],
+  attempts?: number,
 ) {
   const [row] = await db
     .update(screenshots)
     .set({ status: "failed", error, updatedAt: now })
-    .where(and(eq(screenshots.id, id), inArray(screenshots.status, statuses)))
+    .where(
+      and(
+        eq(screenshots.id, id),
+        inArray(screenshots.status, statuses),
+        attempts === undefined ? undefined : eq(screenshots.attempts, attempts),
+      ),
+    )
     .returning({ scheduleId: screenshots.scheduleId });
   if (row?.scheduleId) await db.update(schedules).set({ lastStatus: "failed" }).where(eq(schedules.id, row.scheduleId));
 }
 
-/** Back to `queued` with the reason, for the retry to pick up. */
-async function requeue(db: Db, id: string, error: string, now: number) {
+/** Back to `queued` with the reason, for the retry to pick up (only by the attempt that claimed it). */
+async function requeue(db: Db, row: Screenshot, error: string, now: number) {
   await db
     .update(screenshots)
     .set({ status: "queued", error: `Retrying: ${error}`, updatedAt: now })
-    .where(and(eq(screenshots.id, id), eq(screenshots.status, "processing")));
+    .where(
+      and(eq(screenshots.id, row.id), eq(screenshots.status, "processing"), eq(screenshots.attempts, row.attempts)),
+    );
 }
 
 export type ClaimedCapture = CaptureWork & { row: Screenshot };
@@ -171,7 +184,7 @@ export async function claimCaptures(db: Db, work: CaptureWork[], now: number): P
 
 /** A platform failure: back to `queued` and retried with backoff (the DLQ fails it in the end). */
 export async function retryCapture(db: Db, w: ClaimedCapture, err: unknown, now: number) {
-  await requeue(db, w.row.id, describeError(err), now);
+  await requeue(db, w.row, describeError(err), now);
   w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
 }
 
@@ -192,7 +205,7 @@ export async function captureTask(
   } catch (err) {
     const permanent = permanentError(err);
     if (permanent) {
-      await failScreenshot(db, w.row.id, describeError(permanent), now());
+      await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts);
       w.message.ack();
     } else {
       await retryCapture(db, w, err, now());

@@ -17,6 +17,7 @@ import { enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "./message
 import { purgePrefix } from "./purge";
 import { purgeExpired } from "./retention";
 import { claimRuns, type RunWork, retryRun, runGaveUp, runTask } from "./run";
+import { sweepStale } from "./sweep";
 
 /** Pages open at once in the batch's one browser (captures and scenario runs). */
 export const BROWSER_CONCURRENCY = 4;
@@ -110,6 +111,11 @@ async function runJob(env: Env, job: ParsedJob): Promise<void> {
     case "dispatch": {
       const result = await dispatchDue(env, durableObjectLimiter(env.LIMITER), now);
       if (result.more && job.round < MAX_ROUNDS) await enqueue(env.JOBS, { type: "dispatch", round: job.round + 1 });
+      return;
+    }
+    case "sweep": {
+      const swept = await sweepStale(env, now);
+      if (swept.more && job.round < MAX_ROUNDS) await enqueue(env.JOBS, { type: "sweep", round: job.round + 1 });
       return;
     }
     case "retention": {

@@ -5,14 +5,16 @@ import { dispatchDue, pauseTooFast } from "./dispatch";
 import { enqueue } from "./messages";
 import { applyDuePlanChanges } from "./plan-changes";
 import { purgeExpired } from "./retention";
+import { sweepStale } from "./sweep";
 
 export const EVERY_MINUTE = "* * * * *";
 export const DAILY = "30 3 * * *";
 
 /**
  * Cron entry point (`scheduledTime` is the clock, so tests and missed ticks use the tick's
- * own time). Every minute: plan changes whose time has come, then due schedules. Daily:
- * the retention purge. Work past one invocation's bounds continues on the queue.
+ * own time). Every minute: the crash sweeper (work a dead consumer left behind), then plan
+ * changes whose time has come, then due schedules. Daily: the retention purge. Work past
+ * one invocation's bounds continues on the queue.
  */
 export async function handleScheduled(
   controller: ScheduledController,
@@ -25,7 +27,16 @@ export async function handleScheduled(
     if (pass.more) await enqueue(env.JOBS, { type: "retention", round: 1 });
     return;
   }
+  // A failing sweep must not hold up due schedules (nor hide: it is thrown once they ran).
+  let sweepFailure: unknown;
+  try {
+    const swept = await sweepStale(env, now);
+    if (swept.more) await enqueue(env.JOBS, { type: "sweep", round: 1 });
+  } catch (err) {
+    sweepFailure = err ?? new Error("sweep failed");
+  }
   await minuteTick(env, now);
+  if (sweepFailure) throw sweepFailure;
 }
 
 export async function minuteTick(env: Env, now: number) {

@@ -10,6 +10,8 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("retention"), round: z.number().int().min(0).default(0) }),
   /** Schedules dispatch continues here when one cron tick had more due than one batch. */
   z.object({ type: z.literal("dispatch"), round: z.number().int().min(0).default(0) }),
+  /** The crash sweeper continues here when one pass filled its batch. */
+  z.object({ type: z.literal("sweep"), round: z.number().int().min(0).default(0) }),
 ]);
 
 export type JobMessage = z.input<typeof JobMessageSchema>;

@@ -24,8 +24,17 @@ export interface RunWork {
 }
 export type ClaimedRun = RunWork & { row: Run };
 
-/** A `running` run whose consumer vanished this long ago is ended as interrupted. */
+/** A `running` run is never considered stopped before this long after it started. */
 export const STALE_RUN = 10 * MINUTE;
+/**
+ * What a live run may take beyond its scenario's budget (`timeoutMs`, counted from the
+ * claim): waiting for its turn in the batch's browser, opening the page, storing results.
+ */
+export const RUN_GRACE = 5 * MINUTE;
+/** When a run started at `startedAt` has certainly stopped; past it, it ends interrupted. */
+export const runDeadline = (startedAt: number, timeoutMs: number) =>
+  startedAt + Math.max(STALE_RUN, timeoutMs + RUN_GRACE);
+export const RUN_INTERRUPTED = "The run was interrupted (its worker stopped) and was not repeated";
 
 async function finish(db: Db, row: Run, fields: Partial<Run>, now: number) {
   const status = fields.status as Run["status"];
@@ -44,8 +53,8 @@ async function finish(db: Db, row: Run, fields: Partial<Run>, now: number) {
 
 /**
  * Claims queued runs. A run still `running` is never executed twice (its steps may have
- * had effects on the site): if its consumer has gone quiet for STALE_RUN it is ended
- * `error` as interrupted, otherwise the message comes back later.
+ * had effects on the site): past its deadline (runDeadline) it is ended `error` as
+ * interrupted, otherwise the message comes back later.
  */
 export async function claimRuns(db: Db, work: RunWork[], now: number): Promise<ClaimedRun[]> {
   const claimed: ClaimedRun[] = [];
@@ -60,15 +69,16 @@ export async function claimRuns(db: Db, work: RunWork[], now: number): Promise<C
         claimed.push({ ...w, row });
         continue;
       }
-      const existing = await db.select().from(runs).where(eq(runs.id, w.job.run_id)).get();
+      const found = await db
+        .select({ run: runs, timeoutMs: scenarios.timeoutMs })
+        .from(runs)
+        .leftJoin(scenarios, eq(scenarios.id, runs.scenarioId))
+        .where(eq(runs.id, w.job.run_id))
+        .get();
+      const existing = found?.run;
       if (existing?.status === "running") {
-        if ((existing.startedAt ?? 0) < now - STALE_RUN) {
-          await finish(
-            db,
-            existing,
-            { status: "error", error: "The run was interrupted (its worker stopped) and was not repeated" },
-            now,
-          );
+        if (runDeadline(existing.startedAt ?? 0, found?.timeoutMs ?? 0) < now) {
+          await finish(db, existing, { status: "error", error: RUN_INTERRUPTED }, now);
           w.message.ack();
         } else {
           w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });

@@ -41,10 +41,8 @@ export interface Limiter {
 
 interface Counters {
   window: number;
-  /** Requests counted this window (memory). */
+  /** Requests counted this window; storage holds the same number (written on every count). */
   requests: number;
-  /** Requests this window known to storage: always ≥ `requests` once persisted (see gate). */
-  reserved: number;
   day: number;
   dayCaptures: number;
   month: number;
@@ -59,11 +57,12 @@ const LAST_USED_PRECISION = MINUTE;
  * UTC day and month, and — so a `/v1` call costs one round trip — whether the presented
  * token is the account's current one and what plan and subscription apply.
  *
- * A Durable Object runs one event at a time, so counts are exact. The request count is
- * persisted in leases: storage holds a `reserved` mark at or above the count, raised a
- * quarter of the limit at a time, so a minute costs at most four writes instead of one per
- * request. An object that restarts mid-minute resumes from the mark — it can only refuse a
- * few requests early, never allow one too many. Capture quotas are written on every change.
+ * A Durable Object runs one event at a time, so counts are exact. Every counted request is
+ * written to the object's SQLite-backed storage (`ctx.storage.kv`, synchronous, held back by
+ * the output gate until it is durable) before its answer leaves, so storage always holds
+ * the real count: an object evicted or restarted any number of times mid-minute resumes at
+ * exactly that count and answers exact `remaining`s — it neither refuses early nor allows
+ * one too many. Capture quotas are written on every change the same way.
  * The account is cached in memory only, loaded from D1 on first use and dropped by
  * `invalidate()` whenever D1 changes.
  * Callers pass `now` (their injected clock) so windows are testable without sleeping.
@@ -76,18 +75,15 @@ export class AccountLimiter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const stored = ctx.storage.kv.get<Counters>("counters");
-    this.counters = stored
-      ? { ...stored, requests: stored.reserved }
-      : {
-          window: -1,
-          requests: 0,
-          reserved: 0,
-          day: -1,
-          dayCaptures: 0,
-          month: -1,
-          monthCaptures: 0,
-        };
+    const stored = ctx.storage.kv.get<Counters & { reserved?: number }>("counters");
+    if (stored) {
+      // Storage from before exact counting held a lease mark (`reserved`) at or above the
+      // count; for the minute it was written in, the mark is the safe count. Not written again.
+      const { reserved, ...counters } = stored;
+      this.counters = { ...counters, requests: Math.max(counters.requests, reserved ?? 0) };
+    } else {
+      this.counters = { window: -1, requests: 0, day: -1, dayCaptures: 0, month: -1, monthCaptures: 0 };
+    }
   }
 
   async gate(accountId: string, tokenHash: string, now: number): Promise<GateResult> {
@@ -102,10 +98,7 @@ export class AccountLimiter extends DurableObject<Env> {
     const allowed = c.requests < limit;
     if (allowed) {
       c.requests += 1;
-      if (c.requests > c.reserved) {
-        c.reserved = Math.min(limit, c.requests + Math.ceil(limit / 4) - 1);
-        this.save();
-      }
+      this.save();
       this.touch(account, now);
     }
     const rate = { allowed, limit, remaining: Math.max(0, limit - c.requests), resetAt: (c.window + 1) * MINUTE };
@@ -161,7 +154,6 @@ export class AccountLimiter extends DurableObject<Env> {
     if (window > c.window) {
       c.window = window;
       c.requests = 0;
-      c.reserved = 0;
     }
     const day = startOfUtcDay(now);
     if (day > c.day) {

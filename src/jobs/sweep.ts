@@ -1,0 +1,230 @@
+import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { type Db, getDb } from "../db/client";
+import { runs, scenarios, schedules, screenshots } from "../db/schema";
+import { MINUTE } from "../lib/clock";
+import { MAX_DELIVERIES, STALE_CLAIM } from "./capture";
+import { enqueueMany, type JobMessage } from "./messages";
+import { RUN_GRACE, RUN_INTERRUPTED, STALE_RUN } from "./run";
+
+/**
+ * A `queued` row nobody touched for this long has lost its message: a retry waits at most
+ * five minutes (retryDelaySeconds), so a live message is not that late.
+ */
+export const LOST_MESSAGE = 10 * MINUTE;
+/** Rows of each kind one sweep handles; a kind that fills it may have more (continued on the queue). */
+export const SWEEP_BATCH = 50;
+/** Claims of a screenshot, or starts of a run, before the sweeper stops sending its job again. */
+export const MAX_ATTEMPTS = MAX_DELIVERIES;
+/** Ids per `IN (…)` list: D1 binds at most 100 parameters per query. */
+const IDS_PER_QUERY = 90;
+
+export const CAPTURE_RETRY = "Retrying: the capture was interrupted (its worker stopped)";
+export const CAPTURE_INTERRUPTED = "The capture was interrupted (its worker stopped) and has no attempts left";
+export const CAPTURE_LOST = "The capture was interrupted (its job was lost) and has no attempts left";
+export const RUN_LOST = "The run was interrupted (its job was lost) and has no attempts left";
+export const RUN_SHOT_INTERRUPTED = "The run was interrupted before this screenshot was stored";
+
+export interface SweepResult {
+  /** Jobs sent again: screenshots (lost or interrupted) and queued runs. */
+  requeued: { captures: number; runs: number };
+  /** Screenshots ended `failed` and runs ended `error`, as interrupted. */
+  ended: { captures: number; runs: number };
+  /** A kind filled its batch: more may be left. */
+  more: boolean;
+}
+
+/**
+ * The crash sweeper, run by the minute cron. D1 is the truth and the queue only the
+ * transport: a message lost with a crashed consumer must not strand its row.
+ *
+ * - A `queued` screenshot or run untouched for LOST_MESSAGE has its job sent again.
+ * - A `processing` screenshot claimed more than STALE_CLAIM ago goes back to `queued` and
+ *   its job is sent again.
+ * - Either one with no attempt left (MAX_ATTEMPTS) ends `failed` / `error`, interrupted.
+ * - A `running` run past its deadline (runDeadline) ends `error`, interrupted. It is never
+ *   started again: its steps may have had effects on the site.
+ * - Scenario screenshots belong to their run and are never captured on their own: once
+ *   their run is no longer active they end `failed`.
+ *
+ * Each change is a conditional UPDATE whose condition is the staleness itself, all in one
+ * D1 batch (one transaction): a row one sweep handled is no longer stale for another, so
+ * overlapping sweeps send each job once. A job sent for a row that was not lost after all
+ * is harmless: the consumer's claim lets one message work on a row at a time. Jobs are sent
+ * once the batch has committed; if sending fails, the row is found again LOST_MESSAGE later.
+ * Bounded: at most SWEEP_BATCH rows of each kind, in two D1 batches and a few sends.
+ */
+export async function sweepStale(env: Env, now: number): Promise<SweepResult> {
+  const db = getDb(env.DB);
+  const lostBefore = now - LOST_MESSAGE;
+
+  const standalone = ne(screenshots.source, "scenario");
+  const lostShot = and(eq(screenshots.status, "queued"), standalone, lt(screenshots.updatedAt, lostBefore));
+  const deadShot = and(
+    eq(screenshots.status, "processing"),
+    standalone,
+    lt(sql`coalesce(${screenshots.startedAt}, ${screenshots.updatedAt})`, now - STALE_CLAIM),
+  );
+  // Scenario screenshots whose run has ended (or, with the run deleted, that went quiet).
+  const activeRuns = db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(inArray(runs.status, ["queued", "running"]));
+  const orphanShot = and(
+    eq(screenshots.source, "scenario"),
+    inArray(screenshots.status, ["queued", "processing"]),
+    or(
+      and(isNotNull(screenshots.runId), notInArray(screenshots.runId, activeRuns)),
+      and(isNull(screenshots.runId), lt(screenshots.updatedAt, now - STALE_CLAIM)),
+    ),
+  );
+  const shotsLeft = lt(screenshots.attempts, MAX_ATTEMPTS);
+  const shotsSpent = gte(screenshots.attempts, MAX_ATTEMPTS);
+  /** The oldest SWEEP_BATCH screenshots matching `where`, which the UPDATE then re-checks. */
+  const shotsWhere = (where: SQL | undefined) =>
+    and(
+      inArray(
+        screenshots.id,
+        db
+          .select({ id: screenshots.id })
+          .from(screenshots)
+          .where(where)
+          .orderBy(asc(screenshots.updatedAt))
+          .limit(SWEEP_BATCH),
+      ),
+      where,
+    );
+
+  const lostRun = and(eq(runs.status, "queued"), lt(runs.updatedAt, lostBefore));
+  const overdueRun = and(
+    eq(runs.status, "running"),
+    lt(
+      sql`coalesce(${runs.startedAt}, ${runs.updatedAt}) + max(${STALE_RUN}, ${scenarios.timeoutMs} + ${RUN_GRACE})`,
+      now,
+    ),
+  );
+  const runsLeft = lt(runs.attempts, MAX_ATTEMPTS);
+  const runsSpent = gte(runs.attempts, MAX_ATTEMPTS);
+  const runsWhere = (where: SQL | undefined) =>
+    and(
+      inArray(
+        runs.id,
+        db.select({ id: runs.id }).from(runs).where(where).orderBy(asc(runs.updatedAt)).limit(SWEEP_BATCH),
+      ),
+      where,
+    );
+  const overdueRuns = and(
+    inArray(
+      runs.id,
+      db
+        .select({ id: runs.id })
+        .from(runs)
+        .innerJoin(scenarios, eq(scenarios.id, runs.scenarioId))
+        .where(overdueRun)
+        .orderBy(asc(runs.updatedAt))
+        .limit(SWEEP_BATCH),
+    ),
+    eq(runs.status, "running"),
+  );
+  const ended = (error: string) => ({
+    status: "error" as const,
+    error,
+    finishedAt: now,
+    durationMs: sql`${now} - ${runs.startedAt}`,
+    updatedAt: now,
+  });
+  const shot = { id: screenshots.id, accountId: screenshots.accountId, scheduleId: screenshots.scheduleId };
+  const run = { id: runs.id, accountId: runs.accountId, scheduleId: runs.scheduleId };
+
+  const [lostShots, lostShotsEnded, deadShots, deadShotsEnded, overdueEnded, lostRuns, lostRunsEnded, orphans] =
+    await db.batch([
+      // A lost message with attempts left: the row stays queued, its mark moves to now.
+      db
+        .update(screenshots)
+        .set({ updatedAt: now })
+        .where(shotsWhere(and(lostShot, shotsLeft)))
+        .returning(shot),
+      db
+        .update(screenshots)
+        .set({ status: "failed", error: CAPTURE_LOST, updatedAt: now })
+        .where(shotsWhere(and(lostShot, shotsSpent)))
+        .returning(shot),
+      // A claim whose worker died: back to queued for another attempt, or failed.
+      db
+        .update(screenshots)
+        .set({ status: "queued", error: CAPTURE_RETRY, updatedAt: now })
+        .where(shotsWhere(and(deadShot, shotsLeft)))
+        .returning(shot),
+      db
+        .update(screenshots)
+        .set({ status: "failed", error: CAPTURE_INTERRUPTED, updatedAt: now })
+        .where(shotsWhere(and(deadShot, shotsSpent)))
+        .returning(shot),
+      db.update(runs).set(ended(RUN_INTERRUPTED)).where(overdueRuns).returning(run),
+      db
+        .update(runs)
+        .set({ updatedAt: now })
+        .where(runsWhere(and(lostRun, runsLeft)))
+        .returning(run),
+      db
+        .update(runs)
+        .set(ended(RUN_LOST))
+        .where(runsWhere(and(lostRun, runsSpent)))
+        .returning(run),
+      // Last, so it sees the runs just ended.
+      db
+        .update(screenshots)
+        .set({ status: "failed", error: RUN_SHOT_INTERRUPTED, updatedAt: now })
+        .where(shotsWhere(orphanShot))
+        .returning(shot),
+    ]);
+
+  await recordScheduleStatus(db, [
+    ...scheduleUpdates("failed", [...lostShotsEnded, ...deadShotsEnded]),
+    ...scheduleUpdates("error", [...overdueEnded, ...lostRunsEnded]),
+  ]);
+
+  const jobs: JobMessage[] = [
+    ...[...lostShots, ...deadShots].map((r) => ({
+      type: "capture" as const,
+      screenshot_id: r.id,
+      account_id: r.accountId,
+    })),
+    ...lostRuns.map((r) => ({ type: "run" as const, run_id: r.id, account_id: r.accountId })),
+  ];
+  try {
+    await enqueueMany(env.JOBS, jobs);
+  } catch (err) {
+    // The rows stay queued with a fresh mark: the sweep LOST_MESSAGE from now sends them.
+    console.error(JSON.stringify({ level: "error", msg: "sweep could not send jobs", error: String(err) }));
+  }
+
+  const result: SweepResult = {
+    requeued: { captures: lostShots.length + deadShots.length, runs: lostRuns.length },
+    ended: {
+      captures: lostShotsEnded.length + deadShotsEnded.length + orphans.length,
+      runs: overdueEnded.length + lostRunsEnded.length,
+    },
+    more: [lostShots, lostShotsEnded, deadShots, deadShotsEnded, overdueEnded, lostRuns, lostRunsEnded, orphans].some(
+      (rows) => rows.length >= SWEEP_BATCH,
+    ),
+  };
+  if (result.requeued.captures + result.requeued.runs + result.ended.captures + result.ended.runs > 0) {
+    console.log(JSON.stringify({ level: "warn", msg: "swept stale jobs", ...result }));
+  }
+  return result;
+}
+
+/** One UPDATE per status and up to IDS_PER_QUERY schedules. */
+function scheduleUpdates(status: "failed" | "error", rows: { scheduleId: string | null }[]) {
+  const ids = [...new Set(rows.flatMap((r) => (r.scheduleId ? [r.scheduleId] : [])))];
+  const chunks: { status: string; ids: string[] }[] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) chunks.push({ status, ids: ids.slice(i, i + IDS_PER_QUERY) });
+  return chunks;
+}
+
+async function recordScheduleStatus(db: Db, updates: { status: string; ids: string[] }[]) {
+  const [first, ...rest] = updates.map((u) =>
+    db.update(schedules).set({ lastStatus: u.status }).where(inArray(schedules.id, u.ids)),
+  );
+  if (first) await db.batch([first, ...rest]);
+}
