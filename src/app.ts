@@ -1,12 +1,11 @@
 import "./lib/zod-setup";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppEnv, Deps } from "./context";
 import { systemClock } from "./lib/clock";
-import { ApiError } from "./lib/errors";
 import { durableObjectLimiter } from "./limits/account-limiter";
 import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
+import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
 import { accountRouter, v1AccountRouter } from "./routes/account";
@@ -29,15 +28,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestContext(deps));
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("payload_too_large", "The request body is larger than 1 MB.");
-      },
-    }),
-  );
+  app.use("*", bodyLimit(MAX_BODY_BYTES));
 
   app.get("/", (c) => c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/v1/openapi.json" }));
 
