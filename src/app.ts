@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import type { AppEnv, Deps } from "./context";
 import { systemClock } from "./lib/clock";
 import { durableObjectLimiter } from "./limits/account-limiter";
+import { durableObjectLoginThrottle } from "./limits/login-throttle";
 import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
@@ -21,6 +22,7 @@ export const API_VERSION = "1.0.0";
 export const defaultDeps = (): Deps => ({
   clock: systemClock,
   limiter: (env) => durableObjectLimiter(env.LIMITER),
+  loginThrottle: (env) => durableObjectLoginThrottle(env.LOGIN_THROTTLE),
 });
 
 /** The whole HTTP API. Middleware order is the order of answers a client sees. */
