@@ -80,7 +80,12 @@ const logoutRoute = createRoute({
   path: "/auth/logout",
   tags,
   summary: "End the session on the server",
-  responses: { 204: { description: "Logged out (also when there was no session)." } },
+  responses: {
+    204: { description: "Logged out (also when there was no session)." },
+    403: sessionErrorResponses[403],
+    413: sessionErrorResponses[413],
+    500: sessionErrorResponses[500],
+  },
 });
 
 function startSession(c: Context<AppEnv>, sessionId: string) {
