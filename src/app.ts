@@ -1,12 +1,12 @@
 import "./lib/zod-setup";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppEnv, Deps } from "./context";
 import { systemClock } from "./lib/clock";
-import { ApiError } from "./lib/errors";
 import { durableObjectLimiter } from "./limits/account-limiter";
+import { durableObjectLoginThrottle } from "./limits/login-throttle";
 import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
+import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
 import { accountRouter, v1AccountRouter } from "./routes/account";
@@ -22,6 +22,7 @@ export const API_VERSION = "1.0.0";
 export const defaultDeps = (): Deps => ({
   clock: systemClock,
   limiter: (env) => durableObjectLimiter(env.LIMITER),
+  loginThrottle: (env) => durableObjectLoginThrottle(env.LOGIN_THROTTLE),
 });
 
 /** The whole HTTP API. Middleware order is the order of answers a client sees. */
@@ -29,15 +30,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestContext(deps));
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("payload_too_large", "The request body is larger than 1 MB.");
-      },
-    }),
-  );
+  app.use("*", bodyLimit(MAX_BODY_BYTES));
 
   app.get("/", (c) => c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/v1/openapi.json" }));
 

@@ -1,11 +1,13 @@
 import type { AccountRecord } from "./db/schema";
 import type { Clock } from "./lib/clock";
 import type { CaptureUsage, Limiter } from "./limits/account-limiter";
+import type { LoginThrottler } from "./limits/login-throttle";
 
-/** What the app is built from; tests swap the clock (and, for fault injection, the limiter). */
+/** What the app is built from; tests swap the clock (and, for fault injection, the limiters). */
 export interface Deps {
   clock: Clock;
   limiter: (env: Env) => Limiter;
+  loginThrottle: (env: Env) => LoginThrottler;
 }
 
 export interface AppEnv {

@@ -4,6 +4,7 @@ import { handleScheduled } from "./jobs/cron";
 import type { JobMessage } from "./jobs/messages";
 
 export { AccountLimiter } from "./limits/account-limiter";
+export { LoginThrottle } from "./limits/login-throttle";
 
 const app = createApp();
 

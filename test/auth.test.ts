@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../src/lib/crypto";
 import { body, call, expectError, jsonInit, newAccount, sessionCookie, uniqueEmail } from "./helpers";
+import { checked } from "./response-check";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -145,5 +146,6 @@ describe("login and logout", () => {
 
 async function fetchHttp(path: string, init: RequestInit) {
   const { exports } = await import("cloudflare:workers");
-  return exports.default.fetch(new Request(`http://127.0.0.1:8787${path}`, init));
+  const req = new Request(`http://127.0.0.1:8787${path}`, init);
+  return checked(req.method, req.url, await exports.default.fetch(req));
 }

@@ -4,26 +4,35 @@ import { expect, vi } from "vitest";
 import { createApp, defaultDeps } from "../src/app";
 import type { Deps } from "../src/context";
 import type { PlanId } from "../src/limits/plans";
+import { checked } from "./response-check";
 
 export const BASE = "https://api.snaptrack.test";
 
 export type Fetch = (path: string, init?: RequestInit) => Promise<Response>;
 
-/** Requests through the deployed entry point (`export default { fetch }`). */
-export const call: Fetch = (path, init) => exports.default.fetch(new Request(`${BASE}${path}`, init));
+/**
+ * Requests through the deployed entry point (`export default { fetch }`). Every answer is
+ * checked against the OpenAPI document (./response-check.ts): an undocumented status or a
+ * body that does not match its documented schema fails the test.
+ */
+export const call: Fetch = async (path, init) => {
+  const req = new Request(`${BASE}${path}`, init);
+  return checked(req.method, req.url, await exports.default.fetch(req));
+};
 
 /**
  * Requests through an app built with injected deps (a clock, a broken limiter) and, for
- * fault injection, bindings replaced by ones that fail.
+ * fault injection, bindings replaced by ones that fail. Answers are checked like `call`'s.
  */
 export function appWith(overrides: Partial<Deps>, envOverrides: Partial<Env> = {}): Fetch {
   const app = createApp({ ...defaultDeps(), ...overrides });
   const testEnv = { ...env, ...envOverrides };
   return async (path, init) => {
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`${BASE}${path}`, init), testEnv, ctx);
+    const req = new Request(`${BASE}${path}`, init);
+    const res = await app.fetch(req, testEnv, ctx);
     await waitOnExecutionContext(ctx);
-    return res;
+    return checked(req.method, req.url, res);
   };
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { call } from "./helpers";
+import { ManualClock, MINUTE } from "../src/lib/clock";
+import { appWith, BASE, call, newAccount } from "./helpers";
+import { responseProblems } from "./response-check";
 
 type Doc = {
   openapi: string;
@@ -78,5 +80,128 @@ describe("GET /v1/openapi.json", () => {
     const op = doc.paths["/v1/account"]?.get;
     expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(["200", "401", "403", "429", "500"]));
     expect(doc.components?.schemas).toHaveProperty("Error");
+  });
+});
+
+describe("the response check every test's requests go through", () => {
+  const json = (body: unknown, status = 200) =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  const website = {
+    id: "web_01jf8z3k6m9q2w4e6r8t0y2u4i",
+    name: "Home",
+    url: "https://example.com/",
+    capture: { headers: { "X-A": "1" } },
+    created_at: "2026-01-01T00:00:00.000Z",
+    updated_at: "2026-01-01T00:00:00.000Z",
+    last_capture_at: null,
+  };
+
+  it("accepts a documented answer, following $refs to components", async () => {
+    expect(await responseProblems("GET", `${BASE}/v1/websites/web_1`, json(website))).toEqual([]);
+    expect(await responseProblems("GET", `${BASE}/v1/websites`, json({ data: [website], next_cursor: null }))).toEqual(
+      [],
+    );
+  });
+
+  it("refuses a body that breaks the documented schema, deep inside referenced components", async () => {
+    const [wrongType] = await responseProblems("GET", `${BASE}/v1/websites/web_1`, json({ ...website, id: 5 }));
+    expect(wrongType).toMatch(/does not match the documented schema/);
+    const [badHeader] = await responseProblems(
+      "GET",
+      `${BASE}/v1/websites`,
+      json({ data: [{ ...website, capture: { headers: { "X-A": "a\r\nb" } } }], next_cursor: null }),
+    );
+    expect(badHeader).toMatch(/capture\/headers\/X-A/);
+    const [missing] = await responseProblems("GET", `${BASE}/v1/websites/web_1`, json({ id: website.id }));
+    expect(missing).toMatch(/does not match/);
+  });
+
+  it("refuses an undocumented status, media type, or a non-envelope error on an unknown route", async () => {
+    expect(await responseProblems("GET", `${BASE}/v1/websites/web_1`, json({}, 418))).toEqual([
+      expect.stringMatching(/status 418 is not documented for GET \/v1\/websites\/\{id\}/),
+    ]);
+    const html = new Response("<h1>hi</h1>", { status: 200, headers: { "content-type": "text/html" } });
+    expect(await responseProblems("GET", `${BASE}/v1/websites/web_1`, html)).toEqual([
+      expect.stringMatching(/Content-Type text\/html is not documented/),
+    ]);
+    expect(await responseProblems("GET", `${BASE}/nowhere`, json({ error: "nope" }, 404))).toEqual([
+      expect.stringMatching(/does not match/),
+    ]);
+  });
+
+  it("documents a scenario's capture as nullable: null validates", async () => {
+    const scenario = {
+      id: "scn_1",
+      website_id: "web_1",
+      name: "s",
+      capture: null,
+      timeout_ms: 120_000,
+      steps: [{ action: "wait", ms: 1 }],
+      created_at: "2026-01-01T00:00:00.000Z",
+      updated_at: "2026-01-01T00:00:00.000Z",
+    };
+    expect(await responseProblems("GET", `${BASE}/v1/scenarios/scn_1`, json(scenario))).toEqual([]);
+    expect(
+      await responseProblems("GET", `${BASE}/v1/scenarios/scn_1`, json({ ...scenario, capture: { full_page: true } })),
+    ).toEqual([]);
+    expect(
+      await responseProblems("GET", `${BASE}/v1/scenarios/scn_1`, json({ ...scenario, capture: "none" })),
+    ).not.toEqual([]);
+  });
+});
+
+describe("odd requests to every documented operation", () => {
+  it("are answered with statuses and bodies the document declares", async () => {
+    const doc = await getDoc();
+    const clock = new ManualClock(Date.parse("2047-01-01T00:00:00Z"));
+    const api = appWith({ clock });
+    let sent = 0;
+    // A fresh rate-limit minute every 40 requests; every answer goes through the response check.
+    const send = (path: string, init?: RequestInit) => {
+      if (++sent % 40 === 0) clock.advance(MINUTE);
+      return api(path, init);
+    };
+    const acc = await newAccount("business", api);
+    const session = { cookie: acc.cookie };
+    const seen = new Set<string>();
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      const path = template.replace(/\{[^}]+\}/g, "xyz_000");
+      for (const method of Object.keys(ops).map((m) => m.toUpperCase())) {
+        const creds = path.startsWith("/v1/") ? acc.auth : session;
+        const hasBody = method !== "GET" && method !== "DELETE";
+        const tries: RequestInit[] = [
+          { method }, // no credentials
+          { method, headers: { ...creds, origin: "https://evil.example" } },
+        ];
+        if (hasBody) {
+          tries.push(
+            { method, headers: { ...creds, "content-type": "text/plain" }, body: "hello" },
+            { method, headers: { ...creds, "content-type": "application/json" }, body: '{"a":' },
+            { method, headers: { ...creds, "content-type": "application/json" }, body: "{}" },
+            { method, headers: { ...creds, "content-type": "application/json" }, body: "[]" },
+            {
+              method,
+              headers: { ...creds, "content-type": "application/json" },
+              body: JSON.stringify({ x: "y".repeat(1024 * 1024) }),
+            },
+          );
+        } else {
+          tries.push({ method, headers: creds });
+        }
+        for (const init of tries) {
+          const res = await send(path, init);
+          seen.add(`${method} ${template} ${res.status}`);
+          await res.arrayBuffer();
+        }
+      }
+    }
+    // The sweep reached the answers it is about.
+    for (const expected of [
+      "POST /auth/login 415",
+      "PUT /account/plan 403",
+      "POST /v1/websites 413",
+      "GET /v1/websites/{id} 404",
+    ])
+      expect(seen).toContain(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock, MINUTE } from "../src/lib/clock";
-import { appWith, createWebsite, jsonInit, newAccount } from "./helpers";
+import { appWith, call, createWebsite, expectError, jsonInit, newAccount, uniqueEmail } from "./helpers";
 
 // Odd bodies and queries a client might send: every answer is the envelope with a 4xx, never a 500.
 describe("junk input never reaches a 500", () => {
@@ -61,5 +61,62 @@ describe("junk input never reaches a 500", () => {
       if (res.status >= 500) failures.push(`${res.status} GET /v1/screenshots${query}`);
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe("an oversized streamed body", () => {
+  /** A chunked body (no Content-Length) of `chunks` × 64 KiB that records how far it was read. */
+  function streamedBody(chunks: number) {
+    const seen = { pulled: 0, cancelled: false };
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (seen.pulled === chunks) return controller.close();
+        seen.pulled += 1;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        seen.cancelled = true;
+      },
+    });
+    return { stream, seen };
+  }
+
+  it("answers 413, reads the rest of the body to its end, and the next request is served", async () => {
+    for (let round = 0; round < 3; round++) {
+      const { stream, seen } = streamedBody(25); // 1.6 MB
+      const res = await call("/auth/signup", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: stream,
+      });
+      expect(res.headers.get("content-length")).not.toBe(String(25 * 64 * 1024));
+      await expectError(res, 413, "payload_too_large");
+      // Drained, not abandoned mid-stream: an abandoned body broke the next request.
+      expect(seen).toEqual({ pulled: 25, cancelled: false });
+      const next = await call(
+        "/auth/signup",
+        jsonInit("POST", { email: uniqueEmail(), password: "long enough pw", name: "N" }),
+      );
+      expect(next.status).toBe(201);
+    }
+  });
+
+  it("a streamed body under the limit reaches the route whole", async () => {
+    const email = uniqueEmail();
+    const json = new TextEncoder().encode(JSON.stringify({ email, password: "p".repeat(200), name: "x".repeat(90) }));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < json.length; i += 7) controller.enqueue(json.slice(i, i + 7));
+        controller.close();
+      },
+    });
+    const res = await call("/auth/signup", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { account: { email: string } }).account.email).toBe(email);
   });
 });

@@ -4,7 +4,23 @@ import { z } from "@hono/zod-openapi";
  * Capture options: one schema for website defaults, per-capture overrides and scenarios.
  * Every field is optional in input; `resolveOptions` merges layers onto DEFAULTS in one place.
  */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** RFC 9110 `token`: header names; RFC 6265 uses the same grammar for cookie names. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RFC 9110 `field-value`: visible ASCII and obs-text (U+0080–U+00FF, the characters that
+ * are one byte on the wire), with spaces and tabs only inside. No CR, LF, NUL or other
+ * control characters, and no leading or trailing whitespace: we refuse those rather than
+ * trim, so what is stored is exactly what is sent. May be empty.
+ */
+const FIELD_VALUE = /^(?:[\x21-\x7E\x80-\xFF](?:[ \t\x21-\x7E\x80-\xFF]*[\x21-\x7E\x80-\xFF])?)?$/;
+const FIELD_VALUE_MESSAGE =
+  "Must be a valid header value: printable characters, spaces and tabs only inside (no CR, LF, NUL or other control characters, no leading or trailing whitespace)";
+/** RFC 6265 `cookie-value`: cookie-octets, optionally wrapped in double quotes as a whole. */
+const COOKIE_VALUE = /^(?:"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"|[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*)$/;
+/** RFC 6265 `domain-value` (an RFC 1034/1123 host name), optionally with a leading dot. */
+const COOKIE_DOMAIN = /^\.?[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*$/;
+/** RFC 6265 `path-value`: any US-ASCII character except controls and ";". */
+const COOKIE_PATH = /^[\x20-\x3A\x3C-\x7E]*$/;
 /** Headers a capture may not set: the browser or the cookie option owns them. */
 const FORBIDDEN_HEADERS = new Set([
   "host",
@@ -23,10 +39,24 @@ const selector = z.string().trim().min(1, "Must not be empty").max(500, "Must be
 
 export const CookieSchema = z
   .object({
-    name: z.string().min(1).max(256),
-    value: z.string().max(4096),
-    domain: z.string().max(253).optional(),
-    path: z.string().max(1024).optional(),
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(TOKEN, "Must be a cookie name (RFC 6265 token): letters, digits and !#$%&'*+-.^_`|~"),
+    value: z
+      .string()
+      .max(4096)
+      .regex(
+        COOKIE_VALUE,
+        "Must be a cookie value (RFC 6265): no control characters, whitespace, double quotes (except around the whole value), commas, semicolons or backslashes",
+      ),
+    domain: z
+      .string()
+      .max(253)
+      .regex(COOKIE_DOMAIN, "Must be a domain name: letters, digits, hyphens and dots (punycode for other scripts)")
+      .optional(),
+    path: z.string().max(1024).regex(COOKIE_PATH, "Must be ASCII without control characters or semicolons").optional(),
     secure: z.boolean().optional(),
     http_only: z.boolean().optional(),
     same_site: z.enum(["Strict", "Lax", "None"]).optional(),
@@ -53,17 +83,16 @@ export const CaptureOptionsSchema = z
     hide_selectors: z.array(selector).max(50, "At most 50 selectors").optional(),
     selector: selector.optional(),
     dark_mode: z.boolean().optional(),
-    user_agent: z.string().min(1).max(512).optional(),
+    user_agent: z.string().min(1).max(512).regex(FIELD_VALUE, FIELD_VALUE_MESSAGE).optional(),
     headers: z
-      .record(z.string(), z.string().max(4096))
+      .record(z.string(), z.string().max(4096).regex(FIELD_VALUE, FIELD_VALUE_MESSAGE))
       .optional()
       .superRefine((headers, ctx) => {
         if (!headers) return;
         const names = Object.keys(headers);
         if (names.length > 50) ctx.addIssue({ code: "custom", message: "At most 50 headers" });
         for (const name of names) {
-          if (!HEADER_NAME.test(name))
-            ctx.addIssue({ code: "custom", path: [name], message: "Is not a valid header name" });
+          if (!TOKEN.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "Is not a valid header name" });
           else if (FORBIDDEN_HEADERS.has(name.toLowerCase()))
             ctx.addIssue({ code: "custom", path: [name], message: "Cannot be set (use `cookies` for cookies)" });
         }

@@ -22,6 +22,9 @@ export class ManualClock implements Clock {
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null | undefined) => (ms == null ? null : iso(ms));
 
+/** Whole seconds from `now` until `resetAt`, at least 1: what `Retry-After` and `retry_after` carry. */
+export const retryAfterSeconds = (resetAt: number, now: number) => Math.max(1, Math.ceil((resetAt - now) / 1000));
+
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;

@@ -31,6 +31,7 @@ export const v1ErrorResponses = {
   403: errorContent("`subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`."),
   404: errorContent("Not found (also another account's ids)."),
   413: errorContent("Body over 1 MB (`payload_too_large`)."),
+  415: errorContent("A body that is not JSON, on routes that take one (`unsupported_media_type`)."),
   422: errorContent("Validation failed; `errors` maps field paths to messages."),
   429: errorContent("`rate_limited` (per minute) or `quota_exceeded` (captures per day/month)."),
   500: errorContent("Unexpected error; quote `request_id`."),
@@ -40,9 +41,16 @@ export const v1ErrorResponses = {
 export const sessionErrorResponses = {
   400: errorContent("Malformed JSON (`bad_request`)."),
   401: errorContent("No valid session (`unauthorized`)."),
+  403: errorContent("A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request."),
   413: errorContent("Body over 1 MB (`payload_too_large`)."),
+  415: errorContent("A body that is not JSON, on routes that take one (`unsupported_media_type`)."),
   422: errorContent("Validation failed."),
   500: errorContent("Unexpected error; quote `request_id`."),
+} as const;
+
+/** Routes that take an `Idempotency-Key` add these to their responses. */
+export const idempotentResponses = {
+  409: errorContent("A request with this `Idempotency-Key` is still in flight (`conflict`)."),
 } as const;
 
 export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({

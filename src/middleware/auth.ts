@@ -3,7 +3,7 @@ import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "../context";
 import { getDb } from "../db/client";
 import { hashApiToken, isWellFormedToken } from "../lib/api-token";
-import { iso } from "../lib/clock";
+import { iso, retryAfterSeconds } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { GateResult, RateLimitResult } from "../limits/account-limiter";
@@ -32,7 +32,7 @@ function bearerToken(c: Context<AppEnv>): string {
 const unknownToken = () => unauthorized("The API token is not valid. It may have been revoked or regenerated.", true);
 
 export function rateLimitHeaders(r: RateLimitResult, now: number): Record<string, string> {
-  const secondsToReset = Math.max(1, Math.ceil((r.resetAt - now) / 1000));
+  const secondsToReset = retryAfterSeconds(r.resetAt, now);
   return {
     "X-RateLimit-Limit": String(r.limit),
     "X-RateLimit-Remaining": String(r.remaining),
@@ -85,7 +85,7 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
         throw new ApiError("api_access_unavailable", "The free plan has no API access. Upgrade to Starter or above.");
       case "rate_limited": {
         const { rate } = result;
-        const retryAfter = Math.max(1, Math.ceil((rate.resetAt - now) / 1000));
+        const retryAfter = retryAfterSeconds(rate.resetAt, now);
         throw new ApiError("rate_limited", `Rate limit of ${rate.limit} requests per minute exceeded.`, {
           headers: { ...rateLimitHeaders(rate, now), "Retry-After": String(retryAfter) },
           extra: { limit: rate.limit, remaining: 0, reset_at: iso(rate.resetAt), retry_after: retryAfter },

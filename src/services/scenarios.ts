@@ -12,7 +12,7 @@ import { enqueue } from "../jobs/messages";
 import { iso } from "../lib/clock";
 import { type FieldErrors, notFound, validationError } from "../lib/errors";
 import { encryptSecret } from "../lib/secrets";
-import { getWebsite, parseCapture } from "./websites";
+import { getWebsite, storedCapture } from "./websites";
 
 export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 
@@ -21,7 +21,7 @@ export function scenarioView(s: Scenario) {
     id: s.id,
     website_id: s.websiteId,
     name: s.name,
-    capture: s.capture ? parseCapture(s.capture) : null,
+    capture: s.capture ? storedCapture(s.capture) : null,
     timeout_ms: s.timeoutMs,
     steps: (JSON.parse(s.steps) as StoredStep[]).map(publicStep),
     created_at: iso(s.createdAt),

@@ -6,7 +6,7 @@ import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
 import { enqueue } from "../jobs/messages";
-import { DAY, iso, isoOrNull } from "../lib/clock";
+import { DAY, iso, isoOrNull, retryAfterSeconds } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
 import type { CaptureUsage, Limiter } from "../limits/account-limiter";
 import type { Plan } from "../limits/plans";
@@ -52,7 +52,7 @@ export function quotaExceeded(
   now: number,
   detail = "",
 ) {
-  const retryAfter = Math.max(1, Math.ceil((q.resetAt - now) / 1000));
+  const retryAfter = retryAfterSeconds(q.resetAt, now);
   return new ApiError(
     "quota_exceeded",
     `The ${q.period === "day" ? "daily" : "monthly"} capture quota of ${q.limit} is used up.${detail}`,

@@ -9,7 +9,7 @@ import { decodeCursor, toPage } from "../db/pagination";
 import { type Website, websites } from "../db/schema";
 import { enqueue } from "../jobs/messages";
 import { iso, isoOrNull } from "../lib/clock";
-import { ApiError, notFound, validationError } from "../lib/errors";
+import { ApiError, fieldErrors, notFound, validationError } from "../lib/errors";
 import type { Plan } from "../limits/plans";
 
 export function websiteView(w: Website) {
@@ -17,15 +17,35 @@ export function websiteView(w: Website) {
     id: w.id,
     name: w.name,
     url: w.url,
-    capture: parseCapture(w.capture),
+    capture: storedCapture(w.capture),
     created_at: iso(w.createdAt),
     updated_at: iso(w.updatedAt),
     last_capture_at: isoOrNull(w.lastCaptureAt),
   };
 }
 
-export const parseCapture = (json: string | null): CaptureOptionsInput =>
-  json ? CaptureOptionsSchema.parse(JSON.parse(json)) : {};
+/**
+ * Stored capture options for a capture to use, checked against today's rules: a row stored
+ * before a rule tightened (e.g. a header value with CR/LF) never reaches the browser; the
+ * request is refused with the offending paths until the options are updated.
+ */
+export function parseCapture(json: string | null): CaptureOptionsInput {
+  if (!json) return {};
+  const parsed = CaptureOptionsSchema.safeParse(JSON.parse(json));
+  if (parsed.success) return parsed.data;
+  throw validationError(
+    fieldErrors(parsed.error.issues.map((i) => ({ ...i, path: ["capture", ...i.path] }))),
+    "The stored capture options are not valid under the current rules; update them first.",
+  );
+}
+
+/** Stored capture options as a read shows them: as stored, so reading never fails on an old row. */
+export function storedCapture(json: string | null): CaptureOptionsInput {
+  if (!json) return {};
+  const raw: unknown = JSON.parse(json);
+  const parsed = CaptureOptionsSchema.safeParse(raw);
+  return parsed.success ? parsed.data : (raw as CaptureOptionsInput);
+}
 
 /** URLs are checked when stored (and again at every capture). */
 export async function checkStoredUrl(raw: string, policy: GuardPolicy, field = "url"): Promise<string> {

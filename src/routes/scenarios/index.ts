@@ -4,7 +4,7 @@ import { MAX_STEPS, StepSchema } from "../../capture/steps";
 import { config, guardPolicy } from "../../config";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
-import { IdempotencyHeader, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { effectivePlan } from "../../services/accounts";
 import { getRun, listRuns, queueRun, runView } from "../../services/runs";
@@ -33,7 +33,9 @@ export const ScenarioSchema = z
     id: z.string().openapi({ example: "scn_01jf8z3k6m9q2w4e6r8t0y2u4i" }),
     website_id: z.string(),
     name: z.string(),
-    capture: CaptureOptionsSchema.nullable(),
+    // A union, not `.nullable()`: on a referenced schema that documents `allOf: [$ref, {type: [object, null]}]`,
+    // which null can never satisfy.
+    capture: z.union([CaptureOptionsSchema, z.null()]).openapi({ description: "The scenario's own options, or null." }),
     timeout_ms: z.number().int(),
     steps: z
       .array(z.record(z.string(), z.unknown()))
@@ -104,7 +106,7 @@ const create = createRoute({
   summary: "Create a test scenario for a website",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateScenario) },
-  responses: { 201: json(ScenarioSchema, "Created."), ...v1ErrorResponses },
+  responses: { 201: json(ScenarioSchema, "Created."), ...v1ErrorResponses, ...idempotentResponses },
 });
 const list = createRoute({
   method: "get",
@@ -153,7 +155,7 @@ const run = createRoute({
   summary: "Start a run (queued)",
   middleware: [idempotent()] as const,
   request: { params, headers: IdempotencyHeader },
-  responses: { 202: json(RunSchema, "Queued."), ...v1ErrorResponses },
+  responses: { 202: json(RunSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses },
 });
 const runsOf = createRoute({
   method: "get",

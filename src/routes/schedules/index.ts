@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
-import { IdempotencyHeader, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { effectivePlan } from "../../services/accounts";
 import {
@@ -86,7 +86,7 @@ const create = createRoute({
     "Exactly one of `website_id`/`scenario_id` and one of `cron` (5 fields, in `timezone`)/`interval_minutes`.",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateSchedule) },
-  responses: { 201: json(ScheduleSchema, "Created."), ...v1ErrorResponses },
+  responses: { 201: json(ScheduleSchema, "Created."), ...v1ErrorResponses, ...idempotentResponses },
 });
 const list = createRoute({
   method: "get",

@@ -6,7 +6,15 @@ import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
 import type { Screenshot } from "../../db/schema";
 import { ApiError, validationError } from "../../lib/errors";
-import { errorContent, IdempotencyHeader, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import {
+  errorContent,
+  IdempotencyHeader,
+  idempotentResponses,
+  idParam,
+  json,
+  jsonBody,
+  v1ErrorResponses,
+} from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { effectivePlan } from "../../services/accounts";
 import {
@@ -103,7 +111,7 @@ const create = createRoute({
   summary: "Take a screenshot (queued; poll it or list)",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateScreenshot) },
-  responses: { 202: json(ScreenshotSchema, "Queued."), ...v1ErrorResponses },
+  responses: { 202: json(ScreenshotSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses },
 });
 
 const list = createRoute({

@@ -3,7 +3,7 @@ import { CaptureOptionsSchema } from "../../capture/options";
 import { guardPolicy } from "../../config";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
-import { IdempotencyHeader, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { effectivePlan } from "../../services/accounts";
 import {
@@ -56,7 +56,7 @@ const create = createRoute({
   summary: "Register a website with capture defaults",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateWebsite) },
-  responses: { 201: json(WebsiteSchema, "Created."), ...v1ErrorResponses },
+  responses: { 201: json(WebsiteSchema, "Created."), ...v1ErrorResponses, ...idempotentResponses },
 });
 
 const list = createRoute({
