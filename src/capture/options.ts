@@ -12,7 +12,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * control characters, and no leading or trailing whitespace: we refuse those rather than
  * trim, so what is stored is exactly what is sent. May be empty.
  */
-const FIELD_VALUE = /^(?:[\x21-\x7E\x80-\xFF](?:[ \t\x21-\x7E\x80-\xFF]*[\x21-\x7E\x80-\xFF])?)?$/;
+/** RFC 9110 field-value (header values, the user agent). */
+export const FIELD_VALUE = /^(?:[\x21-\x7E\x80-\xFF](?:[ \t\x21-\x7E\x80-\xFF]*[\x21-\x7E\x80-\xFF])?)?$/;
 const FIELD_VALUE_MESSAGE =
   "Must be a valid header value: printable characters, spaces and tabs only inside (no CR, LF, NUL or other control characters, no leading or trailing whitespace)";
 /** RFC 6265 `cookie-value`: cookie-octets, optionally wrapped in double quotes as a whole. */

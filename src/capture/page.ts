@@ -3,7 +3,7 @@ import { isAdRequest } from "./ads";
 import { armBrowser, armPage, type Violation } from "./containment";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
-import type { CaptureOptions } from "./options";
+import { type CaptureOptions, FIELD_VALUE } from "./options";
 import { checkUrl, type GuardPolicy } from "./url-guard";
 
 /** Schemes that never reach the network: fine for sub-resources, never navigated to. */
@@ -66,7 +66,7 @@ export async function openPage(
     }
     for (const [name, value] of Object.entries(opts.headers)) {
       // Chromium would refuse it mid-request, and the page would only time out.
-      if (!isFieldValue(value))
+      if (!FIELD_VALUE.test(value))
         throw new TargetError(`The browser refused a capture option (invalid characters): header ${name}`);
     }
     page.setDefaultTimeout(opts.timeout_ms);
@@ -113,9 +113,6 @@ async function screen(
   }
   return req.continue();
 }
-
-/** RFC 9110 field-value: visible characters, spaces and tabs inside, no CR, LF or NUL. */
-const isFieldValue = (value: string) => /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
 
 const clipUrl = (url: string) => (url.length > 200 ? `${url.slice(0, 199)}…` : url);
 
