@@ -1,6 +1,7 @@
 import type { Browser, HTTPRequest, Page } from "@cloudflare/puppeteer";
 import { isAdRequest } from "./ads";
 import { armBrowser, armPage, type Violation } from "./containment";
+import { freshContext, retireContext } from "./contexts";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
 import { type CaptureOptions, FIELD_VALUE } from "./options";
@@ -35,14 +36,12 @@ export async function openPage(
   policy: GuardPolicy,
 ): Promise<GuardedPage> {
   await armBrowser(browser, policy);
-  const context = await browser.createBrowserContext();
+  const { context, page } = await freshContext(browser);
   const blocked: GuardedPage["blocked"] = [];
   const violations: Violation[] = [];
-  const closeContext = async () => {
-    await Promise.race([context.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
-  };
+  // Closed off the job's path; the batch waits for it before it lets the browser go.
+  const closeContext = async () => retireContext(browser, context);
   try {
-    const page = await context.newPage();
     await armPage(page, context, policy, [target.host], violations);
     await page.setViewport({
       width: opts.viewport.width,
