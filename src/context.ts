@@ -1,7 +1,8 @@
 import type { AccountRecord } from "./db/schema";
 import type { Clock } from "./lib/clock";
-import type { CaptureUsage, Limiter } from "./limits/account-limiter";
+import type { Limiter } from "./limits/account-limiter";
 import type { LoginThrottler } from "./limits/login-throttle";
+import type { CaptureUsage } from "./limits/subscription";
 
 /** What the app is built from; tests swap the clock (and, for fault injection, the limiters). */
 export interface Deps {

@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import { handleQueue } from "./jobs/consumer";
 import { handleScheduled } from "./jobs/cron";
-import type { JobMessage } from "./jobs/messages";
+import type { JobMessage } from "./queue/messages";
 
 export { AccountLimiter } from "./limits/account-limiter";
 export { LoginThrottle } from "./limits/login-throttle";

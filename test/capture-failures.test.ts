@@ -7,7 +7,7 @@ import { getDb } from "../src/db/client";
 import { screenshots, websites } from "../src/db/schema";
 import { MAX_DELIVERIES } from "../src/jobs/capture";
 import { handleQueue } from "../src/jobs/consumer";
-import type { JobMessage } from "../src/jobs/messages";
+import type { JobMessage } from "../src/queue/messages";
 import { screenshotRow } from "../src/services/screenshots";
 import { captureOf, createWebsite, FIXTURE, newAccount, type TestAccount } from "./helpers";
 

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { createApp, defaultDeps } from "../src/app";
 import type { Deps } from "../src/context";
-import type { PlanId } from "../src/limits/plans";
+import type { PlanId } from "../src/lib/values";
 import { checked } from "./response-check";
 
 export const BASE = "https://api.snaptrack.test";

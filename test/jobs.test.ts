@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import type { JobMessage } from "../src/jobs/messages";
+import type { JobMessage } from "../src/queue/messages";
 import { PURGE_PAGE } from "../src/jobs/purge";
 import { call, jsonInit, newAccount } from "./helpers";
 

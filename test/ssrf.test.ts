@@ -5,7 +5,7 @@ import { checkUrl, checkUrlSyntax, staticResolver } from "../src/capture/url-gua
 import { getDb } from "../src/db/client";
 import { screenshots } from "../src/db/schema";
 import { handleQueue } from "../src/jobs/consumer";
-import type { JobMessage } from "../src/jobs/messages";
+import type { JobMessage } from "../src/queue/messages";
 import { screenshotRow } from "../src/services/screenshots";
 import {
   appWith,

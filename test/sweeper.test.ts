@@ -8,7 +8,7 @@ import worker from "../src/index";
 import { MAX_DELIVERIES, STALE_CLAIM } from "../src/jobs/capture";
 import { handleQueue } from "../src/jobs/consumer";
 import { EVERY_MINUTE } from "../src/jobs/cron";
-import type { JobMessage } from "../src/jobs/messages";
+import type { JobMessage } from "../src/queue/messages";
 import { RUN_INTERRUPTED, runDeadline } from "../src/jobs/run";
 import {
   CAPTURE_INTERRUPTED,

@@ -5,7 +5,14 @@
  */
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { PlanId } from "../limits/plans";
+import {
+  IMAGE_FORMATS,
+  PLAN_IDS,
+  RUN_STATUSES,
+  RUN_TRIGGERS,
+  SCREENSHOT_SOURCES,
+  SCREENSHOT_STATUSES,
+} from "../lib/values";
 
 const createdAt = () => integer("created_at").notNull();
 const updatedAt = () => integer("updated_at").notNull();
@@ -15,9 +22,9 @@ export const accounts = sqliteTable("accounts", {
   email: text("email").notNull().unique(),
   name: text("name").notNull(),
   passwordHash: text("password_hash").notNull(),
-  plan: text("plan").$type<PlanId>().notNull(),
+  plan: text("plan", { enum: PLAN_IDS }).notNull(),
   /** A downgrade waiting for `pendingPlanAt` (the period end when it was asked for). */
-  pendingPlan: text("pending_plan").$type<PlanId>(),
+  pendingPlan: text("pending_plan", { enum: PLAN_IDS }),
   pendingPlanAt: integer("pending_plan_at"),
   currentPeriodEnd: integer("current_period_end").notNull(),
   createdAt: createdAt(),
@@ -152,8 +159,8 @@ export const runs = sqliteTable(
       .references(() => scenarios.id, { onDelete: "cascade" }),
     websiteId: text("website_id").notNull(),
     scheduleId: text("schedule_id").references(() => schedules.id, { onDelete: "set null" }),
-    trigger: text("trigger").$type<"api" | "schedule">().notNull(),
-    status: text("status").$type<"queued" | "running" | "passed" | "failed" | "error">().notNull(),
+    trigger: text("trigger", { enum: RUN_TRIGGERS }).notNull(),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
     error: text("error"),
     /** Per-step results (JSON). */
     steps: text("steps").notNull().default("[]"),
@@ -188,15 +195,15 @@ export const screenshots = sqliteTable(
     /** Scenario screenshots: the step's name and index. */
     name: text("name"),
     stepIndex: integer("step_index"),
-    source: text("source").$type<"api" | "schedule" | "scenario">().notNull(),
-    status: text("status").$type<"queued" | "processing" | "completed" | "failed">().notNull(),
+    source: text("source", { enum: SCREENSHOT_SOURCES }).notNull(),
+    status: text("status", { enum: SCREENSHOT_STATUSES }).notNull(),
     url: text("url").notNull(),
     /** Effective capture options (website defaults merged with overrides), JSON. */
     options: text("options").notNull(),
     error: text("error"),
     attempts: integer("attempts").notNull().default(0),
     r2Key: text("r2_key"),
-    format: text("format").$type<"png" | "jpeg" | "webp">(),
+    format: text("format", { enum: IMAGE_FORMATS }),
     width: integer("width"),
     height: integer("height"),
     bytes: integer("bytes"),

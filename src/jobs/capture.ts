@@ -10,7 +10,7 @@ import { type Db, getDb } from "../db/client";
 import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
-import type { JobOf } from "./messages";
+import type { JobOf } from "../queue/messages";
 
 /** Deliveries before a message goes to the dead-letter queue (wrangler.toml: max_retries = 5). */
 export const MAX_DELIVERIES = 6;

@@ -5,6 +5,7 @@ import { describeError } from "../capture/errors";
 import { guardPolicy } from "../config";
 import { getDb } from "../db/client";
 import { durableObjectLimiter } from "../limits/account-limiter";
+import { enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
 import {
   type CaptureWork,
   captureGaveUp,
@@ -14,7 +15,6 @@ import {
   retryDelaySeconds,
 } from "./capture";
 import { dispatchDue } from "./dispatch";
-import { enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "./messages";
 import { purgePrefix } from "./purge";
 import { purgeExpired } from "./retention";
 import { claimRuns, type RunWork, retryRun, runGaveUp, runTask } from "./run";

@@ -1,8 +1,8 @@
 import { getDb } from "../db/client";
 import { durableObjectLimiter } from "../limits/account-limiter";
 import { PLANS } from "../limits/plans";
+import { enqueue } from "../queue/messages";
 import { dispatchDue, pauseTooFast } from "./dispatch";
-import { enqueue } from "./messages";
 import { applyDuePlanChanges } from "./plan-changes";
 import { purgeExpired } from "./retention";
 import { sweepStale } from "./sweep";

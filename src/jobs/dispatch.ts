@@ -1,12 +1,11 @@
 import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { type Account, accounts, type Schedule, scenarios, schedules, websites } from "../db/schema";
-import { ApiError } from "../lib/errors";
 import type { Limiter } from "../limits/account-limiter";
+import { effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { nextRunAfter, tooFast } from "../schedules/timing";
-import { effectivePlan, subscriptionStatus } from "../services/accounts";
 import { queueRun } from "../services/runs";
-import { queueCapture, runQuotaProblem } from "../services/screenshots";
+import { runQuotaRefusal, tryQueueCapture } from "../services/screenshots";
 
 /** Due schedules read per query. */
 export const DISPATCH_BATCH = 50;
@@ -110,30 +109,32 @@ async function fire(
       .where(eq(schedules.id, schedule.id));
     return "paused" as const;
   }
-  try {
-    if (schedule.websiteId) {
-      const website = await db.select().from(websites).where(eq(websites.id, schedule.websiteId)).get();
-      if (!website) return "skipped" as const;
-      await queueCapture(db, limiter, env.JOBS, { website, source: "schedule", scheduleId: schedule.id }, now);
-    } else {
-      const scenario = await db
-        .select()
-        .from(scenarios)
-        .where(eq(scenarios.id, schedule.scenarioId as string))
-        .get();
-      if (!scenario) return "skipped" as const;
-      if (runQuotaProblem(scenario, plan, await limiter.usage(account.id, now), now)) {
-        await setStatus("skipped: capture quota exceeded");
-        return "skipped" as const;
-      }
-      await queueRun(db, env.JOBS, scenario, "schedule", now, schedule.id);
-    }
-  } catch (err) {
-    if (err instanceof ApiError && err.code === "quota_exceeded") {
+  if (schedule.websiteId) {
+    const website = await db.select().from(websites).where(eq(websites.id, schedule.websiteId)).get();
+    if (!website) return "skipped" as const;
+    const queued = await tryQueueCapture(
+      db,
+      limiter,
+      env.JOBS,
+      { website, source: "schedule", scheduleId: schedule.id },
+      now,
+    );
+    if (!queued.ok) {
       await setStatus("skipped: capture quota exceeded");
       return "skipped" as const;
     }
-    throw err;
+  } else {
+    const scenario = await db
+      .select()
+      .from(scenarios)
+      .where(eq(scenarios.id, schedule.scenarioId as string))
+      .get();
+    if (!scenario) return "skipped" as const;
+    if (runQuotaRefusal(scenario, plan, await limiter.usage(account.id, now), now)) {
+      await setStatus("skipped: capture quota exceeded");
+      return "skipped" as const;
+    }
+    await queueRun(db, env.JOBS, scenario, "schedule", now, schedule.id);
   }
   await setStatus("queued");
   return "fired" as const;

@@ -1,5 +1,5 @@
-import type { JobOf } from "./messages";
-import { enqueue } from "./messages";
+import type { JobOf } from "../queue/messages";
+import { enqueue } from "../queue/messages";
 
 /** Objects deleted per message; the job re-enqueues itself while more remain. */
 export const PURGE_PAGE = 1000;

@@ -11,12 +11,12 @@ import { type Run, runs, scenarios, schedules, screenshots, websites } from "../
 import { MINUTE } from "../lib/clock";
 import { decryptSecret } from "../lib/secrets";
 import type { Limiter } from "../limits/account-limiter";
+import type { JobOf } from "../queue/messages";
 import { pendingSteps, type StepResult } from "../services/runs";
 import { storedSteps } from "../services/scenarios";
 import { screenshotRow } from "../services/screenshots";
 import { parseCapture } from "../services/websites";
 import { retryDelaySeconds, storeShot } from "./capture";
-import type { JobOf } from "./messages";
 
 export interface RunWork {
   message: Message<unknown>;

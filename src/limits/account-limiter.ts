@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Account, AccountRecord } from "../db/schema";
 import { MINUTE, startOfUtcDay, startOfUtcMonth } from "../lib/clock";
-import { effectivePlan, nextDayStart, nextMonthStart, subscriptionStatus } from "../services/accounts";
+import { type CaptureUsage, effectivePlan, type QuotaRefusal, quotaRefusal, subscriptionStatus } from "./subscription";
 
 /** The account as the gate sees it: the D1 row (no password hash) plus its token hash. */
 export type AccountSnapshot = AccountRecord & { tokenHash: string | null; lastUsedAt: number | null };
@@ -14,11 +14,6 @@ export interface RateLimitResult {
   resetAt: number;
 }
 
-export interface CaptureUsage {
-  today: number;
-  thisMonth: number;
-}
-
 export type GateResult =
   | { outcome: "unauthorized" }
   | { outcome: "subscription_expired" }
@@ -26,9 +21,7 @@ export type GateResult =
   | { outcome: "rate_limited"; rate: RateLimitResult }
   | { outcome: "ok"; rate: RateLimitResult; account: AccountSnapshot; usage: CaptureUsage };
 
-export type ConsumeResult =
-  | { ok: true; usage: CaptureUsage }
-  | { ok: false; period: "day" | "month"; limit: number; used: number; resetAt: number };
+export type ConsumeResult = { ok: true; usage: CaptureUsage } | ({ ok: false } & QuotaRefusal);
 
 /** What the Worker needs from the per-account object; tests substitute a failing one. */
 export interface Limiter {
@@ -110,26 +103,14 @@ export class AccountLimiter extends DurableObject<Env> {
   async consume(accountId: string, captures: number, now: number): Promise<ConsumeResult> {
     const account = await this.load(accountId);
     if (!account) return { ok: false, period: "day", limit: 0, used: 0, resetAt: now };
-    const plan = effectivePlan(account, now);
     const c = this.roll(now);
-    if (c.dayCaptures + captures > plan.capturesPerDay) {
-      return {
-        ok: false,
-        period: "day",
-        limit: plan.capturesPerDay,
-        used: c.dayCaptures,
-        resetAt: nextDayStart(now),
-      };
-    }
-    if (c.monthCaptures + captures > plan.capturesPerMonth) {
-      return {
-        ok: false,
-        period: "month",
-        limit: plan.capturesPerMonth,
-        used: c.monthCaptures,
-        resetAt: nextMonthStart(now),
-      };
-    }
+    const refusal = quotaRefusal(
+      effectivePlan(account, now),
+      { today: c.dayCaptures, thisMonth: c.monthCaptures },
+      captures,
+      now,
+    );
+    if (refusal) return { ok: false, ...refusal };
     // A negative count gives captures back (a capture that could not be queued).
     c.dayCaptures = Math.max(0, c.dayCaptures + captures);
     c.monthCaptures = Math.max(0, c.monthCaptures + captures);

@@ -2,8 +2,7 @@
  * The plan table from the contract. Every limit in the code reads it; nothing else
  * hard-codes a plan's number.
  */
-export const PLAN_IDS = ["free", "starter", "pro", "business"] as const;
-export type PlanId = (typeof PLAN_IDS)[number];
+import type { PlanId } from "../lib/values";
 
 export interface Plan {
   id: PlanId;

@@ -1,36 +1,18 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type Account, type AccountRecord, accounts } from "../db/schema";
-import { addMonths, DAY, iso, isoOrNull, startOfUtcDay, startOfUtcMonth } from "../lib/clock";
-import type { CaptureUsage, Limiter } from "../limits/account-limiter";
-import { PLANS, type Plan, type PlanId, planLimits } from "../limits/plans";
-
-type PlanFields = Pick<Account, "plan" | "pendingPlan" | "pendingPlanAt">;
-
-/**
- * Subscription state is derived from stored times, so it is right at the boundary
- * whether or not the minute cron has run yet. The cron only does the side effects.
- */
-export function effectivePlanId(account: PlanFields, now: number): PlanId {
-  if (account.pendingPlan && account.pendingPlanAt !== null && now >= account.pendingPlanAt) return account.pendingPlan;
-  return account.plan;
-}
-
-export const effectivePlan = (account: PlanFields, now: number): Plan => PLANS[effectivePlanId(account, now)];
-
-export function subscriptionStatus(account: Pick<Account, "currentPeriodEnd">, now: number): "active" | "expired" {
-  return now >= account.currentPeriodEnd ? "expired" : "active";
-}
-
-/** A new account's first period: one month from signup. */
-export const firstPeriodEnd = (now: number) => addMonths(now, 1);
-
-/** Renewal extends by one month from the period end, or from now if it already lapsed. */
-export const renewedPeriodEnd = (account: Pick<Account, "currentPeriodEnd">, now: number) =>
-  addMonths(Math.max(account.currentPeriodEnd, now), 1);
-
-export const nextDayStart = (now: number) => startOfUtcDay(now) + DAY;
-export const nextMonthStart = (now: number) => addMonths(startOfUtcMonth(now), 1);
+import { iso, isoOrNull } from "../lib/clock";
+import type { PlanId } from "../lib/values";
+import type { Limiter } from "../limits/account-limiter";
+import { PLANS, planLimits } from "../limits/plans";
+import type { CaptureUsage } from "../limits/subscription";
+import {
+  effectivePlan,
+  nextDayStart,
+  nextMonthStart,
+  renewedPeriodEnd,
+  subscriptionStatus,
+} from "../limits/subscription";
 
 /** The account document shared by `GET /v1/account` and the session endpoints. */
 export function accountView(account: AccountRecord, usage: CaptureUsage, now: number) {
@@ -57,8 +39,6 @@ export function accountView(account: AccountRecord, usage: CaptureUsage, now: nu
     created_at: iso(account.createdAt),
   };
 }
-
-export type AccountView = ReturnType<typeof accountView>;
 
 async function updateAccount(db: Db, limiter: Limiter, id: string, patch: Partial<Account>): Promise<Account> {
   const [updated] = await db.update(accounts).set(patch).where(eq(accounts.id, id)).returning();

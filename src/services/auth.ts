@@ -7,7 +7,7 @@ import { DAY, iso, isoOrNull } from "../lib/clock";
 import { burnPasswordCheck, hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { Limiter } from "../limits/account-limiter";
-import { firstPeriodEnd } from "./accounts";
+import { firstPeriodEnd } from "../limits/subscription";
 
 export const SESSION_COOKIE = "snaptrack_session";
 export const SESSION_TTL = 30 * DAY;

@@ -5,8 +5,8 @@ import { newId } from "../db/ids";
 import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Run, runs, type Scenario } from "../db/schema";
-import { enqueue } from "../jobs/messages";
 import { iso, isoOrNull } from "../lib/clock";
+import { enqueue } from "../queue/messages";
 import { storedSteps } from "./scenarios";
 
 export interface StepResult {

@@ -8,10 +8,10 @@ import { newId } from "../db/ids";
 import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { runs, type Scenario, scenarios, screenshots } from "../db/schema";
-import { enqueue } from "../jobs/messages";
 import { iso } from "../lib/clock";
 import { type FieldErrors, notFound, validationError } from "../lib/errors";
 import { encryptSecret } from "../lib/secrets";
+import { enqueue } from "../queue/messages";
 import { getWebsite, storedCapture } from "./websites";
 
 export const DEFAULT_RUN_TIMEOUT_MS = 120_000;

@@ -5,12 +5,12 @@ import { newId } from "../db/ids";
 import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
-import { enqueue } from "../jobs/messages";
 import { DAY, iso, isoOrNull, retryAfterSeconds } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
-import type { CaptureUsage, Limiter } from "../limits/account-limiter";
+import type { Limiter } from "../limits/account-limiter";
 import type { Plan } from "../limits/plans";
-import { nextDayStart, nextMonthStart } from "./accounts";
+import { type CaptureUsage, type QuotaRefusal, quotaRefusal } from "../limits/subscription";
+import { enqueue } from "../queue/messages";
 import { storedSteps } from "./scenarios";
 import { parseCapture } from "./websites";
 
@@ -47,11 +47,7 @@ export function screenshotView(s: Screenshot, plan: Plan) {
 }
 
 /** 429 `quota_exceeded` with the contract's fields. */
-export function quotaExceeded(
-  q: { period: "day" | "month"; limit: number; used: number; resetAt: number },
-  now: number,
-  detail = "",
-) {
+export function quotaExceeded(q: QuotaRefusal, now: number, detail = "") {
   const retryAfter = retryAfterSeconds(q.resetAt, now);
   return new ApiError(
     "quota_exceeded",
@@ -68,36 +64,19 @@ export function quotaExceeded(
   );
 }
 
-/** Reserves `captures` against today's and this month's quota, or throws 429 `quota_exceeded`. */
-export async function reserveCaptures(limiter: Limiter, accountId: string, captures: number, now: number) {
-  const result = await limiter.consume(accountId, captures, now);
-  if (!result.ok) throw quotaExceeded(result, now);
-}
-
 /**
  * A scenario whose steps take screenshots needs capture quota left to start (each screenshot
- * reserves its own as it is taken). Returns the 429 to answer, or null.
+ * reserves its own as it is taken). Null when it may start.
  */
-export function runQuotaProblem(scenario: Scenario, plan: Plan, usage: CaptureUsage, now: number): ApiError | null {
+export function runQuotaRefusal(scenario: Scenario, plan: Plan, usage: CaptureUsage, now: number): QuotaRefusal | null {
   if (!storedSteps(scenario).some((s) => s.action === "screenshot")) return null;
-  const detail = " This scenario takes screenshots.";
-  if (usage.today >= plan.capturesPerDay) {
-    return quotaExceeded(
-      { period: "day", limit: plan.capturesPerDay, used: usage.today, resetAt: nextDayStart(now) },
-      now,
-      detail,
-    );
-  }
-  if (usage.thisMonth >= plan.capturesPerMonth) {
-    const month = {
-      period: "month" as const,
-      limit: plan.capturesPerMonth,
-      used: usage.thisMonth,
-      resetAt: nextMonthStart(now),
-    };
-    return quotaExceeded(month, now, detail);
-  }
-  return null;
+  return quotaRefusal(plan, usage, 1, now);
+}
+
+/** `runQuotaRefusal` as the API's 429, or null. */
+export function runQuotaProblem(scenario: Scenario, plan: Plan, usage: CaptureUsage, now: number): ApiError | null {
+  const refusal = runQuotaRefusal(scenario, plan, usage, now);
+  return refusal ? quotaExceeded(refusal, now, " This scenario takes screenshots.") : null;
 }
 
 export interface NewScreenshot {
@@ -144,11 +123,19 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
 }
 
 /**
- * A queued capture: quota reserved, row written, job enqueued. If the job cannot be
- * enqueued the row is removed and the quota given back, so nothing waits forever.
+ * A queued capture: quota reserved, row written, job enqueued — or the quota refusal (the
+ * dispatcher records it; the API answers 429). If the job cannot be enqueued the row is
+ * removed and the quota given back, so nothing waits forever.
  */
-export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input: NewScreenshot, now: number) {
-  await reserveCaptures(limiter, input.website.accountId, 1, now);
+export async function tryQueueCapture(
+  db: Db,
+  limiter: Limiter,
+  queue: Queue,
+  input: NewScreenshot,
+  now: number,
+): Promise<{ ok: true; row: Screenshot } | { ok: false; refusal: QuotaRefusal }> {
+  const quota = await limiter.consume(input.website.accountId, 1, now);
+  if (!quota.ok) return { ok: false, refusal: quota };
   const row = screenshotRow(input, now);
   try {
     await db.insert(screenshots).values(row);
@@ -161,7 +148,14 @@ export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input
     await limiter.consume(row.accountId, -1, now).catch(() => {});
     throw err;
   }
-  return row;
+  return { ok: true, row };
+}
+
+/** `tryQueueCapture` for the API: a refusal is the 429. */
+export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input: NewScreenshot, now: number) {
+  const result = await tryQueueCapture(db, limiter, queue, input, now);
+  if (!result.ok) throw quotaExceeded(result.refusal, now);
+  return result.row;
 }
 
 export const getScreenshot = (db: Db, accountId: string, id: string): Promise<Screenshot> =>

@@ -7,10 +7,10 @@ import { newId } from "../db/ids";
 import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
 import { type Website, websites } from "../db/schema";
-import { enqueue } from "../jobs/messages";
 import { iso, isoOrNull } from "../lib/clock";
 import { ApiError, fieldErrors, notFound, validationError } from "../lib/errors";
 import type { Plan } from "../limits/plans";
+import { enqueue } from "../queue/messages";
 
 export function websiteView(w: Website) {
   return {

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PLAN_IDS } from "../../limits/plans";
+import { PLAN_IDS } from "../../lib/values";
 
 export const PlanIdSchema = z.enum(PLAN_IDS).openapi({ example: "pro" });
 

@@ -5,8 +5,8 @@ import { config, guardPolicy } from "../../config";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
 import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { effectivePlan } from "../../limits/subscription";
 import { idempotent } from "../../middleware/idempotency";
-import { effectivePlan } from "../../services/accounts";
 import { getRun, listRuns, queueRun, runView } from "../../services/runs";
 import {
   createScenario,

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
 import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { effectivePlan } from "../../limits/subscription";
 import { idempotent } from "../../middleware/idempotency";
-import { effectivePlan } from "../../services/accounts";
 import {
   createSchedule,
   deleteSchedule,

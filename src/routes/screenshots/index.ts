@@ -15,8 +15,8 @@ import {
   jsonBody,
   v1ErrorResponses,
 } from "../../lib/openapi";
+import { effectivePlan } from "../../limits/subscription";
 import { idempotent } from "../../middleware/idempotency";
-import { effectivePlan } from "../../services/accounts";
 import {
   completedInRange,
   countScreenshots,

@@ -4,8 +4,8 @@ import { guardPolicy } from "../../config";
 import { getDb } from "../../db/client";
 import { pageQuery, pageSchema } from "../../db/pagination";
 import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { effectivePlan } from "../../limits/subscription";
 import { idempotent } from "../../middleware/idempotency";
-import { effectivePlan } from "../../services/accounts";
 import {
   createWebsite,
   deleteWebsite,

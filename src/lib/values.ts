@@ -1,0 +1,25 @@
+/**
+ * Value sets shared by the data model (drizzle), the API schemas (zod) and the tests: each
+ * list has this one home.
+ */
+export const PLAN_IDS = ["free", "starter", "pro", "business"] as const;
+export type PlanId = (typeof PLAN_IDS)[number];
+
+export const SCREENSHOT_STATUSES = ["queued", "processing", "completed", "failed"] as const;
+export type ScreenshotStatus = (typeof SCREENSHOT_STATUSES)[number];
+
+export const SCREENSHOT_SOURCES = ["api", "schedule", "scenario"] as const;
+export type ScreenshotSource = (typeof SCREENSHOT_SOURCES)[number];
+
+export const IMAGE_FORMATS = ["png", "jpeg", "webp"] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+export const RUN_STATUSES = ["queued", "running", "passed", "failed", "error"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const RUN_TRIGGERS = ["api", "schedule"] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/** A step not reached yet is `skipped`. */
+export const STEP_STATUSES = ["passed", "failed", "skipped"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
