@@ -9,12 +9,12 @@ import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
-import { accountRouter, v1AccountRouter } from "./routes/account";
-import { authRouter } from "./routes/auth";
-import { scenariosRouter } from "./routes/scenarios";
-import { schedulesRouter } from "./routes/schedules";
-import { screenshotsRouter } from "./routes/screenshots";
-import { websitesRouter } from "./routes/websites";
+import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
+import { authRouter } from "./routes/auth/auth.index";
+import { scenariosRouter } from "./routes/scenarios/scenarios.index";
+import { schedulesRouter } from "./routes/schedules/schedules.index";
+import { screenshotsRouter } from "./routes/screenshots/screenshots.index";
+import { websitesRouter } from "./routes/websites/websites.index";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const API_VERSION = "1.0.0";

@@ -1,3 +1,4 @@
+import type { Db } from "./db/client";
 import type { AccountRecord } from "./db/schema";
 import type { Clock } from "./lib/clock";
 import type { Limiter } from "./limits/account-limiter";
@@ -16,6 +17,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     deps: Deps;
+    /** The D1 database through drizzle, made once per request. */
+    db: Db;
     now: number;
     /** Set by bearer or session auth. */
     account: AccountRecord;

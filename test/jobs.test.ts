@@ -2,8 +2,8 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import type { JobMessage } from "../src/queue/messages";
 import { PURGE_PAGE } from "../src/jobs/purge";
+import type { JobMessage } from "../src/queue/messages";
 import { call, jsonInit, newAccount } from "./helpers";
 
 async function putObjects(prefix: string, n: number) {

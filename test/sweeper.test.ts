@@ -8,7 +8,6 @@ import worker from "../src/index";
 import { MAX_DELIVERIES, STALE_CLAIM } from "../src/jobs/capture";
 import { handleQueue } from "../src/jobs/consumer";
 import { EVERY_MINUTE } from "../src/jobs/cron";
-import type { JobMessage } from "../src/queue/messages";
 import { RUN_INTERRUPTED, runDeadline } from "../src/jobs/run";
 import {
   CAPTURE_INTERRUPTED,
@@ -19,6 +18,7 @@ import {
   SWEEP_BATCH,
 } from "../src/jobs/sweep";
 import { MINUTE } from "../src/lib/clock";
+import type { JobMessage } from "../src/queue/messages";
 import { DEFAULT_RUN_TIMEOUT_MS } from "../src/services/scenarios";
 import { screenshotRow } from "../src/services/screenshots";
 import {

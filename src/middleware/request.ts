@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Deps } from "../context";
+import { getDb } from "../db/client";
 import { randomBase62 } from "../lib/crypto";
 
 export const newRequestId = () => `req_${randomBase62(20)}`;
@@ -11,6 +12,7 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
     c.set("requestId", requestId);
     c.set("deps", deps);
     c.set("now", deps.clock.now());
+    c.set("db", getDb(c.env.DB));
     await next();
     setHeader(c, "X-Request-Id", requestId);
   };

@@ -40,6 +40,11 @@ export function accountView(account: AccountRecord, usage: CaptureUsage, now: nu
   };
 }
 
+/** The account document for session requests (no gate ran, so usage is asked of the limiter). */
+export async function sessionAccountView(limiter: Limiter, account: AccountRecord, now: number) {
+  return accountView(account, await limiter.usage(account.id, now), now);
+}
+
 async function updateAccount(db: Db, limiter: Limiter, id: string, patch: Partial<Account>): Promise<Account> {
   const [updated] = await db.update(accounts).set(patch).where(eq(accounts.id, id)).returning();
   // The limiter caches the account for the gate; it must see the change on the next request.

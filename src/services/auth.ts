@@ -7,6 +7,7 @@ import { DAY, iso, isoOrNull } from "../lib/clock";
 import { burnPasswordCheck, hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { Limiter } from "../limits/account-limiter";
+import { beginLogin, type LoginThrottler } from "../limits/login-throttle";
 import { firstPeriodEnd } from "../limits/subscription";
 
 export const SESSION_COOKIE = "snaptrack_session";
@@ -53,6 +54,44 @@ export async function checkCredentials(db: Db, email: string, password: string):
     return account;
   }
   throw new ApiError("unauthorized", "Email or password is wrong.");
+}
+
+/** `POST /auth/signup`: the new account and its first session id. */
+export async function signupWithSession(db: Db, input: { email: string; password: string; name: string }, now: number) {
+  const account = await signup(db, input, now);
+  return { account, sessionId: await createSession(db, account.id, now) };
+}
+
+/**
+ * `POST /auth/login`: throttled before any password work (limits/login-throttle), then the
+ * credentials; a success ends the browser's previous session and starts a new one.
+ */
+export async function login(
+  db: Db,
+  throttler: LoginThrottler,
+  limiter: Limiter,
+  input: { email: string; password: string; address: string | undefined; previousSession: string | undefined },
+  now: number,
+  requestId: string,
+) {
+  const attempt = await beginLogin(
+    throttler,
+    { email: normalizeEmail(input.email), address: input.address },
+    now,
+    requestId,
+  );
+  let account: Account;
+  try {
+    account = await checkCredentials(db, input.email, input.password);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "unauthorized") await attempt.failed();
+    else await attempt.abandon();
+    throw err;
+  }
+  await attempt.succeeded();
+  if (input.previousSession) await endSession(db, input.previousSession);
+  const sessionId = await createSession(db, account.id, now);
+  return { account, sessionId, usage: await limiter.usage(account.id, now) };
 }
 
 /** A fresh session id every login; only its hash is stored. */

@@ -4,10 +4,12 @@ import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
-import { type Run, runs, type Scenario } from "../db/schema";
+import { type AccountRecord, type Run, runs, type Scenario } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
+import { type CaptureUsage, effectivePlan } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
-import { storedSteps } from "./scenarios";
+import { getScenario, storedSteps } from "./scenarios";
+import { runQuotaProblem } from "./screenshots";
 
 export interface StepResult {
   index: number;
@@ -108,4 +110,31 @@ export async function listRuns(db: Db, accountId: string, scenarioId: string, q:
     .orderBy(desc(runs.id))
     .limit(q.limit + 1);
   return toPage(rows, q.limit, runView);
+}
+
+/** `POST /v1/scenarios/{id}/run`: a run queued, unless its screenshots would exceed the quota (429). */
+export async function startRun(
+  db: Db,
+  queue: Queue,
+  account: AccountRecord,
+  usage: CaptureUsage,
+  scenarioId: string,
+  now: number,
+) {
+  const scenario = await getScenario(db, account.id, scenarioId);
+  // Screenshot steps count against the capture quota: do not start a run that cannot take one.
+  const problem = runQuotaProblem(scenario, effectivePlan(account, now), usage, now);
+  if (problem) throw problem;
+  return queueRun(db, queue, scenario, "api", now);
+}
+
+/** A scenario's runs, newest first (404 for another account's scenario). */
+export async function listScenarioRuns(
+  db: Db,
+  accountId: string,
+  scenarioId: string,
+  q: { limit: number; cursor?: string },
+) {
+  const scenario = await getScenario(db, accountId, scenarioId);
+  return listRuns(db, accountId, scenario.id, q);
 }

@@ -4,15 +4,15 @@ import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { ownedRow } from "../db/owned";
 import { decodeCursor, toPage } from "../db/pagination";
-import { type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
+import { type AccountRecord, type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
 import { DAY, iso, isoOrNull, retryAfterSeconds } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
 import type { Limiter } from "../limits/account-limiter";
 import type { Plan } from "../limits/plans";
-import { type CaptureUsage, type QuotaRefusal, quotaRefusal } from "../limits/subscription";
+import { type CaptureUsage, effectivePlan, type QuotaRefusal, quotaRefusal } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { storedSteps } from "./scenarios";
-import { parseCapture } from "./websites";
+import { getWebsite, parseCapture } from "./websites";
 
 export type ScreenshotSource = Screenshot["source"];
 export type ScreenshotStatus = Screenshot["status"];
@@ -149,6 +149,21 @@ export async function tryQueueCapture(
     throw err;
   }
   return { ok: true, row };
+}
+
+/** `POST /v1/screenshots`: the account's website, captured with per-capture overrides. */
+export async function requestScreenshot(
+  db: Db,
+  limiter: Limiter,
+  queue: Queue,
+  account: AccountRecord,
+  websiteId: string,
+  override: CaptureOptionsInput | undefined,
+  now: number,
+) {
+  const website = await getWebsite(db, account.id, websiteId);
+  const row = await queueCapture(db, limiter, queue, { website, override, source: "api" }, now);
+  return { row, plan: effectivePlan(account, now) };
 }
 
 /** `tryQueueCapture` for the API: a refusal is the 429. */

@@ -47,3 +47,5 @@ export const ApiTokenSchema = z
 export const NewApiTokenSchema = ApiTokenSchema.extend({
   token: z.string().openapi({ description: "The token. Shown this once; store it now.", example: "snpt_…" }),
 }).openapi("NewApiToken");
+
+export const sessionTags = ["Account (session)"];

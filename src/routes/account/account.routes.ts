@@ -1,0 +1,71 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorContent, json, jsonBody, sessionErrorResponses, v1ErrorResponses } from "../../lib/openapi";
+import { AccountSchema, ApiTokenSchema, NewApiTokenSchema, PlanIdSchema, sessionTags } from "./account.schemas";
+
+export const getAccount = createRoute({
+  method: "get",
+  path: "/account",
+  tags: sessionTags,
+  summary: "The logged-in account",
+  responses: { 200: json(AccountSchema, "The account."), ...sessionErrorResponses },
+});
+
+export const putPlan = createRoute({
+  method: "put",
+  path: "/account/plan",
+  tags: sessionTags,
+  summary: "Change plan (billing stand-in)",
+  description:
+    "Upgrades apply at once and cancel a pending downgrade. Downgrades are recorded as `pending_plan` and apply at `current_period_end`.",
+  request: { body: jsonBody(z.object({ plan: PlanIdSchema }).openapi("PlanChange")) },
+  responses: { 200: json(AccountSchema, "The account after the change."), ...sessionErrorResponses },
+});
+
+export const postRenew = createRoute({
+  method: "post",
+  path: "/account/renew",
+  tags: sessionTags,
+  summary: "Renew for one month (billing stand-in)",
+  description: "Extends `current_period_end` by one month (from now, if it had already passed).",
+  responses: { 200: json(AccountSchema, "The account after renewal."), ...sessionErrorResponses },
+});
+
+export const getApiToken = createRoute({
+  method: "get",
+  path: "/account/api-token",
+  tags: sessionTags,
+  summary: "The API token's prefix and dates (never the secret)",
+  responses: {
+    200: json(ApiTokenSchema, "The active token."),
+    404: errorContent("No token; generate one."),
+    ...sessionErrorResponses,
+  },
+});
+
+export const postApiToken = createRoute({
+  method: "post",
+  path: "/account/api-token",
+  tags: sessionTags,
+  summary: "Generate or regenerate the API token",
+  description: "The plaintext is in this response only. Regenerating invalidates the previous token at once.",
+  responses: { 201: json(NewApiTokenSchema, "The new token."), ...sessionErrorResponses },
+});
+
+export const deleteApiToken = createRoute({
+  method: "delete",
+  path: "/account/api-token",
+  tags: sessionTags,
+  summary: "Revoke the API token (effective on the next request)",
+  responses: { 204: { description: "Revoked." }, 404: errorContent("There was no token."), ...sessionErrorResponses },
+});
+
+export const v1Account = createRoute({
+  method: "get",
+  path: "/v1/account",
+  tags: ["Account"],
+  summary: "Plan, limits, usage this day and month, subscription",
+  security: [{ bearerAuth: [] }],
+  responses: { 200: json(AccountSchema, "The account."), ...v1ErrorResponses },
+});
+
+// The gate already holds the account and its usage: this route needs no further I/O.

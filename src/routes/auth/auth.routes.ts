@@ -1,0 +1,61 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { MINUTE } from "../../lib/clock";
+import { errorContent, json, jsonBody, sessionErrorResponses } from "../../lib/openapi";
+import { LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW } from "../../limits/login-throttle";
+import { AccountSchema } from "../account/account.schemas";
+import { Login, Signup } from "./auth.schemas";
+
+const tags = ["Auth"];
+
+export const signupRoute = createRoute({
+  method: "post",
+  path: "/auth/signup",
+  tags,
+  summary: "Create an account (free plan) and start a session",
+  request: { body: jsonBody(Signup) },
+  responses: {
+    201: json(z.object({ account: AccountSchema }), "Created; the session cookie is set."),
+    409: errorContent("Email already registered (`conflict`)."),
+    ...sessionErrorResponses,
+  },
+});
+
+export const loginRoute = createRoute({
+  method: "post",
+  path: "/auth/login",
+  tags,
+  summary: "Start a session (a new session id every time)",
+  description:
+    `Failed logins are throttled: after ${LOGIN_FAILURES_PER_EMAIL} for one email, or ${LOGIN_FAILURES_PER_ADDRESS} from one client ` +
+    `address (IPv6: one /64), within any ${LOGIN_WINDOW / MINUTE} minutes (a sliding window), attempts are refused with 429 — even with ` +
+    "the right password — until the oldest of those failures is older than the window. A successful login clears the " +
+    "email's count. Unknown emails are counted like real ones. Successful logins and signups are never capped.",
+  request: { body: jsonBody(Login) },
+  responses: {
+    200: json(z.object({ account: AccountSchema }), "Logged in; the session cookie is set."),
+    ...sessionErrorResponses,
+    401: errorContent("Email or password is wrong (`unauthorized`); the same answer for unknown emails."),
+    429: {
+      ...errorContent(
+        "Too many failed logins for this email or from this address (`rate_limited`, with `limit`, `remaining`, `reset_at` and `retry_after`).",
+      ),
+      headers: {
+        "Retry-After": { description: "Seconds until an attempt is allowed again.", schema: { type: "integer" } },
+      },
+    },
+    503: errorContent("The login throttle is unavailable; retry after `Retry-After` seconds (`service_unavailable`)."),
+  },
+});
+
+export const logoutRoute = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  tags,
+  summary: "End the session on the server",
+  responses: {
+    204: { description: "Logged out (also when there was no session)." },
+    403: sessionErrorResponses[403],
+    413: sessionErrorResponses[413],
+    500: sessionErrorResponses[500],
+  },
+});

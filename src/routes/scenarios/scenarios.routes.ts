@@ -1,0 +1,96 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { pageQuery, pageSchema } from "../../db/pagination";
+import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { idempotent } from "../../middleware/idempotency";
+import { CreateScenario, RunSchema, ScenarioSchema, UpdateScenario } from "./scenarios.schemas";
+
+const tags = ["Scenarios"];
+
+const security = [{ bearerAuth: [] }];
+
+const params = idParam("Scenario", "scn_01jf8z3k6m9q2w4e6r8t0y2u4i");
+
+export const create = createRoute({
+  method: "post",
+  path: "/v1/scenarios",
+  tags,
+  security,
+  summary: "Create a test scenario for a website",
+  middleware: [idempotent()] as const,
+  request: { headers: IdempotencyHeader, body: jsonBody(CreateScenario) },
+  responses: { 201: json(ScenarioSchema, "Created."), ...v1ErrorResponses, ...idempotentResponses },
+});
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/scenarios",
+  tags,
+  security,
+  summary: "List scenarios, newest first",
+  request: { query: pageQuery.extend({ website_id: z.string().optional() }) },
+  responses: {
+    200: json(pageSchema(ScenarioSchema).openapi("ScenarioPage"), "A page of scenarios."),
+    ...v1ErrorResponses,
+  },
+});
+
+export const get = createRoute({
+  method: "get",
+  path: "/v1/scenarios/{id}",
+  tags,
+  security,
+  summary: "Get a scenario",
+  request: { params },
+  responses: { 200: json(ScenarioSchema, "The scenario."), ...v1ErrorResponses },
+});
+
+export const patch = createRoute({
+  method: "patch",
+  path: "/v1/scenarios/{id}",
+  tags,
+  security,
+  summary: "Update a scenario (partial)",
+  request: { params, body: jsonBody(UpdateScenario) },
+  responses: { 200: json(ScenarioSchema, "The updated scenario."), ...v1ErrorResponses },
+});
+
+export const remove = createRoute({
+  method: "delete",
+  path: "/v1/scenarios/{id}",
+  tags,
+  security,
+  summary: "Delete a scenario with its runs and their screenshots",
+  request: { params },
+  responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },
+});
+
+export const run = createRoute({
+  method: "post",
+  path: "/v1/scenarios/{id}/run",
+  tags,
+  security,
+  summary: "Start a run (queued)",
+  middleware: [idempotent()] as const,
+  request: { params, headers: IdempotencyHeader },
+  responses: { 202: json(RunSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses },
+});
+
+export const runsOf = createRoute({
+  method: "get",
+  path: "/v1/scenarios/{id}/runs",
+  tags,
+  security,
+  summary: "A scenario's runs, newest first",
+  request: { params, query: pageQuery },
+  responses: { 200: json(pageSchema(RunSchema).openapi("RunPage"), "A page of runs."), ...v1ErrorResponses },
+});
+
+export const getRunRoute = createRoute({
+  method: "get",
+  path: "/v1/runs/{id}",
+  tags: ["Runs"],
+  security,
+  summary: "Get a run with its per-step results",
+  request: { params: idParam("Run", "run_01jf8z3k6m9q2w4e6r8t0y2u4i") },
+  responses: { 200: json(RunSchema, "The run."), ...v1ErrorResponses },
+});

@@ -1,0 +1,104 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { pageSchema } from "../../db/pagination";
+import {
+  errorContent,
+  IdempotencyHeader,
+  idempotentResponses,
+  idParam,
+  json,
+  jsonBody,
+  v1ErrorResponses,
+} from "../../lib/openapi";
+import { idempotent } from "../../middleware/idempotency";
+import { MAX_BULK } from "../../services/downloads";
+import { BulkDownload, CreateScreenshot, ListQuery, ScreenshotSchema } from "./screenshots.schemas";
+
+const tags = ["Screenshots"];
+const security = [{ bearerAuth: [] }];
+const params = idParam("Screenshot", "shot_01jf8z3k6m9q2w4e6r8t0y2u4i");
+const binary = (type: string, description: string) => ({
+  description,
+  content: { [type]: { schema: z.string().openapi({ format: "binary" }) } },
+});
+
+export const create = createRoute({
+  method: "post",
+  path: "/v1/screenshots",
+  tags,
+  security,
+  summary: "Take a screenshot (queued; poll it or list)",
+  middleware: [idempotent()] as const,
+  request: { headers: IdempotencyHeader, body: jsonBody(CreateScreenshot) },
+  responses: { 202: json(ScreenshotSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses },
+});
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/screenshots",
+  tags,
+  security,
+  summary: "List screenshots, newest first",
+  request: { query: ListQuery },
+  responses: {
+    200: json(pageSchema(ScreenshotSchema).openapi("ScreenshotPage"), "A page of screenshots."),
+    ...v1ErrorResponses,
+  },
+});
+
+export const get = createRoute({
+  method: "get",
+  path: "/v1/screenshots/{id}",
+  tags,
+  security,
+  summary: "Get a screenshot's record",
+  request: { params },
+  responses: { 200: json(ScreenshotSchema, "The screenshot."), ...v1ErrorResponses },
+});
+
+export const download = createRoute({
+  method: "get",
+  path: "/v1/screenshots/{id}/download",
+  tags,
+  security,
+  summary: "Download the image",
+  description: "Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` answers 304.",
+  request: { params },
+  responses: {
+    200: binary("image/*", "The image bytes."),
+    304: { description: "Not modified." },
+    409: errorContent("Not completed yet (`conflict`)."),
+    ...v1ErrorResponses,
+  },
+});
+
+export const remove = createRoute({
+  method: "delete",
+  path: "/v1/screenshots/{id}",
+  tags,
+  security,
+  summary: "Delete a screenshot (record and bytes)",
+  request: { params },
+  responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },
+});
+
+export const bulk = createRoute({
+  method: "post",
+  path: "/v1/screenshots/download-bulk",
+  tags,
+  security,
+  summary: "Download many screenshots as one streamed ZIP (Pro and Business)",
+  description: `Either \`ids\` (≤ ${MAX_BULK}) or \`website_id\` with optional \`since\`/\`until\` (≤ ${MAX_BULK} matches). Includes a manifest.json.`,
+  request: { body: jsonBody(BulkDownload) },
+  responses: {
+    200: binary("application/zip", "The archive, streamed."),
+    409: errorContent("Some screenshots are not completed (`conflict`)."),
+    ...v1ErrorResponses,
+  },
+});
+
+export type CreateRoute = typeof create;
+export type ListRoute = typeof list;
+export type GetRoute = typeof get;
+export type DownloadRoute = typeof download;
+export type RemoveRoute = typeof remove;
+export type BulkRoute = typeof bulk;

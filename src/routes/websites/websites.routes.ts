@@ -1,0 +1,65 @@
+import { createRoute } from "@hono/zod-openapi";
+import { pageQuery, pageSchema } from "../../db/pagination";
+import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import { idempotent } from "../../middleware/idempotency";
+import { CreateWebsite, UpdateWebsite, WebsiteSchema } from "./websites.schemas";
+
+const tags = ["Websites"];
+
+const security = [{ bearerAuth: [] }];
+
+const params = idParam("Website", "web_01jf8z3k6m9q2w4e6r8t0y2u4i");
+
+export const create = createRoute({
+  method: "post",
+  path: "/v1/websites",
+  tags,
+  security,
+  summary: "Register a website with capture defaults",
+  middleware: [idempotent()] as const,
+  request: { headers: IdempotencyHeader, body: jsonBody(CreateWebsite) },
+  responses: { 201: json(WebsiteSchema, "Created."), ...v1ErrorResponses, ...idempotentResponses },
+});
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/websites",
+  tags,
+  security,
+  summary: "List websites, newest first",
+  request: { query: pageQuery },
+  responses: {
+    200: json(pageSchema(WebsiteSchema).openapi("WebsitePage"), "A page of websites."),
+    ...v1ErrorResponses,
+  },
+});
+
+export const get = createRoute({
+  method: "get",
+  path: "/v1/websites/{id}",
+  tags,
+  security,
+  summary: "Get a website",
+  request: { params },
+  responses: { 200: json(WebsiteSchema, "The website."), ...v1ErrorResponses },
+});
+
+export const patch = createRoute({
+  method: "patch",
+  path: "/v1/websites/{id}",
+  tags,
+  security,
+  summary: "Update a website (partial)",
+  request: { params, body: jsonBody(UpdateWebsite) },
+  responses: { 200: json(WebsiteSchema, "The updated website."), ...v1ErrorResponses },
+});
+
+export const remove = createRoute({
+  method: "delete",
+  path: "/v1/websites/{id}",
+  tags,
+  security,
+  summary: "Delete a website with its screenshots (records and bytes), scenarios and schedules",
+  request: { params },
+  responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },
+});

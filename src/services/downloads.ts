@@ -1,0 +1,115 @@
+import { downloadZip } from "client-zip";
+import { CONTENT_TYPES, EXTENSIONS } from "../capture/image";
+import type { Db } from "../db/client";
+import type { Screenshot } from "../db/schema";
+import { ApiError, validationError } from "../lib/errors";
+import type { Plan } from "../limits/plans";
+import { completedInRange, countScreenshots, getScreenshot, screenshotsByIds, screenshotView } from "./screenshots";
+import { getWebsite } from "./websites";
+
+/** Screenshots in one bulk archive, at most. */
+export const MAX_BULK = 500;
+
+const fileName = (s: Screenshot) => `${s.id}.${EXTENSIONS[s.format ?? "png"]}`;
+
+export type Download =
+  | { status: 304; headers: Record<string, string> }
+  | { status: 200; body: ReadableStream; headers: Record<string, string> };
+
+/**
+ * A completed screenshot's image from R2, with its ETag (the SHA-256); `If-None-Match`
+ * naming it answers 304 without touching R2.
+ */
+export async function screenshotDownload(
+  db: Db,
+  bucket: R2Bucket,
+  accountId: string,
+  id: string,
+  ifNoneMatch: string | undefined,
+): Promise<Download> {
+  const row = await getScreenshot(db, accountId, id);
+  if (row.status !== "completed" || !row.r2Key || !row.format) {
+    throw new ApiError("conflict", `The screenshot is ${row.status}; download it once it is completed.`);
+  }
+  const etag = `"${row.sha256}"`;
+  const headers = { ETag: etag, "Cache-Control": "private, max-age=31536000, immutable" };
+  if (ifNoneMatch?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) return { status: 304, headers };
+  const object = await bucket.get(row.r2Key);
+  // Retention deletes bytes just before rows: between the two, the image is already gone.
+  if (!object) throw new ApiError("not_found", "The image is no longer stored (past the plan's history window).");
+  return {
+    status: 200,
+    body: object.body,
+    headers: {
+      ...headers,
+      "Content-Type": CONTENT_TYPES[row.format],
+      "Content-Length": String(object.size),
+      "Content-Disposition": `attachment; filename="${fileName(row)}"`,
+    },
+  };
+}
+
+export type BulkRequest = { ids: string[] } | { website_id: string; since?: number; until?: number };
+
+/**
+ * A streamed ZIP of completed screenshots (by ids, or a website's in a time range) with a
+ * manifest.json. Entries are read from R2 one at a time as the client reads: memory stays flat.
+ */
+export async function bulkArchive(
+  db: Db,
+  bucket: R2Bucket,
+  accountId: string,
+  plan: Plan,
+  request: BulkRequest,
+  now: number,
+): Promise<Response> {
+  if (!plan.bulkZip)
+    throw new ApiError(
+      "feature_unavailable",
+      `Bulk ZIP downloads need the Pro or Business plan (you are on ${plan.id}).`,
+    );
+  let rows: Screenshot[];
+  if ("ids" in request) {
+    rows = await screenshotsByIds(db, accountId, request.ids);
+  } else {
+    const website = await getWebsite(db, accountId, request.website_id);
+    const filters = { website_id: website.id, since: request.since, until: request.until };
+    const total = await countScreenshots(db, accountId, { ...filters, status: "completed" });
+    if (total > MAX_BULK) {
+      throw validationError({
+        since: [`The range holds ${total} screenshots; at most ${MAX_BULK} per archive. Narrow since/until.`],
+      });
+    }
+    rows = await completedInRange(db, accountId, filters, MAX_BULK);
+  }
+  const manifest = JSON.stringify(
+    rows.map((s) => ({ file: fileName(s), ...screenshotView(s, plan) })),
+    null,
+    2,
+  );
+  async function* entries() {
+    for (const s of rows) {
+      const object = await bucket.get(s.r2Key as string);
+      if (!object) throw new Error(`R2 object missing for ${s.id}`);
+      yield {
+        name: fileName(s),
+        lastModified: new Date(s.capturedAt ?? s.createdAt),
+        input: object.body,
+        size: object.size,
+      };
+    }
+    yield { name: "manifest.json", lastModified: new Date(now), input: manifest };
+  }
+  const metadata = [
+    ...rows.map((s) => ({ name: fileName(s), size: s.bytes ?? 0 })),
+    { name: "manifest.json", size: new TextEncoder().encode(manifest).byteLength },
+  ];
+  const zip = downloadZip(entries(), { metadata });
+  const headers = new Headers(zip.headers);
+  headers.set("Content-Type", "application/zip");
+  headers.set(
+    "Content-Disposition",
+    `attachment; filename="screenshots-${new Date(now).toISOString().slice(0, 10)}.zip"`,
+  );
+  return new Response(zip.body, { status: 200, headers });
+}
