@@ -16,7 +16,6 @@ import { schedulesRouter } from "./routes/schedules/schedules.index";
 import { screenshotsRouter } from "./routes/screenshots/screenshots.index";
 import { websitesRouter } from "./routes/websites/websites.index";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
 export const API_VERSION = "1.0.0";
 
 export const defaultDeps = (): Deps => ({
@@ -30,7 +29,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestContext(deps));
-  app.use("*", bodyLimit(MAX_BODY_BYTES));
+  app.use("*", bodyLimit());
 
   app.get("/", (c) => c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/v1/openapi.json" }));
 

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { createApp, defaultDeps } from "../src/app";
 import type { Deps } from "../src/context";
-import type { PlanId } from "../src/lib/values";
+import type { PlanId, RunStatus, ScreenshotStatus } from "../src/lib/values";
 import { checked } from "./response-check";
 
 export const BASE = "https://api.snaptrack.test";
@@ -132,7 +132,7 @@ export async function createWebsite(acc: TestAccount, url: string, capture?: unk
 
 export interface ShotView {
   id: string;
-  status: "queued" | "processing" | "completed" | "failed";
+  status: ScreenshotStatus;
   error: string | null;
   width: number | null;
   height: number | null;
@@ -192,7 +192,7 @@ export async function downloadBytes(acc: TestAccount, id: string): Promise<Uint8
 export interface RunView {
   id: string;
   scenario_id: string;
-  status: "queued" | "running" | "passed" | "failed" | "error";
+  status: RunStatus;
   trigger: string;
   error: string | null;
   duration_ms: number | null;

@@ -18,8 +18,8 @@ import {
   SWEEP_BATCH,
 } from "../src/jobs/sweep";
 import { MINUTE } from "../src/lib/clock";
+import { DEFAULT_RUN_TIMEOUT_MS } from "../src/lib/values";
 import type { JobMessage } from "../src/queue/messages";
-import { DEFAULT_RUN_TIMEOUT_MS } from "../src/services/scenarios";
 import { screenshotRow } from "../src/services/screenshots";
 import {
   appWith,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { IMAGE_FORMATS } from "../lib/values";
 
 /**
  * Capture options: one schema for website defaults, per-capture overrides and scenarios.
@@ -76,7 +77,7 @@ export const CaptureOptionsSchema = z
       .optional(),
     full_page: z.boolean().optional(),
     device_scale_factor: z.number().min(1, "Must be ≥ 1").max(3, "Must be ≤ 3").optional(),
-    format: z.enum(["png", "jpeg", "webp"]).optional(),
+    format: z.enum(IMAGE_FORMATS).optional(),
     quality: z.number().int().min(1, "Must be ≥ 1").max(100, "Must be ≤ 100").optional(),
     delay_ms: z.number().int().min(0, "Must be ≥ 0").max(10_000, "Must be ≤ 10000").optional(),
     wait_until: z.enum(["load", "domcontentloaded", "networkidle"]).optional(),
@@ -115,24 +116,17 @@ export const CaptureOptionsSchema = z
 
 export type CaptureOptionsInput = z.infer<typeof CaptureOptionsSchema>;
 
-export interface CaptureOptions {
-  viewport: { width: number; height: number };
-  full_page: boolean;
-  device_scale_factor: number;
-  format: "png" | "jpeg" | "webp";
-  quality: number;
-  delay_ms: number;
-  wait_until: "load" | "domcontentloaded" | "networkidle";
-  wait_for_selector: string | null;
-  hide_selectors: string[];
-  selector: string | null;
-  dark_mode: boolean;
-  user_agent: string | null;
-  headers: Record<string, string>;
-  cookies: z.infer<typeof CookieSchema>[];
-  block_ads: boolean;
-  timeout_ms: number;
-}
+/** Options that stay null when not set (nothing to wait for, no clip, the browser's own UA). */
+type NullWhenUnset = "wait_for_selector" | "selector" | "user_agent";
+
+/** Every option resolved (`resolveOptions`): derived from the schema, nothing left optional. */
+export type CaptureOptions = {
+  [K in keyof CaptureOptionsInput]-?: K extends "viewport"
+    ? Required<NonNullable<CaptureOptionsInput[K]>>
+    : K extends NullWhenUnset
+      ? NonNullable<CaptureOptionsInput[K]> | null
+      : NonNullable<CaptureOptionsInput[K]>;
+};
 
 export const DEFAULT_OPTIONS: Readonly<CaptureOptions> = {
   viewport: { width: 1280, height: 800 },

@@ -1,10 +1,11 @@
 import type { ElementHandle, KeyInput } from "@cloudflare/puppeteer";
+import type { RunStatus, StepStatus } from "../lib/values";
 import { describeError, isPlatformError, TargetError } from "./errors";
 import type { CaptureOptions } from "./options";
 import { type GuardedPage, isTimeout, navigate, type Shot, shoot, withDeadline } from "./page";
-import { gotoUrl, OPTIONAL_CLICK_WAIT_MS, type StoredStep, stepTimeout } from "./steps";
+import { gotoUrl, OPTIONAL_CLICK_WAIT_MS, type StepResult, type StoredStep, stepTimeout } from "./steps";
 
-export type StepOutcome = { status: "passed" | "skipped"; screenshot_id?: string };
+export type StepOutcome = { status: Exclude<StepStatus, "failed">; screenshot_id?: string };
 
 /** What the runner needs from outside the page: secrets, and storing screenshots. */
 export interface RunHooks {
@@ -13,10 +14,11 @@ export interface RunHooks {
   saveShot(index: number, name: string, take: () => Promise<Shot>): Promise<string>;
 }
 
+/** How a run ended, and each step's part of its result (the rest is the step itself). */
 export interface RunOutcome {
-  status: "passed" | "failed" | "error";
+  status: Extract<RunStatus, "passed" | "failed" | "error">;
   error: string | null;
-  steps: { status: "passed" | "failed" | "skipped"; duration_ms: number; error?: string; screenshot_id?: string }[];
+  steps: Omit<StepResult, "index" | "action" | "name">[];
 }
 
 const clip = (s: string, n = 200) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

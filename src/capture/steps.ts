@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { STEP_STATUSES } from "../lib/values";
 
 /**
  * Scenario steps: a discriminated union on `action`, so an unknown action or a missing
@@ -90,5 +91,17 @@ export function gotoUrl(raw: string, base: string): { ok: true; url: string } | 
     return { ok: false, reason: "Must be an http or https URL, or a path relative to the website" };
   return { ok: true, url: url.toString() };
 }
+
+/** One step's result in a run, as stored and as the API shows it. */
+export const StepResultSchema = z.object({
+  index: z.number().int(),
+  action: z.string(),
+  name: z.string().optional(),
+  status: z.enum(STEP_STATUSES),
+  duration_ms: z.number().int(),
+  error: z.string().optional(),
+  screenshot_id: z.string().optional(),
+});
+export type StepResult = z.infer<typeof StepResultSchema>;
 
 export const stepTimeout = (s: Step) => s.timeout_ms ?? DEFAULT_STEP_TIMEOUT_MS;

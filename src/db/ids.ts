@@ -56,16 +56,4 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
   return `${ID_PREFIX[kind]}_${encodeTime(now)}${random}`;
 }
 
-/** The millisecond an id was minted at (for tests and cursor sanity). */
-export function idTime(id: string): number {
-  const body = id.slice(id.indexOf("_") + 1, id.indexOf("_") + 11);
-  let t = 0;
-  for (const ch of body) t = t * 32 + ALPHABET.indexOf(ch);
-  return t;
-}
-
 export const ID_PATTERN = /^[a-z]{3,4}_[0-9a-hjkmnp-tv-z]{26}$/;
-
-export function looksLikeId(kind: IdKind, value: string): boolean {
-  return value.startsWith(`${ID_PREFIX[kind]}_`) && ID_PATTERN.test(value);
-}

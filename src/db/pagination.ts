@@ -13,7 +13,6 @@ export const pageQuery = z.object({
     .openapi({ description: "Page size, 1–100.", example: 20 }),
   cursor: z.string().max(200).optional().openapi({ description: "`next_cursor` of the previous page." }),
 });
-export type PageQuery = z.infer<typeof pageQuery>;
 
 /**
  * Cursors are opaque to clients: base64url of the last id on the page. Ids are

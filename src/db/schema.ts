@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import {
+  DEFAULT_RUN_TIMEOUT_MS,
   IMAGE_FORMATS,
   PLAN_IDS,
   RUN_STATUSES,
@@ -106,7 +107,7 @@ export const scenarios = sqliteTable(
     name: text("name").notNull(),
     capture: text("capture"),
     /** Overall time budget of a run; past it the run ends `error`. */
-    timeoutMs: integer("timeout_ms").notNull().default(120_000),
+    timeoutMs: integer("timeout_ms").notNull().default(DEFAULT_RUN_TIMEOUT_MS),
     /** Ordered steps (JSON); `type` steps marked secret hold ciphertext, never the text. */
     steps: text("steps").notNull(),
     createdAt: createdAt(),

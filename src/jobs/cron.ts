@@ -7,6 +7,7 @@ import { applyDuePlanChanges } from "./plan-changes";
 import { purgeExpired } from "./retention";
 import { sweepStale } from "./sweep";
 
+/** The cron triggers in wrangler.toml (a test checks they agree). */
 export const EVERY_MINUTE = "* * * * *";
 export const DAILY = "30 3 * * *";
 

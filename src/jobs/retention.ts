@@ -1,4 +1,5 @@
 import { inArray, type SQL, sql } from "drizzle-orm";
+import { chunks } from "../db/chunks";
 import { getDb } from "../db/client";
 import { runs, screenshots } from "../db/schema";
 import { DAY } from "../lib/clock";
@@ -35,12 +36,12 @@ export async function purgeExpired(
   const keys = shots.map((s) => s.r2_key).filter((k): k is string => k !== null);
   // Screenshots of one id may exist under earlier attempts' keys only if a write failed; those
   // were deleted then. R2 deletes up to 1,000 keys per call.
-  for (let i = 0; i < keys.length; i += 1000) await env.SHOTS.delete(keys.slice(i, i + 1000));
-  for (let i = 0; i < shots.length; i += 90) {
+  for (const slice of chunks(keys, 1000)) await env.SHOTS.delete(slice);
+  for (const slice of chunks(shots)) {
     await db.delete(screenshots).where(
       inArray(
         screenshots.id,
-        shots.slice(i, i + 90).map((s) => s.id),
+        slice.map((s) => s.id),
       ),
     );
   }
@@ -48,11 +49,11 @@ export async function purgeExpired(
     SELECT r.id FROM runs r JOIN accounts a ON a.id = r.account_id
     WHERE r.created_at < ${oldest} AND r.created_at < ${now} - ${windowMs(now)}
     ORDER BY r.created_at LIMIT ${batch}`);
-  for (let i = 0; i < oldRuns.length; i += 90) {
+  for (const slice of chunks(oldRuns)) {
     await db.delete(runs).where(
       inArray(
         runs.id,
-        oldRuns.slice(i, i + 90).map((r) => r.id),
+        slice.map((r) => r.id),
       ),
     );
   }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_STATUS, type ErrorCode } from "./errors";
+import { MAX_BODY_TEXT } from "./values";
 
 const codes = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
@@ -30,7 +31,7 @@ export const v1ErrorResponses = {
   401: errorContent("Missing, malformed or unknown token (`unauthorized`)."),
   403: errorContent("`subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`."),
   404: errorContent("Not found (also another account's ids)."),
-  413: errorContent("Body over 1 MB (`payload_too_large`)."),
+  413: errorContent(`Body over ${MAX_BODY_TEXT} (\`payload_too_large\`).`),
   415: errorContent("A body that is not JSON, on routes that take one (`unsupported_media_type`)."),
   422: errorContent("Validation failed; `errors` maps field paths to messages."),
   429: errorContent("`rate_limited` (per minute) or `quota_exceeded` (captures per day/month)."),
@@ -42,7 +43,7 @@ export const sessionErrorResponses = {
   400: errorContent("Malformed JSON (`bad_request`)."),
   401: errorContent("No valid session (`unauthorized`)."),
   403: errorContent("A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request."),
-  413: errorContent("Body over 1 MB (`payload_too_large`)."),
+  413: errorContent(`Body over ${MAX_BODY_TEXT} (\`payload_too_large\`).`),
   415: errorContent("A body that is not JSON, on routes that take one (`unsupported_media_type`)."),
   422: errorContent("Validation failed."),
   500: errorContent("Unexpected error; quote `request_id`."),

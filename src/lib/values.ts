@@ -23,3 +23,10 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 /** A step not reached yet is `skipped`. */
 export const STEP_STATUSES = ["passed", "failed", "skipped"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** A scenario run's overall time budget unless the scenario sets `timeout_ms`. */
+export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
+
+/** Request bodies are refused past this size (413). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_TEXT = `${MAX_BODY_BYTES / (1024 * 1024)} MB`;

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { ApiError } from "../lib/errors";
+import { MAX_BODY_BYTES, MAX_BODY_TEXT } from "../lib/values";
 
-const tooLarge = (maxSize: number) =>
-  new ApiError("payload_too_large", `The request body is larger than ${maxSize / (1024 * 1024)} MB.`);
+const tooLarge = () => new ApiError("payload_too_large", `The request body is larger than ${MAX_BODY_TEXT}.`);
 
 /**
  * Request bodies up to `maxSize` bytes. A declared Content-Length over the cap is refused
@@ -12,13 +12,13 @@ const tooLarge = (maxSize: number) =>
  * 413 is sent: hono's `bodyLimit` answered with the reader still locked mid-stream, and the
  * next request then failed (`503 Your worker restarted mid-request` under `wrangler dev`).
  */
-export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
+export function bodyLimit(maxSize = MAX_BODY_BYTES): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const body = c.req.raw.body;
     if (!body) return next();
     const declared = c.req.raw.headers.get("content-length");
     if (declared !== null && !c.req.raw.headers.has("transfer-encoding")) {
-      if (Number(declared) > maxSize) throw tooLarge(maxSize);
+      if (Number(declared) > maxSize) throw tooLarge();
       return next();
     }
     const reader = body.getReader();
@@ -30,7 +30,7 @@ export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
       size += value.byteLength;
       if (size > maxSize) {
         await drain(reader, size);
-        throw tooLarge(maxSize);
+        throw tooLarge();
       }
       chunks.push(value);
     }

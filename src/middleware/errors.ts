@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context";
 import { ApiError, type ErrorCode, errorBody, fieldErrors } from "../lib/errors";
+import { MAX_BODY_TEXT } from "../lib/values";
 import { newRequestId } from "./request";
 
 /** Maps Hono's own exceptions (body limit, JSON parsing, media type) onto our codes. */
@@ -19,7 +20,7 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof HTTPException) {
     const code = HONO_STATUS_CODES[err.status];
     if (code === "bad_request") return new ApiError(code, "The request body is not valid JSON.");
-    if (code === "payload_too_large") return new ApiError(code, "The request body is larger than 1 MB.");
+    if (code === "payload_too_large") return new ApiError(code, `The request body is larger than ${MAX_BODY_TEXT}.`);
     if (code === "unsupported_media_type") return new ApiError(code, "Send the body as application/json.");
     if (code) return new ApiError(code, err.message || code);
   }

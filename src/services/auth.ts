@@ -1,4 +1,4 @@
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { type Account, accounts, apiTokens, sessions } from "../db/schema";
@@ -118,10 +118,6 @@ export async function sessionAccount(db: Db, sessionId: string, now: number): Pr
 
 export async function endSession(db: Db, sessionId: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.idHash, await sha256Hex(sessionId)));
-}
-
-export async function purgeExpiredSessions(db: Db, now: number): Promise<void> {
-  await db.delete(sessions).where(lt(sessions.expiresAt, now));
 }
 
 /** The account a token hash belongs to (tokens never move between accounts). */

@@ -1,26 +1,14 @@
-import { and, desc, eq, lt } from "drizzle-orm";
-import type { Action } from "../capture/steps";
+import { eq } from "drizzle-orm";
+import type { StepResult } from "../capture/steps";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { ownedRow } from "../db/owned";
-import { decodeCursor, toPage } from "../db/pagination";
+import { listOwned, ownedRow } from "../db/owned";
 import { type AccountRecord, type Run, runs, type Scenario } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import { type CaptureUsage, effectivePlan } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { getScenario, storedSteps } from "./scenarios";
 import { runQuotaProblem } from "./screenshots";
-
-export interface StepResult {
-  index: number;
-  action: Action;
-  /** Screenshot steps: their name. */
-  name?: string;
-  status: "passed" | "failed" | "skipped";
-  duration_ms: number;
-  error?: string;
-  screenshot_id?: string;
-}
 
 export function runView(r: Run) {
   return {
@@ -99,18 +87,8 @@ export async function queueRun(
 
 export const getRun = (db: Db, accountId: string, id: string): Promise<Run> => ownedRow(db, runs, accountId, id, "Run");
 
-export async function listRuns(db: Db, accountId: string, scenarioId: string, q: { limit: number; cursor?: string }) {
-  const before = decodeCursor(q.cursor);
-  const rows = await db
-    .select()
-    .from(runs)
-    .where(
-      and(eq(runs.accountId, accountId), eq(runs.scenarioId, scenarioId), before ? lt(runs.id, before) : undefined),
-    )
-    .orderBy(desc(runs.id))
-    .limit(q.limit + 1);
-  return toPage(rows, q.limit, runView);
-}
+export const listRuns = (db: Db, accountId: string, scenarioId: string, q: { limit: number; cursor?: string }) =>
+  listOwned(db, runs, accountId, q, runView, eq(runs.scenarioId, scenarioId));
 
 /** `POST /v1/scenarios/{id}/run`: a run queued, unless its screenshots would exceed the quota (429). */
 export async function startRun(

@@ -1,20 +1,18 @@
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { scenarioPrefix } from "../capture/keys";
 import type { CaptureOptionsInput } from "../capture/options";
 import { gotoUrl, publicStep, type Step, type StoredStep } from "../capture/steps";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { ownedRow } from "../db/owned";
-import { decodeCursor, toPage } from "../db/pagination";
+import { listOwned, ownedRow, updateOwned } from "../db/owned";
 import { runs, type Scenario, scenarios, screenshots } from "../db/schema";
 import { iso } from "../lib/clock";
-import { type FieldErrors, notFound, validationError } from "../lib/errors";
+import { type FieldErrors, validationError } from "../lib/errors";
 import { encryptSecret } from "../lib/secrets";
+import { DEFAULT_RUN_TIMEOUT_MS } from "../lib/values";
 import { enqueue } from "../queue/messages";
 import { getWebsite, storedCapture } from "./websites";
-
-export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 
 export function scenarioView(s: Scenario) {
   return {
@@ -118,26 +116,15 @@ export async function createScenario(
 export const getScenario = (db: Db, accountId: string, id: string): Promise<Scenario> =>
   ownedRow(db, scenarios, accountId, id, "Scenario");
 
-export async function listScenarios(
-  db: Db,
-  accountId: string,
-  q: { limit: number; cursor?: string; website_id?: string },
-) {
-  const before = decodeCursor(q.cursor);
-  const rows = await db
-    .select()
-    .from(scenarios)
-    .where(
-      and(
-        eq(scenarios.accountId, accountId),
-        q.website_id ? eq(scenarios.websiteId, q.website_id) : undefined,
-        before ? lt(scenarios.id, before) : undefined,
-      ),
-    )
-    .orderBy(desc(scenarios.id))
-    .limit(q.limit + 1);
-  return toPage(rows, q.limit, scenarioView);
-}
+export const listScenarios = (db: Db, accountId: string, q: { limit: number; cursor?: string; website_id?: string }) =>
+  listOwned(
+    db,
+    scenarios,
+    accountId,
+    q,
+    scenarioView,
+    q.website_id ? eq(scenarios.websiteId, q.website_id) : undefined,
+  );
 
 export async function updateScenario(
   db: Db,
@@ -159,13 +146,7 @@ export async function updateScenario(
   if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
   if (patch.steps !== undefined)
     set.steps = JSON.stringify(await sealSteps(patch.steps, id, secretsKey, storedSteps(current)));
-  const [row] = await db
-    .update(scenarios)
-    .set(set)
-    .where(and(eq(scenarios.id, id), eq(scenarios.accountId, accountId)))
-    .returning();
-  if (!row) throw notFound("Scenario");
-  return row;
+  return updateOwned(db, scenarios, accountId, id, set, "Scenario");
 }
 
 /** The scenario, its runs and their screenshots (rows now, R2 bytes by prefix in the background). */

@@ -1,8 +1,7 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { ownedRow } from "../db/owned";
-import { decodeCursor, toPage } from "../db/pagination";
+import { listOwned, ownedRow, updateOwned } from "../db/owned";
 import { type Schedule, schedules } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import { type FieldErrors, notFound, validationError } from "../lib/errors";
@@ -109,27 +108,20 @@ export async function createSchedule(db: Db, accountId: string, plan: Plan, inpu
 export const getSchedule = (db: Db, accountId: string, id: string): Promise<Schedule> =>
   ownedRow(db, schedules, accountId, id, "Schedule");
 
-export async function listSchedules(
+export const listSchedules = (
   db: Db,
   accountId: string,
   q: { limit: number; cursor?: string; website_id?: string; scenario_id?: string },
-) {
-  const before = decodeCursor(q.cursor);
-  const rows = await db
-    .select()
-    .from(schedules)
-    .where(
-      and(
-        eq(schedules.accountId, accountId),
-        q.website_id ? eq(schedules.websiteId, q.website_id) : undefined,
-        q.scenario_id ? eq(schedules.scenarioId, q.scenario_id) : undefined,
-        before ? lt(schedules.id, before) : undefined,
-      ),
-    )
-    .orderBy(desc(schedules.id))
-    .limit(q.limit + 1);
-  return toPage(rows, q.limit, scheduleView);
-}
+) =>
+  listOwned(
+    db,
+    schedules,
+    accountId,
+    q,
+    scheduleView,
+    q.website_id ? eq(schedules.websiteId, q.website_id) : undefined,
+    q.scenario_id ? eq(schedules.scenarioId, q.scenario_id) : undefined,
+  );
 
 /** Partial update; timing changes (or re-enabling) are checked against the plan and re-plan next_run_at. */
 export async function updateSchedule(
@@ -154,9 +146,12 @@ export async function updateSchedule(
   };
   const enabled = patch.enabled ?? current.enabled;
   const gap = checkTiming(timing, plan, enabled);
-  const [row] = await db
-    .update(schedules)
-    .set({
+  return updateOwned(
+    db,
+    schedules,
+    accountId,
+    id,
+    {
       cron: timing.cron?.trim() ?? null,
       intervalMinutes: timing.intervalMinutes,
       timezone: timing.timezone,
@@ -165,11 +160,9 @@ export async function updateSchedule(
       pausedReason: enabled ? null : patch.enabled === false ? null : current.pausedReason,
       nextRunAt: enabled ? nextRunAfter(timing, now) : null,
       updatedAt: now,
-    })
-    .where(and(eq(schedules.id, id), eq(schedules.accountId, accountId)))
-    .returning();
-  if (!row) throw notFound("Schedule");
-  return row;
+    },
+    "Schedule",
+  );
 }
 
 export async function deleteSchedule(db: Db, accountId: string, id: string) {

@@ -1,9 +1,9 @@
-import { and, desc, eq, gte, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
+import { chunks } from "../db/chunks";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { ownedRow } from "../db/owned";
-import { decodeCursor, toPage } from "../db/pagination";
+import { listOwned, ownedRow } from "../db/owned";
 import { type AccountRecord, type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
 import { DAY, iso, isoOrNull, retryAfterSeconds } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
@@ -199,16 +199,8 @@ export function filterConditions(accountId: string, f: Omit<ScreenshotFilters, "
   ];
 }
 
-export async function listScreenshots(db: Db, accountId: string, plan: Plan, f: ScreenshotFilters) {
-  const before = decodeCursor(f.cursor);
-  const rows = await db
-    .select()
-    .from(screenshots)
-    .where(and(...filterConditions(accountId, f), before ? lt(screenshots.id, before) : undefined))
-    .orderBy(desc(screenshots.id))
-    .limit(f.limit + 1);
-  return toPage(rows, f.limit, (s) => screenshotView(s, plan));
-}
+export const listScreenshots = (db: Db, accountId: string, plan: Plan, f: ScreenshotFilters) =>
+  listOwned(db, screenshots, accountId, f, (s) => screenshotView(s, plan), ...filterConditions(accountId, f));
 
 /** Row first (the API stops showing it), then the bytes. */
 export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: string, id: string): Promise<void> {
@@ -224,13 +216,12 @@ export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: stri
 export async function screenshotsByIds(db: Db, accountId: string, ids: string[]): Promise<Screenshot[]> {
   const unique = [...new Set(ids)];
   const rows: Screenshot[] = [];
-  // D1 binds at most 100 parameters per query.
-  for (let i = 0; i < unique.length; i += 90) {
+  for (const slice of chunks(unique)) {
     rows.push(
       ...(await db
         .select()
         .from(screenshots)
-        .where(and(eq(screenshots.accountId, accountId), inArray(screenshots.id, unique.slice(i, i + 90))))),
+        .where(and(eq(screenshots.accountId, accountId), inArray(screenshots.id, slice)))),
     );
   }
   const found = new Set(rows.map((r) => r.id));

@@ -1,11 +1,10 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { websitePrefix } from "../capture/keys";
 import { type CaptureOptionsInput, CaptureOptionsSchema } from "../capture/options";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { ownedRow } from "../db/owned";
-import { decodeCursor, toPage } from "../db/pagination";
+import { listOwned, ownedRow, updateOwned } from "../db/owned";
 import { type Website, websites } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import { ApiError, fieldErrors, notFound, validationError } from "../lib/errors";
@@ -82,16 +81,8 @@ export async function createWebsite(
   return getWebsite(db, accountId, id);
 }
 
-export async function listWebsites(db: Db, accountId: string, q: { limit: number; cursor?: string }) {
-  const before = decodeCursor(q.cursor);
-  const rows = await db
-    .select()
-    .from(websites)
-    .where(and(eq(websites.accountId, accountId), before ? lt(websites.id, before) : undefined))
-    .orderBy(desc(websites.id))
-    .limit(q.limit + 1);
-  return toPage(rows, q.limit, websiteView);
-}
+export const listWebsites = (db: Db, accountId: string, q: { limit: number; cursor?: string }) =>
+  listOwned(db, websites, accountId, q, websiteView);
 
 export async function updateWebsite(
   db: Db,
@@ -106,13 +97,7 @@ export async function updateWebsite(
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.url !== undefined) set.url = await checkStoredUrl(patch.url, policy);
   if (patch.capture !== undefined) set.capture = JSON.stringify(patch.capture);
-  const [row] = await db
-    .update(websites)
-    .set(set)
-    .where(and(eq(websites.id, id), eq(websites.accountId, accountId)))
-    .returning();
-  if (!row) throw notFound("Website");
-  return row;
+  return updateOwned(db, websites, accountId, id, set, "Website");
 }
 
 /**

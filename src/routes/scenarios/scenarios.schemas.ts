@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { CaptureOptionsSchema } from "../../capture/options";
-import { MAX_STEPS, StepSchema } from "../../capture/steps";
+import { MAX_STEPS, StepResultSchema, StepSchema } from "../../capture/steps";
+import { RUN_STATUSES, RUN_TRIGGERS } from "../../lib/values";
 
 export const StepsSchema = z
   .array(StepSchema)
@@ -33,23 +34,13 @@ export const ScenarioSchema = z
   })
   .openapi("Scenario");
 
-export const StepResultSchema = z.object({
-  index: z.number().int(),
-  action: z.string(),
-  name: z.string().optional(),
-  status: z.enum(["passed", "failed", "skipped"]),
-  duration_ms: z.number().int(),
-  error: z.string().optional(),
-  screenshot_id: z.string().optional(),
-});
-
 export const RunSchema = z
   .object({
     id: z.string().openapi({ example: "run_01jf8z3k6m9q2w4e6r8t0y2u4i" }),
     scenario_id: z.string(),
     website_id: z.string(),
-    status: z.enum(["queued", "running", "passed", "failed", "error"]),
-    trigger: z.enum(["api", "schedule"]),
+    status: z.enum(RUN_STATUSES),
+    trigger: z.enum(RUN_TRIGGERS),
     schedule_id: z.string().nullable(),
     error: z.string().nullable(),
     created_at: z.string(),
