@@ -5,9 +5,9 @@ import { websitePrefix } from "../src/capture/keys";
 import { MAX_CAPTURE_HEIGHT_PX } from "../src/capture/page";
 import { getDb } from "../src/db/client";
 import { screenshots, websites } from "../src/db/schema";
-import { MAX_DELIVERIES } from "../src/jobs/capture";
 import { handleQueue } from "../src/jobs/consumer";
 import type { JobMessage } from "../src/queue/messages";
+import { MAX_DELIVERIES } from "../src/queue/messages";
 import { screenshotRow } from "../src/services/screenshots";
 import { captureOf, createWebsite, FIXTURE, newAccount, type TestAccount } from "./helpers";
 

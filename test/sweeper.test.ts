@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "../src/db/client";
 import { screenshots, type Website, websites } from "../src/db/schema";
 import worker from "../src/index";
-import { MAX_DELIVERIES, STALE_CLAIM } from "../src/jobs/capture";
+import { STALE_CLAIM } from "../src/jobs/capture";
 import { handleQueue } from "../src/jobs/consumer";
 import { EVERY_MINUTE } from "../src/jobs/cron";
 import { RUN_INTERRUPTED, runDeadline } from "../src/jobs/run";
@@ -20,6 +20,7 @@ import {
 import { MINUTE } from "../src/lib/clock";
 import { DEFAULT_RUN_TIMEOUT_MS } from "../src/lib/values";
 import type { JobMessage } from "../src/queue/messages";
+import { MAX_DELIVERIES } from "../src/queue/messages";
 import { screenshotRow } from "../src/services/screenshots";
 import {
   appWith,

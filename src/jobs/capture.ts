@@ -12,8 +12,6 @@ import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import type { JobOf } from "../queue/messages";
 
-/** Deliveries before a message goes to the dead-letter queue (wrangler.toml: max_retries = 5). */
-export const MAX_DELIVERIES = 6;
 /** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
 export const STALE_CLAIM = 3 * MINUTE;
 

@@ -5,7 +5,7 @@ import { describeError } from "../capture/errors";
 import { guardPolicy } from "../config";
 import { getDb } from "../db/client";
 import { durableObjectLimiter } from "../limits/account-limiter";
-import { enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
+import { DEAD_LETTER_QUEUE, enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
 import {
   type CaptureWork,
   captureGaveUp,
@@ -31,7 +31,7 @@ export const BROWSER_CONCURRENCY = 4;
  */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
   const now = () => Date.now();
-  const deadLetter = batch.queue.endsWith("-dlq");
+  const deadLetter = batch.queue === DEAD_LETTER_QUEUE;
   const captures: CaptureWork[] = [];
   const runs: RunWork[] = [];
   const others: { message: Message<unknown>; job: ParsedJob }[] = [];

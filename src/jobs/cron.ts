@@ -24,6 +24,8 @@ export async function handleScheduled(
 ): Promise<void> {
   const now = controller.scheduledTime;
   if (controller.cron === DAILY) {
+    // Retention reads the stored plan, so due downgrades are applied first.
+    await applyPlanChanges(env, now);
     const pass = await purgeExpired(env, now);
     if (pass.more) await enqueue(env.JOBS, { type: "retention", round: 1 });
     return;
@@ -40,9 +42,14 @@ export async function handleScheduled(
   if (sweepFailure) throw sweepFailure;
 }
 
-export async function minuteTick(env: Env, now: number) {
+/** Due downgrades become the plan, and schedules faster than the new plan are paused. */
+export async function applyPlanChanges(env: Env, now: number) {
   const changed = await applyDuePlanChanges(getDb(env.DB), now);
   for (const account of changed) await pauseTooFast(env, account.id, PLANS[account.plan], now);
+}
+
+export async function minuteTick(env: Env, now: number) {
+  await applyPlanChanges(env, now);
   const result = await dispatchDue(env, durableObjectLimiter(env.LIMITER), now);
   if (result.more) await enqueue(env.JOBS, { type: "dispatch", round: 1 });
   return result;

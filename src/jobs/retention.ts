@@ -8,11 +8,14 @@ import { PLANS } from "../limits/plans";
 /** Rows deleted per pass; a pass that hits the bound asks for another (queued) pass. */
 export const RETENTION_BATCH = 500;
 
-/** The account's history window in ms, read from the plans table now (pending downgrades included). */
-function windowMs(now: number): SQL {
-  const effective = sql`CASE WHEN a.pending_plan IS NOT NULL AND a.pending_plan_at <= ${now} THEN a.pending_plan ELSE a.plan END`;
+/**
+ * The account's history window in ms, from its stored plan and the plans table. Due
+ * downgrades are applied before a retention pass (cron.ts), so the stored plan is the
+ * effective one; one that is not applied yet only keeps data longer, never shorter.
+ */
+function windowMs(): SQL {
   const cases = Object.values(PLANS).map((p) => sql`WHEN ${p.id} THEN ${p.historyDays * DAY}`);
-  return sql`(CASE ${effective} ${sql.join(cases, sql` `)} END)`;
+  return sql`(CASE a.plan ${sql.join(cases, sql` `)} END)`;
 }
 
 const shortestWindow = () => Math.min(...Object.values(PLANS).map((p) => p.historyDays)) * DAY;
@@ -31,7 +34,7 @@ export async function purgeExpired(
   const oldest = now - shortestWindow();
   const shots = await db.all<{ id: string; r2_key: string | null }>(sql`
     SELECT s.id, s.r2_key FROM screenshots s JOIN accounts a ON a.id = s.account_id
-    WHERE s.created_at < ${oldest} AND s.created_at < ${now} - ${windowMs(now)}
+    WHERE s.created_at < ${oldest} AND s.created_at < ${now} - ${windowMs()}
     ORDER BY s.created_at LIMIT ${batch}`);
   const keys = shots.map((s) => s.r2_key).filter((k): k is string => k !== null);
   // Screenshots of one id may exist under earlier attempts' keys only if a write failed; those
@@ -47,7 +50,7 @@ export async function purgeExpired(
   }
   const oldRuns = await db.all<{ id: string }>(sql`
     SELECT r.id FROM runs r JOIN accounts a ON a.id = r.account_id
-    WHERE r.created_at < ${oldest} AND r.created_at < ${now} - ${windowMs(now)}
+    WHERE r.created_at < ${oldest} AND r.created_at < ${now} - ${windowMs()}
     ORDER BY r.created_at LIMIT ${batch}`);
   for (const slice of chunks(oldRuns)) {
     await db.delete(runs).where(

@@ -2,8 +2,8 @@ import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, notInArray, or, 
 import { type Db, getDb } from "../db/client";
 import { runs, scenarios, schedules, screenshots } from "../db/schema";
 import { MINUTE } from "../lib/clock";
-import { enqueueMany, type JobMessage } from "../queue/messages";
-import { MAX_DELIVERIES, STALE_CLAIM } from "./capture";
+import { enqueueMany, type JobMessage, MAX_DELIVERIES } from "../queue/messages";
+import { STALE_CLAIM } from "./capture";
 import { RUN_GRACE, RUN_INTERRUPTED, STALE_RUN } from "./run";
 
 /**

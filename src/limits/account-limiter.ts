@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Account, AccountRecord } from "../db/schema";
+import { eq, getTableColumns } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { type AccountRecord, accounts, apiTokens } from "../db/schema";
 import { MINUTE, startOfUtcDay, startOfUtcMonth } from "../lib/clock";
 import { type CaptureUsage, effectivePlan, type QuotaRefusal, quotaRefusal, subscriptionStatus } from "./subscription";
 
@@ -157,29 +159,14 @@ export class AccountLimiter extends DurableObject<Env> {
     this.accountId ??= accountId;
     if (this.account !== undefined) return this.account;
     const generation = this.generation;
-    const row = await this.env.DB.prepare(
-      `SELECT a.id, a.email, a.name, a.plan, a.pending_plan, a.pending_plan_at, a.current_period_end,
-              a.created_at, a.updated_at, t.token_hash, t.last_used_at
-         FROM accounts a LEFT JOIN api_tokens t ON t.account_id = a.id
-        WHERE a.id = ?`,
-    )
-      .bind(accountId)
-      .first<Record<string, string | number | null>>();
-    const snapshot: AccountSnapshot | null = row
-      ? {
-          id: row.id as string,
-          email: row.email as string,
-          name: row.name as string,
-          plan: row.plan as Account["plan"],
-          pendingPlan: row.pending_plan as Account["pendingPlan"],
-          pendingPlanAt: row.pending_plan_at as number | null,
-          currentPeriodEnd: row.current_period_end as number,
-          createdAt: row.created_at as number,
-          updatedAt: row.updated_at as number,
-          tokenHash: row.token_hash as string | null,
-          lastUsedAt: row.last_used_at as number | null,
-        }
-      : null;
+    const { passwordHash: _secret, ...fields } = getTableColumns(accounts);
+    const row = await getDb(this.env.DB)
+      .select({ ...fields, tokenHash: apiTokens.tokenHash, lastUsedAt: apiTokens.lastUsedAt })
+      .from(accounts)
+      .leftJoin(apiTokens, eq(apiTokens.accountId, accounts.id))
+      .where(eq(accounts.id, accountId))
+      .get();
+    const snapshot: AccountSnapshot | null = row ?? null;
     // An invalidate() that arrived while D1 answered makes this read stale: do not keep it.
     if (generation === this.generation) this.account = snapshot;
     return snapshot;

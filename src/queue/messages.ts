@@ -1,5 +1,11 @@
 import { z } from "zod";
 
+/** The queues in wrangler.toml and how often a message is delivered (a test checks they agree). */
+export const JOBS_QUEUE = "snaptrack-jobs";
+export const DEAD_LETTER_QUEUE = "snaptrack-jobs-dlq";
+/** Deliveries before a message goes to the dead-letter queue: 1 + wrangler.toml's `max_retries`. */
+export const MAX_DELIVERIES = 6;
+
 /** Every message on the jobs queue. One union, parsed at the consumer. */
 export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("capture"), screenshot_id: z.string(), account_id: z.string() }),
