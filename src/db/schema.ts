@@ -16,6 +16,11 @@ import {
 } from "../lib/values";
 
 const createdAt = () => integer("created_at").notNull();
+/** The owning account: deleting it deletes the row. */
+const ownerId = () =>
+  text("account_id")
+    .notNull()
+    .references(() => accounts.id, { onDelete: "cascade" });
 const updatedAt = () => integer("updated_at").notNull();
 
 export const accounts = sqliteTable("accounts", {
@@ -37,9 +42,7 @@ export const sessions = sqliteTable(
   {
     /** SHA-256 of the cookie value; the value itself is never stored. */
     idHash: text("id_hash").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: ownerId(),
     createdAt: createdAt(),
     expiresAt: integer("expires_at").notNull(),
   },
@@ -60,9 +63,7 @@ export const apiTokens = sqliteTable("api_tokens", {
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: ownerId(),
     key: text("key").notNull(),
     /** SHA-256 of method, path and body: the same key with another request is refused. */
     fingerprint: text("fingerprint").notNull(),
@@ -80,9 +81,7 @@ export const websites = sqliteTable(
   "websites",
   {
     id: text("id").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: ownerId(),
     name: text("name").notNull(),
     url: text("url").notNull(),
     /** Capture defaults (JSON, the capture-options schema). */
@@ -98,9 +97,7 @@ export const scenarios = sqliteTable(
   "scenarios",
   {
     id: text("id").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: ownerId(),
     websiteId: text("website_id")
       .notNull()
       .references(() => websites.id, { onDelete: "cascade" }),
@@ -120,9 +117,7 @@ export const schedules = sqliteTable(
   "schedules",
   {
     id: text("id").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: ownerId(),
     websiteId: text("website_id").references(() => websites.id, { onDelete: "cascade" }),
     scenarioId: text("scenario_id").references(() => scenarios.id, { onDelete: "cascade" }),
     cron: text("cron"),
@@ -152,9 +147,7 @@ export const runs = sqliteTable(
   "runs",
   {
     id: text("id").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: ownerId(),
     scenarioId: text("scenario_id")
       .notNull()
       .references(() => scenarios.id, { onDelete: "cascade" }),
@@ -185,9 +178,7 @@ export const screenshots = sqliteTable(
   "screenshots",
   {
     id: text("id").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: ownerId(),
     websiteId: text("website_id")
       .notNull()
       .references(() => websites.id, { onDelete: "cascade" }),

@@ -1,11 +1,5 @@
-import { createRouter } from "../router";
+import { routerOf } from "../router";
 import * as handlers from "./screenshots.handlers";
 import * as routes from "./screenshots.routes";
 
-export const screenshotsRouter = createRouter()
-  .openapi(routes.create, handlers.create)
-  .openapi(routes.list, handlers.list)
-  .openapi(routes.get, handlers.get)
-  .openapi(routes.download, handlers.download)
-  .openapi(routes.remove, handlers.remove)
-  .openapi(routes.bulk, handlers.bulk);
+export const screenshotsRouter = routerOf(routes, handlers);
