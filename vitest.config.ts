@@ -29,6 +29,8 @@ export default defineConfig({
             SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stdGVzdHM=",
             FIXTURE_ORIGIN: fixtureOrigin,
             CANARY_PORT: String(inject<number>("canaryPort")),
+            // `npm run openapi:write` sets it: the served document is written to docs/openapi.json.
+            WRITE_OPENAPI: process.env.WRITE_OPENAPI ?? "",
           },
         },
       };

@@ -15,6 +15,7 @@ import { scenariosRouter } from "./routes/scenarios/scenarios.index";
 import { schedulesRouter } from "./routes/schedules/schedules.index";
 import { screenshotsRouter } from "./routes/screenshots/screenshots.index";
 import { websitesRouter } from "./routes/websites/websites.index";
+import { SESSION_COOKIE } from "./services/auth";
 
 export const API_VERSION = "1.0.0";
 
@@ -60,12 +61,19 @@ export function createApp(deps: Deps = defaultDeps()) {
     scheme: "bearer",
     description: "`snpt_…` API token from `POST /account/api-token`.",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "sessionCookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: SESSION_COOKIE,
+    description: "Dashboard session from `POST /auth/signup` or `POST /auth/login` (HttpOnly, SameSite=Lax).",
+  });
   app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: {
       title: "SnapTrack API",
       version: API_VERSION,
       description: "Screenshots of websites on demand, on schedules and inside test scenarios.",
+      license: { name: "Proprietary: SnapTrack terms of service", identifier: "LicenseRef-SnapTrack-Proprietary" },
     },
     servers: [{ url: "/" }],
   });

@@ -8,6 +8,8 @@ declare global {
       FIXTURE_ORIGIN: string;
       /** Port of the canaries on 127.0.0.2 and [::1] (test/fixtures/canary.mjs). */
       CANARY_PORT: string;
+      /** "1" while `npm run openapi:write` runs. */
+      WRITE_OPENAPI: string;
     }
   }
 }

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import committed from "../docs/openapi.json?raw";
 import { createApp } from "../src/app";
 import { ManualClock, MINUTE } from "../src/lib/clock";
 import { appWith, BASE, call, newAccount } from "./helpers";
@@ -35,6 +37,16 @@ function collectRefs(node: unknown, out: string[] = []): string[] {
 }
 
 describe("GET /v1/openapi.json", () => {
+  it("is the committed docs/openapi.json (linted, and the typed client's source)", async () => {
+    const doc = await getDoc();
+    if (env.WRITE_OPENAPI === "1") {
+      const res = await fetch(`${env.FIXTURE_ORIGIN}/__write-openapi`, { method: "POST", body: JSON.stringify(doc) });
+      expect(res.status).toBe(204);
+      return;
+    }
+    expect(doc, "docs/openapi.json is stale: run `npm run openapi:write`").toEqual(JSON.parse(committed));
+  });
+
   it("is a public OpenAPI 3.1 document with the bearer scheme", async () => {
     const doc = await getDoc();
     expect(doc.openapi).toBe("3.1.0");

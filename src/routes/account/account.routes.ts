@@ -1,11 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorContent, json, jsonBody, sessionErrorResponses, v1ErrorResponses } from "../../lib/openapi";
-import { AccountSchema, ApiTokenSchema, NewApiTokenSchema, PlanIdSchema, sessionTags } from "./account.schemas";
+import {
+  AccountSchema,
+  ApiTokenSchema,
+  NewApiTokenSchema,
+  PlanIdSchema,
+  sessionSecurity,
+  sessionTags,
+} from "./account.schemas";
 
 export const getAccount = createRoute({
   method: "get",
   path: "/account",
+  operationId: "getSessionAccount",
   tags: sessionTags,
+  security: sessionSecurity,
   summary: "The logged-in account",
   responses: { 200: json(AccountSchema, "The account."), ...sessionErrorResponses },
 });
@@ -13,7 +22,9 @@ export const getAccount = createRoute({
 export const putPlan = createRoute({
   method: "put",
   path: "/account/plan",
+  operationId: "changePlan",
   tags: sessionTags,
+  security: sessionSecurity,
   summary: "Change plan (billing stand-in)",
   description:
     "Upgrades apply at once and cancel a pending downgrade. Downgrades are recorded as `pending_plan` and apply at `current_period_end`.",
@@ -24,7 +35,9 @@ export const putPlan = createRoute({
 export const postRenew = createRoute({
   method: "post",
   path: "/account/renew",
+  operationId: "renewSubscription",
   tags: sessionTags,
+  security: sessionSecurity,
   summary: "Renew for one month (billing stand-in)",
   description: "Extends `current_period_end` by one month (from now, if it had already passed).",
   responses: { 200: json(AccountSchema, "The account after renewal."), ...sessionErrorResponses },
@@ -33,7 +46,9 @@ export const postRenew = createRoute({
 export const getApiToken = createRoute({
   method: "get",
   path: "/account/api-token",
+  operationId: "getApiToken",
   tags: sessionTags,
+  security: sessionSecurity,
   summary: "The API token's prefix and dates (never the secret)",
   responses: {
     200: json(ApiTokenSchema, "The active token."),
@@ -45,7 +60,9 @@ export const getApiToken = createRoute({
 export const postApiToken = createRoute({
   method: "post",
   path: "/account/api-token",
+  operationId: "createApiToken",
   tags: sessionTags,
+  security: sessionSecurity,
   summary: "Generate or regenerate the API token",
   description: "The plaintext is in this response only. Regenerating invalidates the previous token at once.",
   responses: { 201: json(NewApiTokenSchema, "The new token."), ...sessionErrorResponses },
@@ -54,7 +71,9 @@ export const postApiToken = createRoute({
 export const deleteApiToken = createRoute({
   method: "delete",
   path: "/account/api-token",
+  operationId: "revokeApiToken",
   tags: sessionTags,
+  security: sessionSecurity,
   summary: "Revoke the API token (effective on the next request)",
   responses: { 204: { description: "Revoked." }, 404: errorContent("There was no token."), ...sessionErrorResponses },
 });
@@ -62,6 +81,7 @@ export const deleteApiToken = createRoute({
 export const v1Account = createRoute({
   method: "get",
   path: "/v1/account",
+  operationId: "getAccount",
   tags: ["Account"],
   summary: "Plan, limits, usage this day and month, subscription",
   security: [{ bearerAuth: [] }],

@@ -49,3 +49,5 @@ export const NewApiTokenSchema = ApiTokenSchema.extend({
 }).openapi("NewApiToken");
 
 export const sessionTags = ["Account (session)"];
+/** Session routes: the `snaptrack_session` cookie from signup or login. */
+export const sessionSecurity = [{ sessionCookie: [] }];

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { MINUTE } from "../../lib/clock";
 import { errorContent, json, jsonBody, sessionErrorResponses } from "../../lib/openapi";
 import { LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW } from "../../limits/login-throttle";
-import { AccountSchema } from "../account/account.schemas";
+import { AccountSchema, sessionSecurity } from "../account/account.schemas";
 import { Login, Signup } from "./auth.schemas";
 
 const tags = ["Auth"];
@@ -10,7 +10,9 @@ const tags = ["Auth"];
 export const signupRoute = createRoute({
   method: "post",
   path: "/auth/signup",
+  operationId: "signup",
   tags,
+  security: [],
   summary: "Create an account (free plan) and start a session",
   request: { body: jsonBody(Signup) },
   responses: {
@@ -23,7 +25,9 @@ export const signupRoute = createRoute({
 export const loginRoute = createRoute({
   method: "post",
   path: "/auth/login",
+  operationId: "login",
   tags,
+  security: [],
   summary: "Start a session (a new session id every time)",
   description:
     `Failed logins are throttled: after ${LOGIN_FAILURES_PER_EMAIL} for one email, or ${LOGIN_FAILURES_PER_ADDRESS} from one client ` +
@@ -50,7 +54,9 @@ export const loginRoute = createRoute({
 export const logoutRoute = createRoute({
   method: "post",
   path: "/auth/logout",
+  operationId: "logout",
   tags,
+  security: sessionSecurity,
   summary: "End the session on the server",
   responses: {
     204: { description: "Logged out (also when there was no session)." },

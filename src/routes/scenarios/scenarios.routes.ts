@@ -13,6 +13,7 @@ const params = idParam("Scenario", "scn_01jf8z3k6m9q2w4e6r8t0y2u4i");
 export const create = createRoute({
   method: "post",
   path: "/v1/scenarios",
+  operationId: "createScenario",
   tags,
   security,
   summary: "Create a test scenario for a website",
@@ -24,6 +25,7 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/scenarios",
+  operationId: "listScenarios",
   tags,
   security,
   summary: "List scenarios, newest first",
@@ -37,6 +39,7 @@ export const list = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/v1/scenarios/{id}",
+  operationId: "getScenario",
   tags,
   security,
   summary: "Get a scenario",
@@ -47,6 +50,7 @@ export const get = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/scenarios/{id}",
+  operationId: "updateScenario",
   tags,
   security,
   summary: "Update a scenario (partial)",
@@ -57,6 +61,7 @@ export const patch = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/scenarios/{id}",
+  operationId: "deleteScenario",
   tags,
   security,
   summary: "Delete a scenario with its runs and their screenshots",
@@ -67,6 +72,7 @@ export const remove = createRoute({
 export const run = createRoute({
   method: "post",
   path: "/v1/scenarios/{id}/run",
+  operationId: "runScenario",
   tags,
   security,
   summary: "Start a run (queued)",
@@ -78,6 +84,7 @@ export const run = createRoute({
 export const runsOf = createRoute({
   method: "get",
   path: "/v1/scenarios/{id}/runs",
+  operationId: "listScenarioRuns",
   tags,
   security,
   summary: "A scenario's runs, newest first",
@@ -88,6 +95,7 @@ export const runsOf = createRoute({
 export const getRunRoute = createRoute({
   method: "get",
   path: "/v1/runs/{id}",
+  operationId: "getRun",
   tags: ["Runs"],
   security,
   summary: "Get a run with its per-step results",

@@ -13,6 +13,7 @@ const params = idParam("Schedule", "sch_01jf8z3k6m9q2w4e6r8t0y2u4i");
 export const create = createRoute({
   method: "post",
   path: "/v1/schedules",
+  operationId: "createSchedule",
   tags,
   security,
   summary: "Schedule captures of a website or runs of a scenario",
@@ -26,6 +27,7 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/schedules",
+  operationId: "listSchedules",
   tags,
   security,
   summary: "List schedules, newest first",
@@ -39,6 +41,7 @@ export const list = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/v1/schedules/{id}",
+  operationId: "getSchedule",
   tags,
   security,
   summary: "Get a schedule",
@@ -49,6 +52,7 @@ export const get = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/schedules/{id}",
+  operationId: "updateSchedule",
   tags,
   security,
   summary: "Update a schedule (partial); enabling checks the plan again",
@@ -59,6 +63,7 @@ export const patch = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/schedules/{id}",
+  operationId: "deleteSchedule",
   tags,
   security,
   summary: "Delete a schedule",

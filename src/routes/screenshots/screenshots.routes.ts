@@ -24,6 +24,7 @@ const binary = (type: string, description: string) => ({
 export const create = createRoute({
   method: "post",
   path: "/v1/screenshots",
+  operationId: "createScreenshot",
   tags,
   security,
   summary: "Take a screenshot (queued; poll it or list)",
@@ -35,6 +36,7 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/screenshots",
+  operationId: "listScreenshots",
   tags,
   security,
   summary: "List screenshots, newest first",
@@ -48,6 +50,7 @@ export const list = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/v1/screenshots/{id}",
+  operationId: "getScreenshot",
   tags,
   security,
   summary: "Get a screenshot's record",
@@ -58,6 +61,7 @@ export const get = createRoute({
 export const download = createRoute({
   method: "get",
   path: "/v1/screenshots/{id}/download",
+  operationId: "downloadScreenshot",
   tags,
   security,
   summary: "Download the image",
@@ -74,6 +78,7 @@ export const download = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/screenshots/{id}",
+  operationId: "deleteScreenshot",
   tags,
   security,
   summary: "Delete a screenshot (record and bytes)",
@@ -84,6 +89,7 @@ export const remove = createRoute({
 export const bulk = createRoute({
   method: "post",
   path: "/v1/screenshots/download-bulk",
+  operationId: "downloadScreenshotsBulk",
   tags,
   security,
   summary: "Download many screenshots as one streamed ZIP (Pro and Business)",

@@ -13,6 +13,7 @@ const params = idParam("Website", "web_01jf8z3k6m9q2w4e6r8t0y2u4i");
 export const create = createRoute({
   method: "post",
   path: "/v1/websites",
+  operationId: "createWebsite",
   tags,
   security,
   summary: "Register a website with capture defaults",
@@ -24,6 +25,7 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/websites",
+  operationId: "listWebsites",
   tags,
   security,
   summary: "List websites, newest first",
@@ -37,6 +39,7 @@ export const list = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/v1/websites/{id}",
+  operationId: "getWebsite",
   tags,
   security,
   summary: "Get a website",
@@ -47,6 +50,7 @@ export const get = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/websites/{id}",
+  operationId: "updateWebsite",
   tags,
   security,
   summary: "Update a website (partial)",
@@ -57,6 +61,7 @@ export const patch = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/v1/websites/{id}",
+  operationId: "deleteWebsite",
   tags,
   security,
   summary: "Delete a website with its screenshots (records and bytes), scenarios and schedules",
