@@ -73,7 +73,10 @@ export function createApp(deps: Deps = defaultDeps()) {
       title: "SnapTrack API",
       version: API_VERSION,
       description: "Screenshots of websites on demand, on schedules and inside test scenarios.",
-      license: { name: "Proprietary: SnapTrack terms of service", identifier: "LicenseRef-SnapTrack-Proprietary" },
+      // OpenAPI 3.1 names a license by SPDX `identifier`; the library's type still follows 3.0.
+      license: { name: "Proprietary: SnapTrack terms of service", identifier: "LicenseRef-SnapTrack-Proprietary" } as {
+        name: string;
+      },
     },
     servers: [{ url: "/" }],
   });
