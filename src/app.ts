@@ -1,5 +1,6 @@
 import "./lib/zod-setup";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import type { AppEnv, Deps } from "./context";
 import { systemClock } from "./lib/clock";
@@ -32,7 +33,13 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.use("*", requestContext(deps));
   app.use("*", bodyLimit());
 
-  app.get("/", (c) => c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/v1/openapi.json" }));
+  app.get("/", (c) =>
+    c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/docs", openapi: "/v1/openapi.json" }),
+  );
+  // The API reference, its script served from this Worker's static assets (no CDN).
+  // Served by the asset router before the Worker runs; this route answers where it does not.
+  app.get("/docs/scalar.js", (c) => c.env.ASSETS.fetch(c.req.raw));
+  app.get("/docs", Scalar({ url: "/v1/openapi.json", cdn: "/docs/scalar.js", pageTitle: "SnapTrack API reference" }));
 
   // CORS for the whole API, the OpenAPI document included. Only browsers send Origin, and
   // only they need the headers: other clients are spared the bytes.

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Static assets the Worker serves itself (no CDN): the API reference's script for /docs.
+// Copied from node_modules into public/ (git-ignored) by `npm run setup`, before dev, tests
+// and deploy.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = new URL("..", import.meta.url);
+const target = new URL("public/docs/", ROOT);
+mkdirSync(target, { recursive: true });
+// The package exports no path to its browser bundle, so it is found beside package.json.
+const pkg = join(fileURLToPath(ROOT), "node_modules", "@scalar", "api-reference");
+copyFileSync(join(pkg, "dist", "browser", "standalone.js"), new URL("scalar.js", target));
+console.log("[assets] public/docs/scalar.js");
