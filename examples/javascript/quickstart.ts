@@ -1,0 +1,82 @@
+// The SnapTrack API from JavaScript, through the typed client (client/): every path, body
+// and answer below is checked by TypeScript against the OpenAPI document.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { snaptrack } from "../../client/index.ts";
+
+const BASE = process.env.SNAPTRACK_URL ?? "http://127.0.0.1:8787";
+const TARGET = process.env.TARGET_URL ?? "http://127.0.0.1:8000/";
+
+/** A token: the one given, or a new account's (what a user does in the dashboard). */
+async function getToken(): Promise<string> {
+  if (process.env.SNAPTRACK_TOKEN) return process.env.SNAPTRACK_TOKEN;
+  const email = `js.${Date.now()}@example.com`;
+  const signup = await fetch(`${BASE}/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: "a long example password", name: "JS example" }),
+  });
+  if (!signup.ok) throw new Error(`signup: ${signup.status} ${await signup.text()}`);
+  const cookie = (signup.headers.get("set-cookie") ?? "").split(";")[0] as string;
+  const session = { cookie, "content-type": "application/json" };
+  // The API needs Starter or higher (a stand-in for billing).
+  await fetch(`${BASE}/account/plan`, { method: "PUT", headers: session, body: JSON.stringify({ plan: "pro" }) });
+  const token = await fetch(`${BASE}/account/api-token`, { method: "POST", headers: session });
+  return ((await token.json()) as { token: string }).token;
+}
+
+/** Fails loudly with the API's error envelope. */
+function must<T>(result: { data?: T; error?: unknown; response: Response }, what: string): T {
+  if (result.data === undefined) throw new Error(`${what}: ${result.response.status} ${JSON.stringify(result.error)}`);
+  return result.data;
+}
+
+const api = snaptrack(BASE, await getToken());
+
+const website = must(await api.POST("/v1/websites", { body: { name: "Example", url: TARGET } }), "create website");
+console.log("website", website.id);
+
+let shot = must(await api.POST("/v1/screenshots", { body: { website_id: website.id } }), "take screenshot");
+while (shot.status === "queued" || shot.status === "processing") {
+  await new Promise((r) => setTimeout(r, 500));
+  shot = must(await api.GET("/v1/screenshots/{id}", { params: { path: { id: shot.id } } }), "poll screenshot");
+}
+if (shot.status !== "completed") throw new Error(`screenshot ${shot.status}: ${shot.error}`);
+console.log("screenshot", shot.id, `${shot.width}×${shot.height}`, shot.format);
+
+const image = await api.GET("/v1/screenshots/{id}/download", {
+  params: { path: { id: shot.id } },
+  parseAs: "arrayBuffer",
+});
+if (!image.data) throw new Error(`download: ${image.response.status}`);
+const file = join(mkdtempSync(join(tmpdir(), "snaptrack-")), `${shot.id}.${shot.format}`);
+writeFileSync(file, new Uint8Array(image.data));
+console.log("saved", file, image.data.byteLength, "bytes");
+
+const scenario = must(
+  await api.POST("/v1/scenarios", {
+    body: {
+      website_id: website.id,
+      name: "Smoke test",
+      steps: [
+        { action: "assert_visible", selector: "body" },
+        { action: "screenshot", name: "home" },
+      ],
+    },
+  }),
+  "create scenario",
+);
+let run = must(await api.POST("/v1/scenarios/{id}/run", { params: { path: { id: scenario.id } } }), "run scenario");
+while (run.status === "queued" || run.status === "running") {
+  await new Promise((r) => setTimeout(r, 500));
+  run = must(await api.GET("/v1/runs/{id}", { params: { path: { id: run.id } } }), "poll run");
+}
+for (const step of run.steps) console.log("step", step.index, step.action, step.status, `${step.duration_ms} ms`);
+if (run.status !== "passed") throw new Error(`run ${run.status}: ${run.error}`);
+
+const schedule = must(
+  await api.POST("/v1/schedules", { body: { website_id: website.id, cron: "0 9 * * 1-5", timezone: "Europe/Berlin" } }),
+  "create schedule",
+);
+console.log("schedule", schedule.id, "next run", schedule.next_run_at);
