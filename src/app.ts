@@ -4,6 +4,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import type { AppEnv, Deps } from "./context";
 import { systemClock } from "./lib/clock";
+import { withResponseHeaders } from "./lib/openapi";
 import { durableObjectLimiter } from "./limits/account-limiter";
 import { durableObjectLoginThrottle } from "./limits/login-throttle";
 import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
@@ -74,7 +75,7 @@ export function createApp(deps: Deps = defaultDeps()) {
     name: SESSION_COOKIE,
     description: "Dashboard session from `POST /auth/signup` or `POST /auth/login` (HttpOnly, SameSite=Lax).",
   });
-  app.doc31("/v1/openapi.json", {
+  const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "SnapTrack API",
@@ -86,6 +87,11 @@ export function createApp(deps: Deps = defaultDeps()) {
       },
     },
     servers: [{ url: "/" }],
+  };
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get("/v1/openapi.json", (c) => {
+    document ??= withResponseHeaders(app.getOpenAPI31Document(documentConfig));
+    return c.json(document);
   });
 
   // Dashboard side: cookie sessions. Cross-site form posts are refused outright.

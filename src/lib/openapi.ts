@@ -78,3 +78,66 @@ export const IdempotencyHeader = z.object({
       description: "≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response.",
     }),
 });
+
+/**
+ * The shared error sets name every error a route *may* give; this drops the ones an
+ * operation cannot: 400 and 415 (malformed or non-JSON bodies) where no body is taken, 422
+ * where there is neither a body nor a query, and 404 where nothing names a resource (no path
+ * parameter, no body).
+ */
+function pruneImpossibleErrors(operation: Operation): void {
+  const responses = operation.responses ?? {};
+  const body = operation.requestBody !== undefined;
+  const query = operation.parameters?.some((p) => p.in === "query") ?? false;
+  const pathParams = operation.parameters?.some((p) => p.in === "path") ?? false;
+  if (!body) {
+    delete responses["400"];
+    delete responses["415"];
+  }
+  if (!body && !query) delete responses["422"];
+  if (!body && !pathParams) delete responses["404"];
+}
+
+type Operation = {
+  parameters?: { name: string; in: string }[];
+  requestBody?: unknown;
+  responses?: Record<string, { headers?: Record<string, unknown> }>;
+};
+type Document = { paths?: Record<string, Record<string, Operation>> };
+
+const header = (description: string, type: "string" | "integer" = "string") => ({ description, schema: { type } });
+const RATE_LIMIT_HEADERS = {
+  "X-RateLimit-Limit": header("Requests allowed per minute on your plan.", "integer"),
+  "X-RateLimit-Remaining": header("Requests left in the current minute.", "integer"),
+  "X-RateLimit-Reset": header("Unix time (seconds) the current minute ends.", "integer"),
+  "RateLimit-Policy": header('The limit in the IETF RateLimit draft\'s form: `"minute";q=60;w=60`.'),
+  RateLimit: header('What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`.'),
+};
+
+/**
+ * The response headers the middleware sets, written into the document in one place rather
+ * than on each route: X-Request-Id everywhere; on `/v1` the rate-limit headers on every
+ * answer counted against the minute (all but 401, 403 before the gate, and 5xx);
+ * Retry-After on 429 and 503; Location on 201/202; Idempotent-Replayed where an
+ * Idempotency-Key is taken.
+ */
+export function withResponseHeaders<T extends object>(document: T): T {
+  const doc = document as Document;
+  for (const [path, operations] of Object.entries(doc.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      pruneImpossibleErrors(operation);
+      const idempotent = operation.parameters?.some((p) => p.in === "header" && p.name === "idempotency-key");
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const headers: Record<string, unknown> = { "X-Request-Id": header("This request's id; quote it to support.") };
+        const code = Number(status);
+        if (path.startsWith("/v1/") && code !== 401 && code < 500) Object.assign(headers, RATE_LIMIT_HEADERS);
+        if (code === 429 || code === 503)
+          headers["Retry-After"] = header("Seconds to wait before retrying.", "integer");
+        if (code === 201 || code === 202) headers.Location = header("The created resource.");
+        if (idempotent && code < 300) headers["Idempotent-Replayed"] = header("`true` when this is a replayed answer.");
+        response.headers = { ...headers, ...response.headers };
+      }
+    }
+  }
+  return document;
+}

@@ -58,6 +58,9 @@ export const get = createRoute({
   responses: { 200: json(ScreenshotSchema, "The screenshot."), ...v1ErrorResponses },
 });
 
+const etag = { description: "The image's SHA-256, quoted.", schema: { type: "string" as const } };
+const cacheControl = { description: "`private, max-age=31536000, immutable`", schema: { type: "string" as const } };
+
 export const download = createRoute({
   method: "get",
   path: "/v1/screenshots/{id}/download",
@@ -66,10 +69,21 @@ export const download = createRoute({
   security,
   summary: "Download the image",
   description: "Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` answers 304.",
-  request: { params },
+  request: {
+    params,
+    headers: z.object({
+      "if-none-match": z
+        .string()
+        .optional()
+        .openapi({
+          param: { name: "if-none-match", in: "header" },
+          description: "An ETag you hold (or `*`): 304 when it is still the image.",
+        }),
+    }),
+  },
   responses: {
-    200: binary("image/*", "The image bytes."),
-    304: { description: "Not modified." },
+    200: { ...binary("image/*", "The image bytes."), headers: { ETag: etag, "Cache-Control": cacheControl } },
+    304: { description: "Not modified.", headers: { ETag: etag } },
     409: errorContent("Not completed yet (`conflict`)."),
     ...v1ErrorResponses,
   },
