@@ -80,7 +80,10 @@ export function createApp(deps: Deps = defaultDeps()) {
     info: {
       title: "SnapTrack API",
       version: API_VERSION,
-      description: "Screenshots of websites on demand, on schedules and inside test scenarios.",
+      description:
+        "Screenshots of websites on demand, on schedules and inside test scenarios.\n\n" +
+        "Every answer carries `X-Request-Id`; errors share one JSON envelope. A method a documented path does " +
+        "not offer answers 405 `method_not_allowed` with an `Allow` header; an unknown path answers 404.",
       // OpenAPI 3.1 names a license by SPDX `identifier`; the library's type still follows 3.0.
       license: { name: "Proprietary: SnapTrack terms of service", identifier: "LicenseRef-SnapTrack-Proprietary" } as {
         name: string;
