@@ -87,7 +87,7 @@ beforeAll(async () => {
   const site = await createWebsite(owner, `${FIXTURE()}/colors`);
   const spareSite = await createWebsite(owner, `${FIXTURE()}/colors`);
   const shot = await settled(owner, (await requestCapture(owner, site.id, { delay_ms: 0 })).id);
-  expect(shot.status).toBe("completed");
+  expect(shot.status, shot.error ?? "").toBe("completed");
   const scenarioBody = { website_id: site.id, name: "Owner", steps: [{ action: "assert_visible", selector: "#box" }] };
   const scenario = await createScenario(owner, scenarioBody);
   const run = await runToEnd(owner, scenario.id);
