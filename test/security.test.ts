@@ -243,19 +243,17 @@ describe("another account's ids: 404, and nothing of the owner's in any answer",
 });
 
 /** The owner's calls succeed with the same requests: the requests above were valid ones. */
-function ownerCall(op: Operation, req: BuiltRequest) {
-  return async () => {
-    const res = await counted(req);
-    // Read once, not through clone(): a tee of the streamed ZIP stalls under workerd in-process.
-    const text = new TextDecoder().decode(await res.arrayBuffer());
-    if (res.status !== op.success) {
-      throw new Error(
-        `${op.name}: the request built from the document was refused (${res.status} ${text.slice(0, 300)}); ` +
-          `give ${op.body?.component ?? "its body"} a minimal valid example in BODY_EXAMPLES (test/api-operations.ts)`,
-      );
-    }
-    return text;
-  };
+async function ownerCall(op: Operation, req: BuiltRequest): Promise<string> {
+  const res = await counted(req);
+  // Read once, not through clone(): a tee of the streamed ZIP stalls under workerd in-process.
+  const text = new TextDecoder().decode(await res.arrayBuffer());
+  if (res.status !== op.success) {
+    throw new Error(
+      `${op.name}: the request built from the document was refused (${res.status} ${text.slice(0, 300)}); ` +
+        `give ${op.body?.component ?? "its body"} a minimal valid example in BODY_EXAMPLES (test/api-operations.ts)`,
+    );
+  }
+  return text;
 }
 
 const ownerCases = operations
@@ -270,7 +268,7 @@ const ownerCases = operations
 describe("the owner's own calls", () => {
   it.each(ownerCases)("%s", async (_name, op, v) => {
     const req = v ? variantRequest(op, v, main, owner.auth) : baseRequest(op, main, owner.auth);
-    const text = await ownerCall(op, req)();
+    const text = await ownerCall(op, req);
     if (v?.via === "query" || v?.via === "cursor") {
       // The same filter or cursor finds the owner's rows: the empty answers above are not vacuous.
       const page = JSON.parse(text) as { data: { id: string }[] };
@@ -279,7 +277,7 @@ describe("the owner's own calls", () => {
   });
 
   it.each(named(operations.filter((op) => op.method === "DELETE")))("%s (a spare resource)", async (_name, op) => {
-    await ownerCall(op, baseRequest(op, spare, owner.auth))();
+    await ownerCall(op, baseRequest(op, spare, owner.auth));
     const read = operations.find((o) => o.method === "GET" && o.template === op.template);
     if (read) await expectError(await counted(baseRequest(read, spare, owner.auth)), 404, "not_found");
   });
