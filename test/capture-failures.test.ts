@@ -242,13 +242,45 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
 
   it("a screenshot deleted while it was being captured leaves no bytes behind", async () => {
     const acc = await newAccount("business");
-    const row = await queuedRow(acc, `${FIXTURE()}/colors`, { delay_ms: 1500 });
+    const row = await queuedRow(acc, `${FIXTURE()}/colors`);
+    // The image is taken and its upload to R2 has begun: the upload is held until the row is gone.
+    const stored: string[] = [];
+    let uploading!: () => void;
+    const uploadStarted = new Promise<void>((resolve) => {
+      uploading = resolve;
+    });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const shots = new Proxy(env.SHOTS, {
+      get(target, prop) {
+        if (prop === "put")
+          return async (key: string, value: Parameters<R2Bucket["put"]>[1], options?: R2PutOptions) => {
+            stored.push(key);
+            uploading();
+            await held;
+            return target.put(key, value, options);
+          };
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
     const job: JobMessage = { type: "capture", screenshot_id: row.id, account_id: acc.id };
-    const running = deliver("snaptrack-jobs", "m3", job, 1);
-    await new Promise((r) => setTimeout(r, 800));
+    const running = deliver("snaptrack-jobs", "m3", job, 1, { SHOTS: shots });
+    await Promise.race([
+      uploadStarted,
+      running.then(() => {
+        throw new Error("the job ended before storing anything");
+      }),
+    ]);
+    expect(await rowOf(row.id)).toMatchObject({ status: "processing", attempts: 1 });
     await env.DB.prepare("DELETE FROM screenshots WHERE id = ?").bind(row.id).run();
+    release();
     const result = await running;
     expect(result.explicitAcks).toEqual(["m3"]);
+    expect(stored).toHaveLength(1); // the bytes were written, then deleted again
+    expect(await env.SHOTS.head(stored[0] as string)).toBeNull();
     expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(0);
   });
 

@@ -1,48 +1,85 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { handleQueue } from "../src/jobs/consumer";
 import { ManualClock } from "../src/lib/clock";
 import { durableObjectLimiter } from "../src/limits/account-limiter";
 import { PLANS } from "../src/limits/plans";
-import { appWith, body, call, createWebsite, expectError, FIXTURE, jsonInit, newAccount } from "./helpers";
+import type { JobMessage } from "../src/queue/messages";
+import {
+  appWith,
+  body,
+  createWebsite,
+  expectError,
+  FIXTURE,
+  jsonInit,
+  newAccount,
+  type RunView,
+  type TestAccount,
+} from "./helpers";
 
 const limiter = () => durableObjectLimiter(env.LIMITER);
 const shotsOf = (accountId: string) =>
   env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE account_id = ?").bind(accountId).first<number>("n");
 
+/** A queue that accepts every message and delivers none: the test hands jobs to the consumer itself. */
+const heldQueue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
+
+/** Delivers one run job to the consumer, which reads the time from `clock`. */
+async function deliverRun(acc: TestAccount, runId: string, clock: ManualClock) {
+  const batch = createMessageBatch<JobMessage>("snaptrack-jobs", [
+    { id: runId, timestamp: new Date(), attempts: 1, body: { type: "run", run_id: runId, account_id: acc.id } },
+  ]);
+  const ctx = createExecutionContext();
+  await handleQueue(batch, env, ctx, clock);
+  expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([runId]);
+}
+
 describe("capture quotas per day and month", () => {
+  // Every test reads the time from a fixed clock, so none depends on when it runs (no UTC
+  // midnight between filling the quota and asking). Accepted captures are not delivered: the
+  // quota is decided when they are accepted.
+
   it("refuses the capture past the daily quota with 429 quota_exceeded and the reset time", async () => {
-    const acc = await newAccount("pro");
-    const site = await createWebsite(acc, `${FIXTURE()}/colors`);
-    const now = Date.now();
+    const clock = new ManualClock(Date.parse("2033-06-15T12:00:00Z"));
+    const api = appWith({ clock }, { JOBS: heldQueue });
+    const acc = await newAccount("pro", api);
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
     // Pre-fill through the account's real limiter: 998 of 1,000 used today.
-    expect((await limiter().consume(acc.id, PLANS.pro.capturesPerDay - 2, now)).ok).toBe(true);
-    const shoot = () =>
-      call("/v1/screenshots", jsonInit("POST", { website_id: site.id, capture: { delay_ms: 0 } }, acc.auth));
+    expect((await limiter().consume(acc.id, PLANS.pro.capturesPerDay - 2, clock.now())).ok).toBe(true);
+    const shoot = () => api("/v1/screenshots", jsonInit("POST", { website_id: site.id }, acc.auth));
     expect((await shoot()).status).toBe(202);
+    clock.advance(1000);
     expect((await shoot()).status).toBe(202);
+    clock.set("2033-06-15T23:59:59.500Z");
     const res = await shoot();
     const err = await expectError(res, 429, "quota_exceeded");
-    const midnight = new Date(now);
-    midnight.setUTCHours(24, 0, 0, 0);
-    expect(err).toMatchObject({ limit: 1000, remaining: 0, reset_at: midnight.toISOString() });
-    const expected = Math.ceil((midnight.getTime() - Date.now()) / 1000);
-    expect(Math.abs((err.retry_after as number) - expected)).toBeLessThanOrEqual(1);
-    expect(Number(res.headers.get("retry-after"))).toBe(err.retry_after);
+    expect(err).toMatchObject({ limit: 1000, remaining: 0, reset_at: "2033-06-16T00:00:00.000Z", retry_after: 1 });
+    expect(res.headers.get("retry-after")).toBe("1");
     expect(err.message).toMatch(/daily/);
     expect(await shotsOf(acc.id)).toBe(2); // the refused one wrote nothing
     const view = await body<{ usage: { captures_today: number; captures_this_month: number } }>(
-      await call("/v1/account", { headers: acc.auth }),
+      await api("/v1/account", { headers: acc.auth }),
     );
-    expect(view.usage.captures_today).toBe(1000);
+    expect(view.usage).toMatchObject({ captures_today: 1000, captures_this_month: 1000 });
+    // At midnight UTC the day's quota is back; the month's count goes on.
+    clock.set("2033-06-16T00:00:00Z");
+    expect((await shoot()).status).toBe(202);
+    const next = await body<{ usage: { captures_today: number; captures_this_month: number } }>(
+      await api("/v1/account", { headers: acc.auth }),
+    );
+    expect(next.usage).toMatchObject({ captures_today: 1, captures_this_month: 1001 });
   });
 
   it("is exact under concurrency: 10 parallel requests with 4 captures left, exactly 4 accepted", async () => {
-    const acc = await newAccount("pro");
-    const site = await createWebsite(acc, `${FIXTURE()}/colors`);
-    await limiter().consume(acc.id, PLANS.pro.capturesPerDay - 4, Date.now());
+    const clock = new ManualClock(Date.parse("2033-06-15T12:00:00Z"));
+    const api = appWith({ clock }, { JOBS: heldQueue });
+    const acc = await newAccount("pro", api);
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
+    await limiter().consume(acc.id, PLANS.pro.capturesPerDay - 4, clock.now());
     const statuses = (
       await Promise.all(
-        Array.from({ length: 10 }, () => call("/v1/screenshots", jsonInit("POST", { website_id: site.id }, acc.auth))),
+        Array.from({ length: 10 }, () => api("/v1/screenshots", jsonInit("POST", { website_id: site.id }, acc.auth))),
       )
     ).map((r) => r.status);
     expect(statuses.filter((s) => s === 202)).toHaveLength(4);
@@ -70,5 +107,48 @@ describe("capture quotas per day and month", () => {
     expect(err.message).toMatch(/monthly/);
     clock.set("2033-04-01T00:00:00Z");
     expect((await api("/v1/screenshots", jsonInit("POST", { website_id: site.id }, acc.auth))).status).toBe(202);
+  });
+});
+
+describe("capture quota of scenario runs, decided by the consumer's clock", () => {
+  it("a run's screenshot counts on the day the consumer takes it, not the day it was queued", async () => {
+    const clock = new ManualClock(Date.parse("2033-08-10T10:00:00Z"));
+    const api = appWith({ clock }, { JOBS: heldQueue });
+    const acc = await newAccount("pro", api);
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
+    const created = await api(
+      "/v1/scenarios",
+      jsonInit(
+        "POST",
+        { website_id: site.id, name: "shot", steps: [{ action: "screenshot", name: "home" }] },
+        acc.auth,
+      ),
+    );
+    expect(created.status).toBe(201);
+    const scenario = await body<{ id: string }>(created);
+    const start = async () => {
+      const res = await api(`/v1/scenarios/${scenario.id}/run`, { method: "POST", headers: acc.auth });
+      expect(res.status, await res.clone().text()).toBe(202);
+      return (await body<RunView>(res)).id;
+    };
+    // Both runs are accepted with quota left; then the day's quota is used up.
+    const today = await start();
+    const tomorrow = await start();
+    expect((await limiter().consume(acc.id, PLANS.pro.capturesPerDay, clock.now())).ok).toBe(true);
+
+    // Taken the same day: the screenshot step finds no quota and the run fails on it.
+    clock.set("2033-08-10T23:59:59Z");
+    await deliverRun(acc, today, clock);
+    const refused = await body<RunView>(await api(`/v1/runs/${today}`, { headers: acc.auth }));
+    expect(refused.status).toBe("failed");
+    expect(refused.steps[0]).toMatchObject({ status: "failed", error: expect.stringMatching(/daily capture quota/) });
+
+    // Taken after midnight UTC: the new day's quota pays for it.
+    clock.set("2033-08-11T00:00:00Z");
+    await deliverRun(acc, tomorrow, clock);
+    const passed = await body<RunView>(await api(`/v1/runs/${tomorrow}`, { headers: acc.auth }));
+    expect(passed.status).toBe("passed");
+    const view = await body<{ usage: { captures_today: number } }>(await api("/v1/account", { headers: acc.auth }));
+    expect(view.usage.captures_today).toBe(1);
   });
 });

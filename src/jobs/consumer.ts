@@ -4,6 +4,7 @@ import { drainContexts, expectJobs } from "../capture/contexts";
 import { describeError } from "../capture/errors";
 import { guardPolicy } from "../config";
 import { getDb } from "../db/client";
+import { type Clock, systemClock } from "../lib/clock";
 import { durableObjectLimiter } from "../limits/account-limiter";
 import { DEAD_LETTER_QUEUE, enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
 import {
@@ -28,9 +29,15 @@ export const BROWSER_CONCURRENCY = 4;
  * parse can never succeed, so it is logged and acked rather than retried forever.
  * Captures and scenario runs in a batch share one browser session. Messages arriving on
  * the dead-letter queue exhausted their retries: their rows end failed (or error).
+ * `clock` decides every time-based outcome (claims, quotas, dispatch, sweep, retention).
  */
-export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  const now = () => Date.now();
+export async function handleQueue(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx: ExecutionContext,
+  clock: Clock = systemClock,
+): Promise<void> {
+  const now = () => clock.now();
   const deadLetter = batch.queue === DEAD_LETTER_QUEUE;
   const captures: CaptureWork[] = [];
   const runs: RunWork[] = [];
@@ -51,7 +58,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: 
   for (const { message, job } of others) {
     try {
       if (deadLetter) await onDeadLetter(env, job, now());
-      else await runJob(env, job);
+      else await runJob(env, job, now());
       message.ack();
     } catch (err) {
       console.error(
@@ -107,8 +114,7 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
 /** Continuations stop after this many rounds; the next cron tick picks up anything left. */
 const MAX_ROUNDS = 50;
 
-async function runJob(env: Env, job: ParsedJob): Promise<void> {
-  const now = Date.now();
+async function runJob(env: Env, job: ParsedJob, now: number): Promise<void> {
   switch (job.type) {
     case "purge_prefix":
       return purgePrefix(env, job as JobOf<"purge_prefix">);
