@@ -12,8 +12,8 @@ import {
   jsonInit,
   newAccount,
   runToEnd,
-} from "./helpers";
-import { BLUE, decodePng, near, RED, WHITE } from "./png";
+} from "../../helpers";
+import { BLUE, decodePng, near, RED, WHITE } from "../../png";
 
 const SECRET = "hunter2-Very-Secret!";
 

@@ -1,11 +1,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { handleQueue } from "../src/jobs/consumer";
-import { ManualClock } from "../src/lib/clock";
-import { durableObjectLimiter } from "../src/limits/account-limiter";
-import { PLANS } from "../src/limits/plans";
-import type { JobMessage } from "../src/queue/messages";
+import { handleQueue } from "../../src/jobs/consumer";
+import { ManualClock } from "../../src/lib/clock";
+import { durableObjectLimiter } from "../../src/limits/account-limiter";
+import { PLANS } from "../../src/limits/plans";
+import type { JobMessage } from "../../src/queue/messages";
 import {
   appWith,
   body,
@@ -16,7 +16,7 @@ import {
   newAccount,
   type RunView,
   type TestAccount,
-} from "./helpers";
+} from "../helpers";
 
 const limiter = () => durableObjectLimiter(env.LIMITER);
 const shotsOf = (accountId: string) =>

@@ -1,10 +1,10 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { hashApiToken } from "../src/lib/api-token";
-import { ManualClock } from "../src/lib/clock";
-import type { AccountLimiter, Limiter } from "../src/limits/account-limiter";
-import { appWith, body, expectError, newAccount } from "./helpers";
+import { hashApiToken } from "../../src/lib/api-token";
+import { ManualClock } from "../../src/lib/clock";
+import type { AccountLimiter, Limiter } from "../../src/limits/account-limiter";
+import { appWith, body, expectError, newAccount } from "../helpers";
 
 const at = (iso: string) => new ManualClock(Date.parse(iso));
 

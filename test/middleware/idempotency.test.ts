@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { HOUR, ManualClock } from "../src/lib/clock";
-import { appWith, body, call, createWebsite, expectError, FIXTURE, jsonInit, newAccount } from "./helpers";
+import { HOUR, ManualClock } from "../../src/lib/clock";
+import { appWith, body, call, createWebsite, expectError, FIXTURE, jsonInit, newAccount } from "../helpers";
 
 const count = (sql: string, ...args: string[]) =>
   env.DB.prepare(sql)
@@ -50,7 +50,7 @@ describe("Idempotency-Key on POSTs that create or start work", () => {
     const acc = await newAccount("business");
     const payload = { name: "a", url: "https://a.example.com/" };
     // The first request's claim, as it stands while its handler runs.
-    const { sha256Hex } = await import("../src/lib/crypto");
+    const { sha256Hex } = await import("../../src/lib/crypto");
     const fingerprint = await sha256Hex(`POST /v1/websites\n${JSON.stringify(payload)}`);
     await env.DB.prepare(
       "INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, expires_at) VALUES (?, 'busy', ?, 'in_flight', ?, ?)",

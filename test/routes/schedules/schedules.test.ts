@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { DAILY, minuteTick } from "../src/jobs/cron";
-import { dispatchDue } from "../src/jobs/dispatch";
-import { DAY, HOUR, ManualClock, MINUTE } from "../src/lib/clock";
-import { durableObjectLimiter } from "../src/limits/account-limiter";
-import { PLANS } from "../src/limits/plans";
-import { shortestGapMinutes } from "../src/schedules/timing";
+import { DAILY, minuteTick } from "../../../src/jobs/cron";
+import { dispatchDue } from "../../../src/jobs/dispatch";
+import { DAY, HOUR, ManualClock, MINUTE } from "../../../src/lib/clock";
+import { durableObjectLimiter } from "../../../src/limits/account-limiter";
+import { PLANS } from "../../../src/limits/plans";
+import { shortestGapMinutes } from "../../../src/schedules/timing";
 import {
   appWith,
   body,
@@ -18,7 +18,7 @@ import {
   runSettled,
   settled,
   type TestAccount,
-} from "./helpers";
+} from "../../helpers";
 
 type Schedule = {
   id: string;
@@ -378,7 +378,7 @@ describe("retention", () => {
     );
     expect(Date.parse(shown.expires_at) - Date.parse(shown.created_at)).toBe(30 * DAY);
 
-    const { default: worker } = await import("../src/index");
+    const { default: worker } = await import("../../../src/index");
     const { createScheduledController, createExecutionContext } = await import("cloudflare:test");
     await worker.scheduled(
       createScheduledController({ cron: DAILY, scheduledTime: now }),
@@ -393,7 +393,7 @@ describe("retention", () => {
     expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(bizOld.id).first()).not.toBeNull(); // 365 days
 
     // At its expires_at, the young one goes too.
-    const { purgeExpired } = await import("../src/jobs/retention");
+    const { purgeExpired } = await import("../../../src/jobs/retention");
     await purgeExpired(env, Date.parse(shown.expires_at));
     expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(young.id).first()).not.toBeNull();
     await purgeExpired(env, Date.parse(shown.expires_at) + 1);
@@ -406,7 +406,7 @@ describe("retention", () => {
     const acc = await newAccount("starter", api);
     const site = await createWebsite(acc, "https://example.com/", undefined, api);
     const now = clock.now();
-    const { purgeExpired } = await import("../src/jobs/retention");
+    const { purgeExpired } = await import("../../../src/jobs/retention");
     // Earlier tests' rows are long expired at `now`: purge them first, so the passes below
     // see only the five seeded here.
     while ((await purgeExpired(env, now)).more);
@@ -445,7 +445,7 @@ describe("retention", () => {
         .run();
     await insertRun("run_old_aaaaaaaaaaaaaaaaaaaaaaaa", 31 * DAY);
     await insertRun("run_new_aaaaaaaaaaaaaaaaaaaaaaaa", 2 * DAY);
-    const { purgeExpired } = await import("../src/jobs/retention");
+    const { purgeExpired } = await import("../../../src/jobs/retention");
     await purgeExpired(env, now);
     const left = await env.DB.prepare("SELECT id FROM runs WHERE scenario_id = ?").bind(scn).all<{ id: string }>();
     expect(left.results.map((r) => r.id)).toEqual(["run_new_aaaaaaaaaaaaaaaaaaaaaaaa"]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createWebsite, expectError, FIXTURE, jsonInit, newAccount, requestCapture, settled } from "./helpers";
+import { call, createWebsite, expectError, FIXTURE, jsonInit, newAccount, requestCapture, settled } from "../helpers";
 
 describe("cross-account isolation: another account's ids are 404, never 403", () => {
   it("on every website and screenshot endpoint", async () => {

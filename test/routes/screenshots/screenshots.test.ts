@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../src/lib/crypto";
+import { sha256Hex } from "../../../src/lib/crypto";
 import {
   body,
   call,
@@ -13,8 +13,8 @@ import {
   requestCapture,
   type ShotView,
   settled,
-} from "./helpers";
-import { readZip } from "./zip";
+} from "../../helpers";
+import { readZip } from "../../zip";
 
 type Page<T> = { data: T[]; next_cursor: string | null };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../src/lib/clock";
-import { PLANS } from "../src/limits/plans";
-import { appWith, body, call, expectError, jsonInit, newAccount, sessionCookie } from "./helpers";
+import { ManualClock } from "../../src/lib/clock";
+import { PLANS } from "../../src/limits/plans";
+import { appWith, body, call, expectError, jsonInit, newAccount, sessionCookie } from "../helpers";
 
 describe("/v1 authentication", () => {
   it.each([
@@ -14,7 +14,7 @@ describe("/v1 authentication", () => {
   ])("answers 401 with WWW-Authenticate for %s", async (_name, header) => {
     const headers: Record<string, string> = {};
     if (header === "__fresh__") {
-      const { generateApiToken } = await import("../src/lib/api-token");
+      const { generateApiToken } = await import("../../src/lib/api-token");
       headers.authorization = `Bearer ${generateApiToken()}`;
     } else if (header) headers.authorization = header;
     const res = await call("/v1/account", { headers });

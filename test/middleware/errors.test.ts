@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appWith, brokenD1, call, expectError, jsonInit, newAccount } from "./helpers";
+import { appWith, brokenD1, call, expectError, jsonInit, newAccount } from "../helpers";
 
 describe("one error envelope everywhere", () => {
   it("404 for unknown routes, as JSON with a request id", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { imageSize } from "../src/capture/image";
-import { captureOf, downloadBytes, FIXTURE, newAccount } from "./helpers";
-import { BLACK, BLUE, decodePng, GREEN, near, RED, WHITE } from "./png";
+import { imageSize } from "../../src/capture/image";
+import { captureOf, downloadBytes, FIXTURE, newAccount } from "../helpers";
+import { BLACK, BLUE, decodePng, GREEN, near, RED, WHITE } from "../png";
 
 const pixels = async (acc: Awaited<ReturnType<typeof newAccount>>, id: string) =>
   decodePng(await downloadBytes(acc, id));

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../src/lib/clock";
+import { ManualClock } from "../../src/lib/clock";
 import {
   addressKey,
   LOGIN_FAILURES_PER_ADDRESS,
   LOGIN_FAILURES_PER_EMAIL,
   LOGIN_WINDOW,
   type LoginThrottler,
-} from "../src/limits/login-throttle";
-import { appWith, brokenD1, expectError, type Fetch, jsonInit, sessionCookie, uniqueEmail } from "./helpers";
+} from "../../src/limits/login-throttle";
+import { appWith, brokenD1, expectError, type Fetch, jsonInit, sessionCookie, uniqueEmail } from "../helpers";
 
 const PASSWORD = "correct horse battery staple";
 let addressSeq = 0;

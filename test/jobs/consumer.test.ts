@@ -1,13 +1,13 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { handleQueue } from "../src/jobs/consumer";
-import { PURGE_PAGE } from "../src/jobs/purge";
-import { LOST_MESSAGE } from "../src/jobs/sweep";
-import { DAY, HOUR, ManualClock, MINUTE } from "../src/lib/clock";
-import type { JobMessage } from "../src/queue/messages";
-import { appWith, body, call, createWebsite, jsonInit, newAccount } from "./helpers";
+import worker from "../../src/index";
+import { handleQueue } from "../../src/jobs/consumer";
+import { PURGE_PAGE } from "../../src/jobs/purge";
+import { LOST_MESSAGE } from "../../src/jobs/sweep";
+import { DAY, HOUR, ManualClock, MINUTE } from "../../src/lib/clock";
+import type { JobMessage } from "../../src/queue/messages";
+import { appWith, body, call, createWebsite, jsonInit, newAccount } from "../helpers";
 
 async function putObjects(prefix: string, n: number) {
   await Promise.all(

@@ -2,13 +2,13 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { getDb } from "../src/db/client";
-import { screenshots, type Website, websites } from "../src/db/schema";
-import worker from "../src/index";
-import { STALE_CLAIM } from "../src/jobs/capture";
-import { handleQueue } from "../src/jobs/consumer";
-import { EVERY_MINUTE } from "../src/jobs/cron";
-import { RUN_INTERRUPTED, runDeadline } from "../src/jobs/run";
+import { getDb } from "../../src/db/client";
+import { screenshots, type Website, websites } from "../../src/db/schema";
+import worker from "../../src/index";
+import { STALE_CLAIM } from "../../src/jobs/capture";
+import { handleQueue } from "../../src/jobs/consumer";
+import { EVERY_MINUTE } from "../../src/jobs/cron";
+import { RUN_INTERRUPTED, runDeadline } from "../../src/jobs/run";
 import {
   CAPTURE_INTERRUPTED,
   CAPTURE_LOST,
@@ -16,12 +16,12 @@ import {
   LOST_MESSAGE,
   RUN_SHOT_INTERRUPTED,
   SWEEP_BATCH,
-} from "../src/jobs/sweep";
-import { MINUTE } from "../src/lib/clock";
-import { DEFAULT_RUN_TIMEOUT_MS } from "../src/lib/values";
-import type { JobMessage } from "../src/queue/messages";
-import { MAX_DELIVERIES } from "../src/queue/messages";
-import { screenshotRow } from "../src/services/screenshots";
+} from "../../src/jobs/sweep";
+import { MINUTE } from "../../src/lib/clock";
+import { DEFAULT_RUN_TIMEOUT_MS } from "../../src/lib/values";
+import type { JobMessage } from "../../src/queue/messages";
+import { MAX_DELIVERIES } from "../../src/queue/messages";
+import { screenshotRow } from "../../src/services/screenshots";
 import {
   appWith,
   body,
@@ -37,8 +37,8 @@ import {
   type ShotView,
   settled,
   type TestAccount,
-} from "./helpers";
-import { decodePng, near, RED } from "./png";
+} from "../helpers";
+import { decodePng, near, RED } from "../png";
 
 // The sweeper looks at every row in the database: each test leaves its rows finished, so
 // the next one's sweeps find only its own.

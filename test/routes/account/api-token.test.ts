@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { generateApiToken, isWellFormedToken } from "../src/lib/api-token";
-import { crc32, sha256Hex, toBase62 } from "../src/lib/crypto";
-import { appWith, body, brokenD1, call, expectError, newAccount } from "./helpers";
+import { generateApiToken, isWellFormedToken } from "../../../src/lib/api-token";
+import { crc32, sha256Hex, toBase62 } from "../../../src/lib/crypto";
+import { appWith, body, brokenD1, call, expectError, newAccount } from "../../helpers";
 
 interface TokenView {
   prefix: string;

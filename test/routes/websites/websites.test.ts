@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { ManualClock } from "../src/lib/clock";
+import { ManualClock } from "../../../src/lib/clock";
 import {
   appWith,
   body,
@@ -13,7 +13,7 @@ import {
   newAccount,
   requestCapture,
   settled,
-} from "./helpers";
+} from "../../helpers";
 
 type Website = {
   id: string;

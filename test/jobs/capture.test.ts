@@ -1,15 +1,15 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { websitePrefix } from "../src/capture/keys";
-import { MAX_CAPTURE_HEIGHT_PX } from "../src/capture/page";
-import { getDb } from "../src/db/client";
-import { screenshots, websites } from "../src/db/schema";
-import { handleQueue } from "../src/jobs/consumer";
-import type { JobMessage } from "../src/queue/messages";
-import { MAX_DELIVERIES } from "../src/queue/messages";
-import { screenshotRow } from "../src/services/screenshots";
-import { captureOf, createWebsite, FIXTURE, newAccount, type TestAccount } from "./helpers";
+import { websitePrefix } from "../../src/capture/keys";
+import { MAX_CAPTURE_HEIGHT_PX } from "../../src/capture/page";
+import { getDb } from "../../src/db/client";
+import { screenshots, websites } from "../../src/db/schema";
+import { handleQueue } from "../../src/jobs/consumer";
+import type { JobMessage } from "../../src/queue/messages";
+import { MAX_DELIVERIES } from "../../src/queue/messages";
+import { screenshotRow } from "../../src/services/screenshots";
+import { captureOf, createWebsite, FIXTURE, newAccount, type TestAccount } from "../helpers";
 
 /** A screenshot row written directly (no queue message), for driving the consumer by hand. */
 async function queuedRow(acc: TestAccount, url: string, capture: Record<string, unknown> = {}) {
@@ -287,9 +287,9 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
   it("a scenario run that cannot get a browser is retried, then ends `error` (never stuck)", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
-    const { getDb: db } = await import("../src/db/client");
-    const { scenarios, runs } = await import("../src/db/schema");
-    const { runRow } = await import("../src/services/runs");
+    const { getDb: db } = await import("../../src/db/client");
+    const { scenarios, runs } = await import("../../src/db/schema");
+    const { runRow } = await import("../../src/services/runs");
     const now = Date.now();
     const scenario = {
       id: `scn_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock, MINUTE } from "../src/lib/clock";
-import { appWith, call, createWebsite, expectError, jsonInit, newAccount, uniqueEmail } from "./helpers";
+import { ManualClock, MINUTE } from "../../src/lib/clock";
+import { appWith, call, createWebsite, expectError, jsonInit, newAccount, uniqueEmail } from "../helpers";
 
 // Odd bodies and queries a client might send: every answer is the envelope with a 4xx, never a 500.
 describe("junk input never reaches a 500", () => {

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../src/lib/crypto";
-import { body, call, expectError, jsonInit, newAccount, sessionCookie, uniqueEmail } from "./helpers";
-import { checked } from "./response-check";
+import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../../../src/lib/crypto";
+import { body, call, expectError, jsonInit, newAccount, sessionCookie, uniqueEmail } from "../../helpers";
+import { checked } from "../../response-check";
 
 const PASSWORD = "correct horse battery staple";
 

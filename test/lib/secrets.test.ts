@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { redact } from "../src/jobs/run";
-import { decryptSecret, encryptSecret } from "../src/lib/secrets";
+import { redact } from "../../src/jobs/run";
+import { decryptSecret, encryptSecret } from "../../src/lib/secrets";
 
 describe("secret step text at rest", () => {
   it("round-trips with the key and the scenario it belongs to", async () => {

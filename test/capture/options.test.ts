@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ManualClock, MINUTE } from "../src/lib/clock";
+import { ManualClock, MINUTE } from "../../src/lib/clock";
 import {
   appWith,
   BASE,
@@ -10,7 +10,7 @@ import {
   jsonInit,
   newAccount,
   type TestAccount,
-} from "./helpers";
+} from "../helpers";
 
 // Headers, cookies and the user agent are checked against RFC 9110 / RFC 6265 when stored,
 // so a value that would split a request (CR, LF, NUL) or a cookie (";") is never kept.

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import committed from "../docs/openapi.json?raw";
-import { createApp } from "../src/app";
-import { ManualClock, MINUTE } from "../src/lib/clock";
-import { appWith, BASE, call, newAccount } from "./helpers";
-import { responseProblems } from "./response-check";
+import committed from "../../docs/openapi.json?raw";
+import { createApp } from "../../src/app";
+import { ManualClock, MINUTE } from "../../src/lib/clock";
+import { appWith, BASE, call, newAccount } from "../helpers";
+import { responseProblems } from "../response-check";
 
 type Doc = {
   openapi: string;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { DAY, HOUR, ManualClock, MINUTE } from "../src/lib/clock";
-import { PLANS } from "../src/limits/plans";
+import { DAY, HOUR, ManualClock, MINUTE } from "../../src/lib/clock";
+import { PLANS } from "../../src/limits/plans";
 import {
   type BuiltRequest,
   bodyFor,
@@ -14,7 +14,7 @@ import {
   referenceKind,
   requestFor,
   v1Operations,
-} from "./api-operations";
+} from "../api-operations";
 import {
   appWith,
   body,
@@ -29,7 +29,7 @@ import {
   runToEnd,
   settled,
   type TestAccount,
-} from "./helpers";
+} from "../helpers";
 
 /**
  * The shared security suite. Every `/v1` operation in the served OpenAPI document is called

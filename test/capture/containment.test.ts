@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { secretForms } from "../src/jobs/run";
+import { secretForms } from "../../src/jobs/run";
 import {
   call,
   captureOf,
@@ -14,7 +14,7 @@ import {
   runToEnd,
   settled,
   type TestAccount,
-} from "./helpers";
+} from "../helpers";
 
 /** The canaries (127.0.0.2 and [::1], one port): what reached them so far in this run. */
 interface Hit {

@@ -1,12 +1,12 @@
 import { createExecutionContext, createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { checkUrl, checkUrlSyntax, staticResolver } from "../src/capture/url-guard";
-import { getDb } from "../src/db/client";
-import { screenshots } from "../src/db/schema";
-import { handleQueue } from "../src/jobs/consumer";
-import type { JobMessage } from "../src/queue/messages";
-import { screenshotRow } from "../src/services/screenshots";
+import { checkUrl, checkUrlSyntax, staticResolver } from "../../src/capture/url-guard";
+import { getDb } from "../../src/db/client";
+import { screenshots } from "../../src/db/schema";
+import { handleQueue } from "../../src/jobs/consumer";
+import type { JobMessage } from "../../src/queue/messages";
+import { screenshotRow } from "../../src/services/screenshots";
 import {
   appWith,
   call,
@@ -18,8 +18,8 @@ import {
   INTERNAL,
   jsonInit,
   newAccount,
-} from "./helpers";
-import { decodePng, GREEN, near, RED } from "./png";
+} from "../helpers";
+import { decodePng, GREEN, near, RED } from "../png";
 
 const strict = { allow: [] };
 
