@@ -97,7 +97,10 @@ export const StepResultSchema = z.object({
   index: z.number().int(),
   action: z.string(),
   name: z.string().optional(),
-  status: z.enum(STEP_STATUSES),
+  status: z.enum(STEP_STATUSES).openapi({
+    description:
+      "`pending` until the run reaches the step (and for good when the run stopped before it), `passed`, `failed`, or `skipped` (an optional click whose element was absent).",
+  }),
   duration_ms: z.number().int(),
   error: z.string().optional(),
   screenshot_id: z.string().optional(),

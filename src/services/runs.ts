@@ -27,13 +27,13 @@ export function runView(r: Run) {
   };
 }
 
-/** Every step `skipped` until the run reaches it. */
+/** Every step `pending` until the run reaches it. */
 export const pendingSteps = (scenario: Scenario): StepResult[] =>
   storedSteps(scenario).map((s, index) => ({
     index,
     action: s.action,
     ...(s.action === "screenshot" ? { name: s.name } : {}),
-    status: "skipped",
+    status: "pending",
     duration_ms: 0,
   }));
 
