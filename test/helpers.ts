@@ -69,7 +69,7 @@ export async function newAccount(plan: PlanId = "pro", fetcher: Fetch = call): P
   const signup = await fetcher("/auth/signup", jsonInit("POST", { email, password, name: "Test User" }));
   expect(signup.status).toBe(201);
   const cookie = sessionCookie(signup);
-  const { account } = (await signup.json()) as { account: { id: string } };
+  const account = (await signup.json()) as { id: string };
   if (plan !== "free") {
     const res = await fetcher("/account/plan", jsonInit("PUT", { plan }, { cookie }));
     expect(res.status).toBe(200);

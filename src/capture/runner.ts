@@ -215,7 +215,7 @@ export class BudgetExceeded extends Error {
 
 /**
  * Runs the steps in order in one page. The first failing step fails the run: its error is
- * recorded with a screenshot of the page at that moment, and later steps stay `skipped`.
+ * recorded with a screenshot of the page at that moment, and later steps stay `pending`.
  * Past the run's time budget, or when the browser dies, the run ends `error` instead.
  */
 export async function runSteps(
@@ -223,7 +223,7 @@ export async function runSteps(
   steps: StoredStep[],
   ctx: { baseUrl: string; opts: CaptureOptions; hooks: RunHooks; deadline: number; budgetMs: number },
 ): Promise<RunOutcome> {
-  const results: RunOutcome["steps"] = steps.map(() => ({ status: "skipped", duration_ms: 0 }));
+  const results: RunOutcome["steps"] = steps.map(() => ({ status: "pending", duration_ms: 0 }));
   const budgetError = () => `The run exceeded its time budget of ${ctx.budgetMs} ms`;
   try {
     // The page starts at the website, unless the first step says where to go.

@@ -67,6 +67,9 @@ export type Action = Step["action"];
 /** A step as stored: a secret `type` step keeps ciphertext instead of text. */
 export type StoredStep = Exclude<Step, { action: "type" }> | (Extract<Step, { action: "type" }> & { sealed?: string });
 
+/** A `type` step whose text is a secret (stored sealed, needs SECRETS_KEY to store or run). */
+export const isSecretStep = (s: Step | StoredStep) => s.action === "type" && s.secret === true;
+
 /** A step as any endpoint shows it: never the text of a secret step. */
 export function publicStep(s: StoredStep): Record<string, unknown> {
   if (s.action === "type" && s.secret) {
@@ -97,7 +100,10 @@ export const StepResultSchema = z.object({
   index: z.number().int(),
   action: z.string(),
   name: z.string().optional(),
-  status: z.enum(STEP_STATUSES),
+  status: z.enum(STEP_STATUSES).openapi({
+    description:
+      "`pending` until the run reaches the step (and for good when the run stopped before it), `passed`, `failed`, or `skipped` (an optional click whose element was absent).",
+  }),
   duration_ms: z.number().int(),
   error: z.string().optional(),
   screenshot_id: z.string().optional(),

@@ -4,13 +4,13 @@ import { describeError } from "../capture/errors";
 import { resolveOptions } from "../capture/options";
 import { assertContained, containmentError, type GuardedPage, openPage } from "../capture/page";
 import { type RunHooks, runSteps } from "../capture/runner";
-import type { StepResult } from "../capture/steps";
+import { isSecretStep, type StepResult } from "../capture/steps";
 import type { GuardPolicy } from "../capture/url-guard";
 import { config } from "../config";
 import type { Db } from "../db/client";
 import { type Run, runs, scenarios, schedules, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
-import { decryptSecret } from "../lib/secrets";
+import { decryptSecret, SECRETS_KEY_MISSING, SECRETS_UNAVAILABLE } from "../lib/secrets";
 import type { Limiter } from "../limits/account-limiter";
 import type { JobOf } from "../queue/messages";
 import { pendingSteps } from "../services/runs";
@@ -128,6 +128,13 @@ export async function runTask(
     const started = row.startedAt ?? now();
     const steps = storedSteps(scenario);
     const secretsKey = config(env).SECRETS_KEY;
+    if (!secretsKey && steps.some(isSecretStep)) {
+      // Configuration removed after the run was queued (or a scheduled run): nothing to retry.
+      console.error(JSON.stringify({ level: "error", msg: SECRETS_KEY_MISSING, run_id: row.id }));
+      await finish(db, row, { status: "error", error: SECRETS_UNAVAILABLE }, now());
+      w.message.ack();
+      return;
+    }
     const revealed: string[] = [];
     let page: GuardedPage | undefined;
     const hooks: RunHooks = {

@@ -30,6 +30,8 @@ export interface ApiErrorOptions {
   headers?: Record<string, string>;
   /** Extra top-level body fields (e.g. limit, reset_at on 429). */
   extra?: Record<string, unknown>;
+  /** An operator's problem (e.g. missing configuration): logged as one JSON error line with this `msg`. */
+  log?: string;
 }
 
 /** The one error the code throws; `onError` turns it into the contract's envelope. */
@@ -38,6 +40,7 @@ export class ApiError extends HTTPException {
   readonly errors?: FieldErrors;
   readonly headers: Record<string, string>;
   readonly extra: Record<string, unknown>;
+  readonly log?: string;
 
   constructor(code: ErrorCode, message: string, options: ApiErrorOptions = {}) {
     super(ERROR_STATUS[code], { message });
@@ -45,6 +48,7 @@ export class ApiError extends HTTPException {
     this.errors = options.errors;
     this.headers = options.headers ?? {};
     this.extra = options.extra ?? {};
+    this.log = options.log;
   }
 }
 

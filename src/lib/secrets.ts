@@ -1,4 +1,5 @@
 import { base64ToBytes, bytesToBase64 } from "./crypto";
+import { ApiError } from "./errors";
 
 /**
  * Secret step text at rest: AES-256-GCM with a key from the SECRETS_KEY Worker secret
@@ -8,8 +9,25 @@ import { base64ToBytes, bytesToBase64 } from "./crypto";
  */
 const keys = new Map<string, Promise<CryptoKey>>();
 
-function importKey(secret: string | undefined): Promise<CryptoKey> {
-  if (!secret) throw new Error("SECRETS_KEY is not configured: secret steps cannot be stored or run");
+/** The log line's `msg` when a deployment lacks its SECRETS_KEY (see `ApiErrorOptions.log`). */
+export const SECRETS_KEY_MISSING = "SECRETS_KEY is not configured";
+export const SECRETS_UNAVAILABLE =
+  "Secret steps are unavailable: the server's encryption key is not configured. Nothing was stored or started; try again later.";
+
+/**
+ * A deployment without SECRETS_KEY: the request that needs it answers 503 (not 500) and the
+ * operator gets one log line saying what is missing.
+ */
+const secretsUnavailable = () => new ApiError("service_unavailable", SECRETS_UNAVAILABLE, { log: SECRETS_KEY_MISSING });
+
+/** The key, or the 503 above when it is not configured. */
+export function requireSecretsKey(secret: string | undefined): string {
+  if (!secret) throw secretsUnavailable();
+  return secret;
+}
+
+function importKey(configured: string | undefined): Promise<CryptoKey> {
+  const secret = requireSecretsKey(configured);
   let key = keys.get(secret);
   if (!key) {
     const raw = base64ToBytes(secret);

@@ -20,8 +20,12 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const RUN_TRIGGERS = ["api", "schedule"] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
-/** A step not reached yet is `skipped`. */
-export const STEP_STATUSES = ["passed", "failed", "skipped"] as const;
+/**
+ * A step the run has not reached (yet, or ever: the run stopped before it) is `pending`;
+ * `skipped` is a step the run reached and passed over on purpose (an optional click whose
+ * element was absent).
+ */
+export const STEP_STATUSES = ["pending", "passed", "failed", "skipped"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** A scenario run's overall time budget unless the scenario sets `timeout_ms`. */

@@ -39,6 +39,17 @@ export function errorResponse(c: Context<AppEnv>, err: ApiError): Response {
 
 export const handleError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
+  if (apiError.log) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: apiError.log,
+        request_id: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+      }),
+    );
+  }
   if (apiError.code === "internal_error") {
     // Logged with the request id the client sees; the body carries no detail.
     console.error(

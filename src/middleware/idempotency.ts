@@ -12,10 +12,33 @@ export const IDEMPOTENCY_TTL = DAY;
 const ABANDONED_AFTER = MINUTE;
 const REPLAYED_HEADERS = ["content-type", "location"];
 
+const sortedKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== "object") return value;
+  const object = value as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(object)
+      .sort()
+      .map((key) => [key, sortedKeys(object[key])]),
+  );
+};
+
+/**
+ * A body as attempts are compared: JSON by value (whitespace and key order do not matter,
+ * so a client that re-serializes its retry still replays), anything else as sent.
+ */
+export function canonicalBody(text: string): string {
+  try {
+    return JSON.stringify(sortedKeys(JSON.parse(text)));
+  } catch {
+    return text;
+  }
+}
+
 /**
  * `Idempotency-Key` for POSTs that create or start work (routes opt in). Scoped to the
- * account and kept 24 h: the same key and body replays the first successful response and
- * starts nothing new; the same key with another body is 422; while the first is running, 409.
+ * account and kept 24 h: the same key and body (JSON compared by value) replays the first
+ * successful response and starts nothing new; the same key with another body is 422; while the first is running, 409.
  * Failed attempts (non-2xx) release the key so the client can simply retry.
  */
 export function idempotent(): MiddlewareHandler<AppEnv> {
@@ -28,7 +51,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
     const account = c.get("account");
     const now = c.get("now");
     const db = getDb(c.env.DB);
-    const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+    const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${canonicalBody(await c.req.text())}`);
 
     const claimed = await db
       .insert(idempotencyKeys)

@@ -10,14 +10,56 @@ export function parseCron(expression: string): Cron {
   return new Cron(expression.trim(), { mode: "5-part", paused: true, timezone: "UTC" });
 }
 
-export function cronError(expression: string): string | null {
+/** How a cron expression is written, appended to every complaint about one. */
+export const CRON_HELP =
+  "A cron expression has 5 fields: minute hour day-of-month month day-of-week, e.g. `*/15 * * * *`";
+
+/** The five fields in order, with what each accepts. */
+const CRON_FIELDS = [
+  { name: "minute", min: 0, max: 59, accepts: "0–59" },
+  { name: "hour", min: 0, max: 23, accepts: "0–23" },
+  { name: "day-of-month", min: 1, max: 31, accepts: "1–31 or L" },
+  { name: "month", min: 1, max: 12, accepts: "1–12 or JAN–DEC" },
+  { name: "day-of-week", min: 0, max: 7, accepts: "0–7 or SUN–SAT (0 and 7 are Sunday)" },
+] as const;
+
+const parses = (expression: string) => {
   try {
-    const cron = parseCron(expression);
-    if (cron.nextRun(new Date(0)) === null && cron.nextRun() === null) return "Never fires";
-    return null;
-  } catch (err) {
-    return `Is not a valid 5-field cron expression (${String((err as Error).message).replace(/^CronPattern: /, "")})`;
+    parseCron(expression);
+    return true;
+  } catch {
+    return false;
   }
+};
+
+/** What is wrong with one field, judged alone (every other field `*`). */
+function fieldProblem(fields: string[], index: number): string | null {
+  const value = fields[index] as string;
+  const field = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
+  if (parses(fields.map((f, i) => (i === index ? f : "*")).join(" "))) return null;
+  // Values, not step sizes (after `/`) or nth weekdays (after `#`).
+  const values = [...value.replace(/[/#]\d+/g, "").matchAll(/\d+/g)].map((m) => Number(m[0]));
+  if (values.some((v) => v < field.min || v > field.max))
+    return `The ${field.name} field \`${value}\` is out of range: use ${field.accepts}`;
+  return `The ${field.name} field \`${value}\` is not valid: use ${field.accepts}, \`*\`, lists (\`1,15\`), ranges (\`1-5\`) and steps (\`*/10\`)`;
+}
+
+/**
+ * Why a schedule's cron expression is unusable, in words a user can act on (the number of
+ * fields, or which field is wrong and what it accepts), or null when it is fine.
+ */
+export function cronError(expression: string): string | null {
+  const fields = expression.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== CRON_FIELDS.length) {
+    return `Has ${fields.length} field${fields.length === 1 ? "" : "s"}, not ${CRON_FIELDS.length}. ${CRON_HELP}`;
+  }
+  if (!parses(expression)) {
+    const problem = CRON_FIELDS.map((_, i) => fieldProblem(fields, i)).find((p) => p !== null);
+    return `${problem ?? "Is not a valid cron expression"}. ${CRON_HELP}`;
+  }
+  const cron = parseCron(expression);
+  if (cron.nextRun(new Date(0)) === null && cron.nextRun() === null) return "Never fires";
+  return null;
 }
 
 export function isValidTimezone(timezone: string): boolean {

@@ -17,8 +17,20 @@ export type Download =
   | { status: 200; body: ReadableStream; headers: Record<string, string> };
 
 /**
+ * `If-None-Match` against our strong ETag, by the weak comparison RFC 9110 §13.1.2 asks
+ * for (`W/"x"` matches `"x"`); `*` matches any current image.
+ */
+function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((raw) => {
+    const tag = raw.trim().replace(/^W\//, "");
+    return tag === "*" || tag === etag;
+  });
+}
+
+/**
  * A completed screenshot's image from R2, with its ETag (the SHA-256); `If-None-Match`
- * naming it answers 304 without touching R2.
+ * naming it (weakly or strongly) answers 304 without touching R2.
  */
 export async function screenshotDownload(
   db: Db,
@@ -33,7 +45,7 @@ export async function screenshotDownload(
   }
   const etag = `"${row.sha256}"`;
   const headers = { ETag: etag, "Cache-Control": "private, max-age=31536000, immutable" };
-  if (ifNoneMatch?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) return { status: 304, headers };
+  if (ifNoneMatchHits(ifNoneMatch, etag)) return { status: 304, headers };
   const object = await bucket.get(row.r2Key);
   // Retention deletes bytes just before rows: between the two, the image is already gone.
   if (!object) throw new ApiError("not_found", "The image is no longer stored (past the plan's history window).");

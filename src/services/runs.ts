@@ -1,10 +1,11 @@
 import { eq } from "drizzle-orm";
-import type { StepResult } from "../capture/steps";
+import { isSecretStep, type StepResult } from "../capture/steps";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { listOwned, ownedRow } from "../db/owned";
 import { type AccountRecord, type Run, runs, type Scenario } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
+import { requireSecretsKey } from "../lib/secrets";
 import { type CaptureUsage, effectivePlan } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { getScenario, storedSteps } from "./scenarios";
@@ -27,13 +28,13 @@ export function runView(r: Run) {
   };
 }
 
-/** Every step `skipped` until the run reaches it. */
+/** Every step `pending` until the run reaches it. */
 export const pendingSteps = (scenario: Scenario): StepResult[] =>
   storedSteps(scenario).map((s, index) => ({
     index,
     action: s.action,
     ...(s.action === "screenshot" ? { name: s.name } : {}),
-    status: "skipped",
+    status: "pending",
     duration_ms: 0,
   }));
 
@@ -90,16 +91,21 @@ export const getRun = (db: Db, accountId: string, id: string): Promise<Run> => o
 export const listRuns = (db: Db, accountId: string, scenarioId: string, q: { limit: number; cursor?: string }) =>
   listOwned(db, runs, accountId, q, runView, eq(runs.scenarioId, scenarioId));
 
-/** `POST /v1/scenarios/{id}/run`: a run queued, unless its screenshots would exceed the quota (429). */
+/**
+ * `POST /v1/scenarios/{id}/run`: a run queued, unless it has secret steps and no key to open
+ * them (503), or its screenshots would exceed the quota (429).
+ */
 export async function startRun(
   db: Db,
   queue: Queue,
   account: AccountRecord,
   usage: CaptureUsage,
   scenarioId: string,
+  secretsKey: string | undefined,
   now: number,
 ) {
   const scenario = await getScenario(db, account.id, scenarioId);
+  if (storedSteps(scenario).some(isSecretStep)) requireSecretsKey(secretsKey);
   // Screenshot steps count against the capture quota: do not start a run that cannot take one.
   const problem = runQuotaProblem(scenario, effectivePlan(account, now), usage, now);
   if (problem) throw problem;

@@ -117,6 +117,6 @@ describe("an oversized streamed body", () => {
       body: stream,
     });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { account: { email: string } }).account.email).toBe(email);
+    expect(((await res.json()) as { email: string }).email).toBe(email);
   });
 });

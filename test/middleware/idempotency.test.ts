@@ -46,12 +46,35 @@ describe("Idempotency-Key on POSTs that create or start work", () => {
     expect(await count("SELECT count(*) AS n FROM websites WHERE account_id = ?", acc.id)).toBe(1);
   });
 
+  it("compares JSON bodies by value: whitespace and key order do not matter", async () => {
+    const acc = await newAccount("business");
+    const headers = { ...acc.auth, "content-type": "application/json", "Idempotency-Key": "by-value" };
+    const send = (text: string) => call("/v1/websites", { method: "POST", headers, body: text });
+    const first = await send('{"name":"a","url":"https://a.example.com/","capture":{"full_page":true,"delay_ms":0}}');
+    expect(first.status).toBe(201);
+    const again = await send(
+      '{\n  "url": "https://a.example.com/",\n  "capture": { "delay_ms": 0, "full_page": true },\n  "name": "a"\n}\n',
+    );
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect((await body<{ id: string }>(again)).id).toBe((await body<{ id: string }>(first)).id);
+    // A different value (even only nested) is a different request.
+    const other = await expectError(
+      await send('{"name":"a","url":"https://a.example.com/","capture":{"full_page":false,"delay_ms":0}}'),
+      422,
+      "validation_failed",
+    );
+    expect(other.errors).toHaveProperty("Idempotency-Key");
+    expect(await count("SELECT count(*) AS n FROM websites WHERE account_id = ?", acc.id)).toBe(1);
+  });
+
   it("answers 409 while the first request with the key is still in flight", async () => {
     const acc = await newAccount("business");
     const payload = { name: "a", url: "https://a.example.com/" };
     // The first request's claim, as it stands while its handler runs.
     const { sha256Hex } = await import("../../src/lib/crypto");
-    const fingerprint = await sha256Hex(`POST /v1/websites\n${JSON.stringify(payload)}`);
+    const { canonicalBody } = await import("../../src/middleware/idempotency");
+    const fingerprint = await sha256Hex(`POST /v1/websites\n${canonicalBody(JSON.stringify(payload))}`);
     await env.DB.prepare(
       "INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, expires_at) VALUES (?, 'busy', ?, 'in_flight', ?, ?)",
     )

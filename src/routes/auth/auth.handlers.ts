@@ -20,7 +20,7 @@ function startSession(c: Context<AppEnv>, sessionId: string) {
 export const signupRoute: AppRouteHandler<typeof routes.signupRoute> = async (c) => {
   const { account, sessionId } = await signupWithSession(c.get("db"), c.req.valid("json"), c.get("now"));
   startSession(c, sessionId);
-  return c.json({ account: accountView(account, { today: 0, thisMonth: 0 }, c.get("now")) }, 201);
+  return c.json(accountView(account, { today: 0, thisMonth: 0 }, c.get("now")), 201);
 };
 
 export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) => {
@@ -37,7 +37,7 @@ export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) =
     c.get("requestId"),
   );
   startSession(c, sessionId);
-  return c.json({ account: accountView(account, usage, c.get("now")) }, 200);
+  return c.json(accountView(account, usage, c.get("now")), 200);
 };
 
 export const logoutRoute: AppRouteHandler<typeof routes.logoutRoute> = async (c) => {

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { MINUTE } from "../../lib/clock";
 import { errorContent, json, jsonBody, sessionErrorResponses } from "../../lib/openapi";
 import { LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW } from "../../limits/login-throttle";
@@ -16,7 +16,7 @@ export const signupRoute = createRoute({
   summary: "Create an account (free plan) and start a session",
   request: { body: jsonBody(Signup) },
   responses: {
-    201: json(z.object({ account: AccountSchema }), "Created; the session cookie is set."),
+    201: json(AccountSchema, "The new account, as `GET /account` shows it; the session cookie is set."),
     409: errorContent("Email already registered (`conflict`)."),
     ...sessionErrorResponses,
   },
@@ -36,7 +36,7 @@ export const loginRoute = createRoute({
     "email's count. Unknown emails are counted like real ones. Successful logins and signups are never capped.",
   request: { body: jsonBody(Login) },
   responses: {
-    200: json(z.object({ account: AccountSchema }), "Logged in; the session cookie is set."),
+    200: json(AccountSchema, "The account, as `GET /account` shows it; the session cookie is set."),
     ...sessionErrorResponses,
     401: errorContent("Email or password is wrong (`unauthorized`); the same answer for unknown emails."),
     429: {

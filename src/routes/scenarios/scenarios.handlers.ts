@@ -55,6 +55,7 @@ export const run: AppRouteHandler<typeof routes.run> = async (c) => {
     c.get("account"),
     c.get("usage"),
     c.req.valid("param").id,
+    config(c.env).SECRETS_KEY,
     c.get("now"),
   );
   c.header("Location", `/v1/runs/${row.id}`);

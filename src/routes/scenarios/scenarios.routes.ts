@@ -1,6 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { pageQuery, pageSchema } from "../../db/pagination";
-import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import {
+  errorContent,
+  IdempotencyHeader,
+  idempotentResponses,
+  idParam,
+  json,
+  jsonBody,
+  v1ErrorResponses,
+} from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { CreateScenario, RunSchema, ScenarioSchema, UpdateScenario } from "./scenarios.schemas";
 
@@ -9,6 +17,13 @@ const tags = ["Scenarios"];
 const security = [{ bearerAuth: [] }];
 
 const params = idParam("Scenario", "scn_01jf8z3k6m9q2w4e6r8t0y2u4i");
+
+/** Storing or running secret steps needs the server's encryption key. */
+const secretsUnavailable = {
+  503: errorContent(
+    "The rate limiter is unavailable (retry after `Retry-After` seconds), or the scenario has secret steps and the server's encryption key is not configured (`service_unavailable`).",
+  ),
+};
 
 export const create = createRoute({
   method: "post",
@@ -19,7 +34,12 @@ export const create = createRoute({
   summary: "Create a test scenario for a website",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateScenario) },
-  responses: { 201: json(ScenarioSchema, "Created."), ...v1ErrorResponses, ...idempotentResponses },
+  responses: {
+    201: json(ScenarioSchema, "Created."),
+    ...v1ErrorResponses,
+    ...idempotentResponses,
+    ...secretsUnavailable,
+  },
 });
 
 export const list = createRoute({
@@ -55,7 +75,7 @@ export const patch = createRoute({
   security,
   summary: "Update a scenario (partial)",
   request: { params, body: jsonBody(UpdateScenario) },
-  responses: { 200: json(ScenarioSchema, "The updated scenario."), ...v1ErrorResponses },
+  responses: { 200: json(ScenarioSchema, "The updated scenario."), ...v1ErrorResponses, ...secretsUnavailable },
 });
 
 export const remove = createRoute({
@@ -78,7 +98,7 @@ export const run = createRoute({
   summary: "Start a run (queued)",
   middleware: [idempotent()] as const,
   request: { params, headers: IdempotencyHeader },
-  responses: { 202: json(RunSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses },
+  responses: { 202: json(RunSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses, ...secretsUnavailable },
 });
 
 export const runsOf = createRoute({

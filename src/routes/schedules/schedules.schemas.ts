@@ -24,12 +24,10 @@ export const ScheduleSchema = z
   })
   .openapi("Schedule");
 
-export const cron = z
-  .string()
-  .trim()
-  .min(9, "Is not a valid 5-field cron expression")
-  .max(120)
-  .openapi({ example: "0 9 * * 1-5" });
+export const cron = z.string().trim().min(1, "Is required").max(120).openapi({
+  example: "0 9 * * 1-5",
+  description: "5 fields: minute hour day-of-month month day-of-week, in `timezone`.",
+});
 
 export const interval = z.number().int().min(1, "Must be ≥ 1").max(525_600, "Must be at most a year");
 

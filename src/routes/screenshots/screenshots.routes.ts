@@ -68,7 +68,8 @@ export const download = createRoute({
   tags,
   security,
   summary: "Download the image",
-  description: "Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` answers 304.",
+  description:
+    'Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` naming it answers 304, compared weakly (`W/"…"` matches too).',
   request: {
     params,
     headers: z.object({

@@ -15,7 +15,7 @@ describe("signup", () => {
     const email = uniqueEmail("Mixed").toUpperCase();
     const res = await signup(`  ${email} `);
     expect(res.status).toBe(201);
-    const { account } = await body<{ account: { email: string; plan: string; subscription: { status: string } } }>(res);
+    const account = await body<{ email: string; plan: string; subscription: { status: string } }>(res);
     expect(account.email).toBe(email.toLowerCase());
     expect(account.plan).toBe("free");
     expect(account.subscription.status).toBe("active");
@@ -70,6 +70,46 @@ describe("signup", () => {
     }
     expect(ha.split("$")[2]).not.toBe(hb.split("$")[2]); // per-user salt
     expect(ha).not.toBe(hb);
+  });
+});
+
+describe("the account document", () => {
+  /** Every key path with its JSON type: two documents of one shape give the same list. */
+  const shape = (value: unknown, path = ""): string[] =>
+    value !== null && typeof value === "object" && !Array.isArray(value)
+      ? Object.entries(value).flatMap(([k, v]) => shape(v, path ? `${path}.${k}` : k))
+      : [`${path}: ${value === null ? "null" : typeof value}`];
+
+  it("is the same from signup, login, PUT /account/plan, POST /account/renew and GET /account", async () => {
+    const email = uniqueEmail("shape");
+    const created = await signup(email);
+    expect(created.status).toBe(201);
+    const cookie = sessionCookie(created);
+    const loggedIn = await call("/auth/login", jsonInit("POST", { email, password: PASSWORD }));
+    expect(loggedIn.status).toBe(200);
+    const session = { cookie: sessionCookie(loggedIn) };
+    const planned = await call("/account/plan", jsonInit("PUT", { plan: "pro" }, session));
+    expect(planned.status).toBe(200);
+    const renewed = await call("/account/renew", { method: "POST", headers: session });
+    expect(renewed.status).toBe(200);
+    const me = await call("/account", { headers: session });
+    expect(me.status).toBe(200);
+    const docs = {
+      signup: await body(created),
+      login: await body(loggedIn),
+      plan: await body(planned),
+      renew: await body(renewed),
+      account: await body(me),
+    };
+    const expected = shape(docs.account).sort();
+    expect(expected).toContain("subscription.current_period_end: string");
+    for (const [from, doc] of Object.entries(docs)) {
+      expect(shape(doc).sort(), from).toEqual(expected);
+      expect(doc, from).toMatchObject({ id: docs.account.id, email });
+    }
+    expect(docs.signup.plan).toBe("free");
+    expect(docs.plan.plan).toBe("pro");
+    expect(cookie).not.toBe(session.cookie);
   });
 });
 

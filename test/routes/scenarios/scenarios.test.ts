@@ -11,6 +11,8 @@ import {
   INTERNAL,
   jsonInit,
   newAccount,
+  type RunView,
+  runSettled,
   runToEnd,
 } from "../../helpers";
 import { BLUE, decodePng, near, RED, WHITE } from "../../png";
@@ -256,7 +258,7 @@ describe("scenario runs in the browser", () => {
     expect(waitRun.steps.map((s) => s.status)).toEqual(["passed", "passed", "failed"]);
   });
 
-  it("stops at the first failing step with its error and a screenshot; later steps are skipped", async () => {
+  it("stops at the first failing step with its error and a screenshot; later steps stay pending", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
     const scenario = await createScenario(acc, {
@@ -270,9 +272,13 @@ describe("scenario runs in the browser", () => {
         { action: "click", selector: "#box" },
       ],
     });
-    const run = await runToEnd(acc, scenario.id);
+    const queued = await call(`/v1/scenarios/${scenario.id}/run`, { method: "POST", headers: acc.auth });
+    expect(queued.status).toBe(202);
+    const { id: runId, steps } = await body<RunView>(queued);
+    expect(steps.map((s) => s.status)).toEqual(["pending", "pending", "pending", "pending", "pending"]);
+    const run = await runSettled(acc, runId);
     expect(run.status).toBe("failed");
-    expect(run.steps.map((s) => s.status)).toEqual(["skipped", "passed", "failed", "skipped", "skipped"]);
+    expect(run.steps.map((s) => s.status)).toEqual(["skipped", "passed", "failed", "pending", "pending"]);
     const failed = run.steps[2];
     expect(failed?.error).toBe('Expected the page to contain "Checkout complete"; found ""');
     expect(run.error).toBe(`Step 2 (assert_text) failed: ${failed?.error}`);
@@ -300,7 +306,7 @@ describe("scenario runs in the browser", () => {
     const run = await runToEnd(acc, scenario.id);
     expect(run.status).toBe("error");
     expect(run.error).toBe("The run exceeded its time budget of 5000 ms");
-    expect(run.steps.map((s) => s.status)).toEqual(["passed", "failed", "skipped"]);
+    expect(run.steps.map((s) => s.status)).toEqual(["passed", "failed", "pending"]);
   });
 
   it("keeps navigation and requests behind the SSRF guard", async () => {

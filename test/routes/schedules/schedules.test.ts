@@ -96,6 +96,36 @@ describe("schedule definitions", () => {
     expect(fast.errors?.cron?.[0]).toBe("Runs as often as every 2 min; the business plan allows at most every 5 min");
   });
 
+  it("explains a bad cron: the five fields, and which one is wrong", async () => {
+    const api = appWith({ clock: nextEra() });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const help = "A cron expression has 5 fields: minute hour day-of-month month day-of-week, e.g. `*/15 * * * *`";
+    const cases: [string, string][] = [
+      ["* * * *", `Has 4 fields, not 5. ${help}`],
+      ["0 9 * * 1-5 2030", `Has 6 fields, not 5. ${help}`],
+      ["@daily", `Has 1 field, not 5. ${help}`],
+      ["61 * * * *", `The minute field \`61\` is out of range: use 0–59. ${help}`],
+      ["0 25 * * *", `The hour field \`25\` is out of range: use 0–23. ${help}`],
+      ["0 0 0 * *", `The day-of-month field \`0\` is out of range: use 1–31 or L. ${help}`],
+      ["0 0 * 13 *", `The month field \`13\` is out of range: use 1–12 or JAN–DEC. ${help}`],
+      ["0 0 * * 8", `The day-of-week field \`8\` is out of range: use 0–7 or SUN–SAT (0 and 7 are Sunday). ${help}`],
+      [
+        "0 abc * * *",
+        `The hour field \`abc\` is not valid: use 0–23, \`*\`, lists (\`1,15\`), ranges (\`1-5\`) and steps (\`*/10\`). ${help}`,
+      ],
+    ];
+    for (const [cron, message] of cases) {
+      const err = await expectError(
+        await api("/v1/schedules", jsonInit("POST", { website_id: site.id, cron }, acc.auth)),
+        422,
+        "validation_failed",
+      );
+      expect(err.errors, cron).toEqual({ cron: [message] });
+      expect(err.errors?.cron?.[0]).not.toMatch(/parts|CronPattern/);
+    }
+  });
+
   it("judges the cron's shortest gap, not just the next one", async () => {
     // Mondays at 00:00 and 00:30: from a Monday 00:15 the next gap is a week, the shortest 30 min.
     const clock = new ManualClock(Date.parse("2041-01-07T00:15:00Z"));

@@ -36,6 +36,19 @@ describe("GET /v1/screenshots/{id}/download", () => {
     });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
+    // RFC 9110 compares If-None-Match weakly: a W/ prefix (as proxies that compress add) still matches.
+    for (const tag of [`W/"${shot.sha256}"`, `"nope", W/"${shot.sha256}"`]) {
+      const weak = await call(`/v1/screenshots/${shot.id}/download`, {
+        headers: { ...acc.auth, "if-none-match": tag },
+      });
+      expect(weak.status, tag).toBe(304);
+      expect(weak.headers.get("etag")).toBe(`"${shot.sha256}"`);
+    }
+    const otherWeak = await call(`/v1/screenshots/${shot.id}/download`, {
+      headers: { ...acc.auth, "if-none-match": 'W/"nope"' },
+    });
+    expect(otherWeak.status).toBe(200);
+    await otherWeak.arrayBuffer();
     const other = await call(`/v1/screenshots/${shot.id}/download`, {
       headers: { ...acc.auth, "if-none-match": '"nope"' },
     });

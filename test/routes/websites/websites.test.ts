@@ -84,6 +84,57 @@ describe("websites CRUD", () => {
     expect(Object.keys(extra.errors ?? {})).toEqual(["body"]);
   });
 
+  it("names an unknown field and suggests the known one it was probably meant to be", async () => {
+    const acc = await newAccount("pro");
+    const err = await expectError(
+      await call(
+        "/v1/websites",
+        jsonInit(
+          "POST",
+          {
+            name: "x",
+            url: "https://example.com",
+            colour: "red",
+            capture: { fullPage: true, viewport: { widht: 800 } },
+          },
+          acc.auth,
+        ),
+      ),
+      422,
+      "validation_failed",
+    );
+    expect(err.errors).toEqual({
+      body: ["Unknown field `colour`"],
+      capture: ["Unknown field `fullPage`; did you mean `full_page`?"],
+      "capture.viewport": ["Unknown field `widht`; did you mean `width`?"],
+    });
+    const many = await expectError(
+      await call(
+        "/v1/screenshots",
+        jsonInit("POST", { website_id: "web_x", capture: { delay: 5, FORMAT: "png", zzz: 1 } }, acc.auth),
+      ),
+      422,
+      "validation_failed",
+    );
+    expect(many.errors?.capture).toEqual([
+      "Unknown fields: `delay` (did you mean `delay_ms`?), `FORMAT` (did you mean `format`?), `zzz`",
+    ]);
+    const site = await createWebsite(acc, "https://example.com/");
+    const step = await expectError(
+      await call(
+        "/v1/scenarios",
+        jsonInit(
+          "POST",
+          { website_id: site.id, name: "s", steps: [{ action: "click", selector: "#a", optinal: true }] },
+          acc.auth,
+        ),
+      ),
+      422,
+      "validation_failed",
+    );
+    expect(step.errors).toEqual({ "steps.0": ["Unknown field `optinal`; did you mean `optional`?"] });
+  });
+
   it("paginates newest first", async () => {
     const acc = await newAccount("pro");
     const ids = [];
