@@ -82,7 +82,7 @@ export interface paths {
   "/v1/screenshots/{id}/download": {
     /**
      * Download the image
-     * @description Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` answers 304.
+     * @description Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` naming it answers 304, compared weakly (`W/"…"` matches too).
      */
     get: operations["downloadScreenshot"];
   };
@@ -518,8 +518,11 @@ export interface components {
           index: number;
           action: string;
           name?: string;
-          /** @enum {string} */
-          status: "passed" | "failed" | "skipped";
+          /**
+           * @description `pending` until the run reaches the step (and for good when the run stopped before it), `passed`, `failed`, or `skipped` (an optional click whose element was absent).
+           * @enum {string}
+           */
+          status: "pending" | "passed" | "failed" | "skipped";
           duration_ms: number;
           error?: string;
           screenshot_id?: string;
@@ -551,7 +554,10 @@ export interface components {
     CreateSchedule: {
       website_id?: string;
       scenario_id?: string;
-      /** @example 0 9 * * 1-5 */
+      /**
+       * @description 5 fields: minute hour day-of-month month day-of-week, in `timezone`.
+       * @example 0 9 * * 1-5
+       */
       cron?: string;
       interval_minutes?: number;
       /**
@@ -567,7 +573,10 @@ export interface components {
       next_cursor: string | null;
     };
     UpdateSchedule: {
-      /** @example 0 9 * * 1-5 */
+      /**
+       * @description 5 fields: minute hour day-of-month month day-of-week, in `timezone`.
+       * @example 0 9 * * 1-5
+       */
       cron?: string | null;
       interval_minutes?: number | null;
       /**
@@ -600,7 +609,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Created; the session cookie is set. */
+      /** @description The new account, as `GET /account` shows it; the session cookie is set. */
       201: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -609,9 +618,7 @@ export interface operations {
           Location?: string;
         };
         content: {
-          "application/json": {
-            account: components["schemas"]["Account"];
-          };
+          "application/json": components["schemas"]["Account"];
         };
       };
       /** @description Malformed JSON (`bad_request`). */
@@ -707,16 +714,14 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Logged in; the session cookie is set. */
+      /** @description The account, as `GET /account` shows it; the session cookie is set. */
       200: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
         };
         content: {
-          "application/json": {
-            account: components["schemas"]["Account"];
-          };
+          "application/json": components["schemas"]["Account"];
         };
       };
       /** @description Malformed JSON (`bad_request`). */
@@ -2908,7 +2913,7 @@ export interface operations {
   };
   /**
    * Download the image
-   * @description Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` answers 304.
+   * @description Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` naming it answers 304, compared weakly (`W/"…"` matches too).
    */
   downloadScreenshot: {
     parameters: {
@@ -3697,7 +3702,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The rate limiter is unavailable (retry after `Retry-After` seconds), or the scenario has secret steps and the server's encryption key is not configured (`service_unavailable`). */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -4195,7 +4200,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The rate limiter is unavailable (retry after `Retry-After` seconds), or the scenario has secret steps and the server's encryption key is not configured (`service_unavailable`). */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -4368,7 +4373,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The rate limiter is unavailable (retry after `Retry-After` seconds), or the scenario has secret steps and the server's encryption key is not configured (`service_unavailable`). */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
