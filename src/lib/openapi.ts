@@ -25,6 +25,9 @@ export const errorContent = (description: string) => ({
   content: { "application/json": { schema: ErrorSchema } },
 });
 
+/** `/v1` routes: a bearer API token. */
+export const v1Security = [{ bearerAuth: [] }];
+
 /** Responses every `/v1` route can give; spread into each route's `responses`. */
 export const v1ErrorResponses = {
   400: errorContent("Malformed JSON (`bad_request`)."),

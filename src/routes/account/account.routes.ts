@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorContent, json, jsonBody, sessionErrorResponses, v1ErrorResponses } from "../../lib/openapi";
+import { errorContent, json, jsonBody, sessionErrorResponses, v1ErrorResponses, v1Security } from "../../lib/openapi";
 import {
   AccountSchema,
   ApiTokenSchema,
@@ -84,7 +84,7 @@ export const v1Account = createRoute({
   operationId: "getAccount",
   tags: ["Account"],
   summary: "Plan, limits, usage this day and month, subscription",
-  security: [{ bearerAuth: [] }],
+  security: v1Security,
   responses: { 200: json(AccountSchema, "The account."), ...v1ErrorResponses },
 });
 

@@ -8,13 +8,12 @@ import {
   json,
   jsonBody,
   v1ErrorResponses,
+  v1Security,
 } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { CreateScenario, RunSchema, ScenarioSchema, UpdateScenario } from "./scenarios.schemas";
 
 const tags = ["Scenarios"];
-
-const security = [{ bearerAuth: [] }];
 
 const params = idParam("Scenario", "scn_01jf8z3k6m9q2w4e6r8t0y2u4i");
 
@@ -30,7 +29,7 @@ export const create = createRoute({
   path: "/v1/scenarios",
   operationId: "createScenario",
   tags,
-  security,
+  security: v1Security,
   summary: "Create a test scenario for a website",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateScenario) },
@@ -47,7 +46,7 @@ export const list = createRoute({
   path: "/v1/scenarios",
   operationId: "listScenarios",
   tags,
-  security,
+  security: v1Security,
   summary: "List scenarios, newest first",
   request: { query: pageQuery.extend({ website_id: z.string().optional() }) },
   responses: {
@@ -61,7 +60,7 @@ export const get = createRoute({
   path: "/v1/scenarios/{id}",
   operationId: "getScenario",
   tags,
-  security,
+  security: v1Security,
   summary: "Get a scenario",
   request: { params },
   responses: { 200: json(ScenarioSchema, "The scenario."), ...v1ErrorResponses },
@@ -72,7 +71,7 @@ export const patch = createRoute({
   path: "/v1/scenarios/{id}",
   operationId: "updateScenario",
   tags,
-  security,
+  security: v1Security,
   summary: "Update a scenario (partial)",
   request: { params, body: jsonBody(UpdateScenario) },
   responses: { 200: json(ScenarioSchema, "The updated scenario."), ...v1ErrorResponses, ...secretsUnavailable },
@@ -83,7 +82,7 @@ export const remove = createRoute({
   path: "/v1/scenarios/{id}",
   operationId: "deleteScenario",
   tags,
-  security,
+  security: v1Security,
   summary: "Delete a scenario with its runs and their screenshots",
   request: { params },
   responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },
@@ -94,7 +93,7 @@ export const run = createRoute({
   path: "/v1/scenarios/{id}/run",
   operationId: "runScenario",
   tags,
-  security,
+  security: v1Security,
   summary: "Start a run (queued)",
   middleware: [idempotent()] as const,
   request: { params, headers: IdempotencyHeader },
@@ -106,7 +105,7 @@ export const runsOf = createRoute({
   path: "/v1/scenarios/{id}/runs",
   operationId: "listScenarioRuns",
   tags,
-  security,
+  security: v1Security,
   summary: "A scenario's runs, newest first",
   request: { params, query: pageQuery },
   responses: { 200: json(pageSchema(RunSchema).openapi("RunPage"), "A page of runs."), ...v1ErrorResponses },
@@ -117,7 +116,7 @@ export const getRunRoute = createRoute({
   path: "/v1/runs/{id}",
   operationId: "getRun",
   tags: ["Runs"],
-  security,
+  security: v1Security,
   summary: "Get a run with its per-step results",
   request: { params: idParam("Run", "run_01jf8z3k6m9q2w4e6r8t0y2u4i") },
   responses: { 200: json(RunSchema, "The run."), ...v1ErrorResponses },

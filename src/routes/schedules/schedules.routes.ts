@@ -1,12 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { pageQuery, pageSchema } from "../../db/pagination";
-import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import {
+  IdempotencyHeader,
+  idempotentResponses,
+  idParam,
+  json,
+  jsonBody,
+  v1ErrorResponses,
+  v1Security,
+} from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { CreateSchedule, ScheduleSchema, UpdateSchedule } from "./schedules.schemas";
 
 const tags = ["Schedules"];
-
-const security = [{ bearerAuth: [] }];
 
 const params = idParam("Schedule", "sch_01jf8z3k6m9q2w4e6r8t0y2u4i");
 
@@ -15,7 +21,7 @@ export const create = createRoute({
   path: "/v1/schedules",
   operationId: "createSchedule",
   tags,
-  security,
+  security: v1Security,
   summary: "Schedule captures of a website or runs of a scenario",
   description:
     "Exactly one of `website_id`/`scenario_id` and one of `cron` (5 fields, in `timezone`)/`interval_minutes`.",
@@ -29,7 +35,7 @@ export const list = createRoute({
   path: "/v1/schedules",
   operationId: "listSchedules",
   tags,
-  security,
+  security: v1Security,
   summary: "List schedules, newest first",
   request: { query: pageQuery.extend({ website_id: z.string().optional(), scenario_id: z.string().optional() }) },
   responses: {
@@ -43,7 +49,7 @@ export const get = createRoute({
   path: "/v1/schedules/{id}",
   operationId: "getSchedule",
   tags,
-  security,
+  security: v1Security,
   summary: "Get a schedule",
   request: { params },
   responses: { 200: json(ScheduleSchema, "The schedule."), ...v1ErrorResponses },
@@ -54,7 +60,7 @@ export const patch = createRoute({
   path: "/v1/schedules/{id}",
   operationId: "updateSchedule",
   tags,
-  security,
+  security: v1Security,
   summary: "Update a schedule (partial); enabling checks the plan again",
   request: { params, body: jsonBody(UpdateSchedule) },
   responses: { 200: json(ScheduleSchema, "The updated schedule."), ...v1ErrorResponses },
@@ -65,7 +71,7 @@ export const remove = createRoute({
   path: "/v1/schedules/{id}",
   operationId: "deleteSchedule",
   tags,
-  security,
+  security: v1Security,
   summary: "Delete a schedule",
   request: { params },
   responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },

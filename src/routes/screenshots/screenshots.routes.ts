@@ -8,13 +8,13 @@ import {
   json,
   jsonBody,
   v1ErrorResponses,
+  v1Security,
 } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { MAX_BULK } from "../../services/downloads";
 import { BulkDownload, CreateScreenshot, ListQuery, ScreenshotSchema } from "./screenshots.schemas";
 
 const tags = ["Screenshots"];
-const security = [{ bearerAuth: [] }];
 const params = idParam("Screenshot", "shot_01jf8z3k6m9q2w4e6r8t0y2u4i");
 const binary = (type: string, description: string) => ({
   description,
@@ -26,7 +26,7 @@ export const create = createRoute({
   path: "/v1/screenshots",
   operationId: "createScreenshot",
   tags,
-  security,
+  security: v1Security,
   summary: "Take a screenshot (queued; poll it or list)",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateScreenshot) },
@@ -38,7 +38,7 @@ export const list = createRoute({
   path: "/v1/screenshots",
   operationId: "listScreenshots",
   tags,
-  security,
+  security: v1Security,
   summary: "List screenshots, newest first",
   request: { query: ListQuery },
   responses: {
@@ -52,7 +52,7 @@ export const get = createRoute({
   path: "/v1/screenshots/{id}",
   operationId: "getScreenshot",
   tags,
-  security,
+  security: v1Security,
   summary: "Get a screenshot's record",
   request: { params },
   responses: { 200: json(ScreenshotSchema, "The screenshot."), ...v1ErrorResponses },
@@ -66,7 +66,7 @@ export const download = createRoute({
   path: "/v1/screenshots/{id}/download",
   operationId: "downloadScreenshot",
   tags,
-  security,
+  security: v1Security,
   summary: "Download the image",
   description:
     'Streams the image with its Content-Type and an ETag (the SHA-256); `If-None-Match` naming it answers 304, compared weakly (`W/"…"` matches too).',
@@ -95,7 +95,7 @@ export const remove = createRoute({
   path: "/v1/screenshots/{id}",
   operationId: "deleteScreenshot",
   tags,
-  security,
+  security: v1Security,
   summary: "Delete a screenshot (record and bytes)",
   request: { params },
   responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },
@@ -106,7 +106,7 @@ export const bulk = createRoute({
   path: "/v1/screenshots/download-bulk",
   operationId: "downloadScreenshotsBulk",
   tags,
-  security,
+  security: v1Security,
   summary: "Download many screenshots as one streamed ZIP (Pro and Business)",
   description: `Either \`ids\` (≤ ${MAX_BULK}) or \`website_id\` with optional \`since\`/\`until\` (≤ ${MAX_BULK} matches). Includes a manifest.json.`,
   request: { body: jsonBody(BulkDownload) },

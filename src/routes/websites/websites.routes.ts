@@ -1,12 +1,18 @@
 import { createRoute } from "@hono/zod-openapi";
 import { pageQuery, pageSchema } from "../../db/pagination";
-import { IdempotencyHeader, idempotentResponses, idParam, json, jsonBody, v1ErrorResponses } from "../../lib/openapi";
+import {
+  IdempotencyHeader,
+  idempotentResponses,
+  idParam,
+  json,
+  jsonBody,
+  v1ErrorResponses,
+  v1Security,
+} from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
 import { CreateWebsite, UpdateWebsite, WebsiteSchema } from "./websites.schemas";
 
 const tags = ["Websites"];
-
-const security = [{ bearerAuth: [] }];
 
 const params = idParam("Website", "web_01jf8z3k6m9q2w4e6r8t0y2u4i");
 
@@ -15,7 +21,7 @@ export const create = createRoute({
   path: "/v1/websites",
   operationId: "createWebsite",
   tags,
-  security,
+  security: v1Security,
   summary: "Register a website with capture defaults",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyHeader, body: jsonBody(CreateWebsite) },
@@ -27,7 +33,7 @@ export const list = createRoute({
   path: "/v1/websites",
   operationId: "listWebsites",
   tags,
-  security,
+  security: v1Security,
   summary: "List websites, newest first",
   request: { query: pageQuery },
   responses: {
@@ -41,7 +47,7 @@ export const get = createRoute({
   path: "/v1/websites/{id}",
   operationId: "getWebsite",
   tags,
-  security,
+  security: v1Security,
   summary: "Get a website",
   request: { params },
   responses: { 200: json(WebsiteSchema, "The website."), ...v1ErrorResponses },
@@ -52,7 +58,7 @@ export const patch = createRoute({
   path: "/v1/websites/{id}",
   operationId: "updateWebsite",
   tags,
-  security,
+  security: v1Security,
   summary: "Update a website (partial)",
   request: { params, body: jsonBody(UpdateWebsite) },
   responses: { 200: json(WebsiteSchema, "The updated website."), ...v1ErrorResponses },
@@ -63,7 +69,7 @@ export const remove = createRoute({
   path: "/v1/websites/{id}",
   operationId: "deleteWebsite",
   tags,
-  security,
+  security: v1Security,
   summary: "Delete a website with its screenshots (records and bytes), scenarios and schedules",
   request: { params },
   responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },
