@@ -1,6 +1,6 @@
 import type { Browser } from "@cloudflare/puppeteer";
 import { acquireBrowser, releaseBrowser } from "../capture/browser";
-import { drainContexts, expectJobs } from "../capture/contexts";
+import { drainContexts } from "../capture/contexts";
 import { describeError } from "../capture/errors";
 import { guardPolicy } from "../config";
 import { getDb } from "../db/client";
@@ -97,8 +97,6 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
     ...captures.map((w) => () => captureTask(env, db, browser, policy, w, now)),
     ...runs.map((w) => () => runTask(env, db, browser, policy, limiter, w, now)),
   ];
-  // Each job gets a browser context of its own; the next ones are made ready while others run.
-  expectJobs(browser, tasks.length);
   try {
     await Promise.all(
       Array.from({ length: Math.min(BROWSER_CONCURRENCY, tasks.length) }, async () => {
