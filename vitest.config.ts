@@ -1,6 +1,6 @@
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // Tests run inside workerd with the real bindings from wrangler.toml (D1 with our
 // migrations, R2, the rate-limit Durable Object, Queues, Browser Rendering).
@@ -37,6 +37,8 @@ export default defineConfig({
     }),
   ],
   test: {
+    // test/node/: node's own test runner, outside workerd (`npm test` runs both).
+    exclude: [...configDefaults.exclude, "test/node/**"],
     globalSetup: ["./test/global-setup.ts"],
     setupFiles: ["./test/apply-migrations.ts"],
     testTimeout: 60_000,

@@ -7,7 +7,7 @@
 // Where chromium is absent and cannot be installed, we do nothing and miniflare downloads
 // Chrome as usual (a developer laptop with internet).
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -89,8 +89,15 @@ const FLAGS = [
   "--no-first-run",
   `--host-resolver-rules="${HOST_RULES}"`,
 ].join(" ");
+// Chromium's crash handler (chrome_crashpad_handler) detaches from the browser, and its
+// command line names only its database, under the config directory: pointing that into the
+// profile (which lies under the scratch directory of `npm start`, see scripts/processes.mjs)
+// makes it findable too, and keeps crash files out of the home directory.
 const wrapper = `#!/bin/sh
 ${MARKER}
+for arg; do
+  case "$arg" in --user-data-dir=*) XDG_CONFIG_HOME="\${arg#--user-data-dir=}"; export XDG_CONFIG_HOME ;; esac
+done
 exec ${CHROMIUM} ${FLAGS} "$@"
 `;
 for (const version of versions) {
@@ -100,10 +107,14 @@ for (const version of versions) {
     log(`Chrome ${version} already downloaded at ${exe}; keeping it`);
     continue;
   }
+  const marker = join(installDir, ".miniflare-install-complete");
+  if (existsSync(exe) && readFileSync(exe, "utf8") === wrapper && existsSync(marker)) continue; // as it should be
   mkdirSync(dirname(exe), { recursive: true });
-  if (!existsSync(exe) || readFileSync(exe, "utf8") !== wrapper) writeFileSync(exe, wrapper);
-  chmodSync(exe, 0o755);
+  // Replaced atomically: a browser may be starting from the old wrapper right now.
+  const next = `${exe}.${process.pid}`;
+  writeFileSync(next, wrapper, { mode: 0o755 });
+  renameSync(next, exe);
   // miniflare deletes an install it has never seen start; this marks ours as verified.
-  writeFileSync(join(installDir, ".miniflare-install-complete"), "");
+  writeFileSync(marker, "");
   log(`Chrome ${version} -> ${CHROMIUM}`);
 }

@@ -10,6 +10,8 @@ declare global {
       STATIC_DNS?: string;
       /** base64 of 32 bytes: encrypts scenario secrets at rest (a Worker secret when deployed). */
       SECRETS_KEY?: string;
+      /** Milliseconds an idle browser is kept for reuse (default 600000); `npm start` sets 0: closed when idle. */
+      BROWSER_KEEP_ALIVE_MS?: string;
     }
   }
 }

@@ -1,7 +1,53 @@
 import puppeteer, { type Browser } from "@cloudflare/puppeteer";
 
-/** An idle shared browser closes itself after this long (Browser Rendering's keep_alive). */
+/** An idle shared browser closes itself after this long (Browser Rendering's keep_alive, its maximum). */
 export const KEEP_ALIVE_MS = 10 * 60_000;
+
+/**
+ * How long an idle browser is kept for the next batch: `BROWSER_KEEP_ALIVE_MS`, default
+ * {@link KEEP_ALIVE_MS}. `npm start` sets 0 (see {@link acquireBrowser}).
+ */
+export function browserKeepAlive(env: Env): number {
+  const raw = env.BROWSER_KEEP_ALIVE_MS;
+  if (raw === undefined || raw === "") return KEEP_ALIVE_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0 || ms > KEEP_ALIVE_MS) {
+    throw new Error(`BROWSER_KEEP_ALIVE_MS must be an integer from 0 to ${KEEP_ALIVE_MS}, not ${JSON.stringify(raw)}`);
+  }
+  return ms;
+}
+
+/**
+ * A browser for one batch of work. Hand it back with `releaseBrowser`.
+ *
+ * With a keep-alive (deployed): an existing free session when there is one (Browser
+ * Rendering allows about one new browser per second), a new keep-alive session otherwise;
+ * releasing disconnects and leaves it running for the next batch.
+ *
+ * With keep-alive 0 (`npm start`): one browser at a time, closed as soon as no batch needs
+ * it. Locally miniflare never closes an idle browser (keep_alive is not emulated), and it
+ * forgets a session once the object holding it is evicted (about a minute without
+ * requests) or the Worker reloads: the session can then be neither reused nor closed, and
+ * its Chrome runs until `npm start` stops. Keeping nothing idle is the only way none is
+ * left behind. A batch that finds the browser in use waits for it (up to
+ * {@link LOCAL_WAIT_MS}) and is handed the same session, so a burst still uses one browser.
+ */
+export async function acquireBrowser(endpoint: Fetcher, keepAliveMs = KEEP_ALIVE_MS): Promise<Browser> {
+  return keepAliveMs === 0 ? acquireLocal(endpoint) : acquireKept(endpoint, keepAliveMs);
+}
+
+/** Disconnect (keep-alive) or hand over / close (keep-alive 0). Never throws. */
+export async function releaseBrowser(browser: Browser): Promise<void> {
+  if (holders.has(browser)) return releaseLocal(browser);
+  if (browser.connected) {
+    lastSessionId = browser.sessionId();
+    await browser.disconnect().catch(() => {});
+  } else if (lastSessionId === browser.sessionId()) {
+    lastSessionId = undefined;
+  }
+}
+
+// --- keep-alive sessions (deployed) ---
 
 /**
  * The session this isolate last disconnected from. Only a hint for reuse — connecting
@@ -10,12 +56,7 @@ export const KEEP_ALIVE_MS = 10 * 60_000;
  */
 let lastSessionId: string | undefined;
 
-/**
- * A browser for one batch of work: an existing free session when there is one (Browser
- * Rendering allows about one new browser per second), a new keep-alive session otherwise.
- * Hand it back with `releaseBrowser`, which disconnects and leaves it running for the next.
- */
-export async function acquireBrowser(endpoint: Fetcher): Promise<Browser> {
+async function acquireKept(endpoint: Fetcher, keepAliveMs: number): Promise<Browser> {
   const candidates: string[] = [];
   if (lastSessionId) candidates.push(lastSessionId);
   try {
@@ -32,15 +73,58 @@ export async function acquireBrowser(endpoint: Fetcher): Promise<Browser> {
       if (sessionId === lastSessionId) lastSessionId = undefined;
     }
   }
-  return puppeteer.launch(endpoint, { keep_alive: KEEP_ALIVE_MS });
+  return puppeteer.launch(endpoint, { keep_alive: keepAliveMs });
 }
 
-/** Disconnect (never close) so the session stays warm for the next batch. */
-export function releaseBrowser(browser: Browser): void {
-  if (browser.connected) {
-    lastSessionId = browser.sessionId();
-    browser.disconnect().catch(() => {});
-  } else if (lastSessionId === browser.sessionId()) {
-    lastSessionId = undefined;
+// --- one browser, closed when idle (keep-alive 0, local) ---
+
+/** A batch waits this long for the local browser, then takes it over with a browser of its own. */
+export const LOCAL_WAIT_MS = 60_000;
+
+/** The batch holding the local browser, the session it handed over, and how many wait for it. */
+const local: { holder?: object; handover?: string; waiting: number } = { waiting: 0 };
+/** Which batch (token) a local browser was given to. */
+const holders = new WeakMap<Browser, object>();
+
+async function acquireLocal(endpoint: Fetcher): Promise<Browser> {
+  if (local.holder) {
+    local.waiting++;
+    try {
+      const deadline = Date.now() + LOCAL_WAIT_MS;
+      // Polled from this batch's own request (no promise resolved across requests).
+      while (local.holder && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      local.waiting--;
+    }
   }
+  // Still held after the wait: the holder is stuck or gone; this batch takes over with a new
+  // browser, and the old holder closes its own when (if ever) it releases.
+  const token = {};
+  const sessionId = local.holder ? undefined : local.handover;
+  local.holder = token;
+  local.handover = undefined;
+  try {
+    let browser: Browser | undefined;
+    if (sessionId) browser = await puppeteer.connect(endpoint, sessionId).catch(() => undefined);
+    browser ??= await puppeteer.launch(endpoint);
+    holders.set(browser, token);
+    return browser;
+  } catch (err) {
+    if (local.holder === token) local.holder = undefined;
+    throw err;
+  }
+}
+
+async function releaseLocal(browser: Browser): Promise<void> {
+  const token = holders.get(browser);
+  holders.delete(browser);
+  const mine = local.holder === token;
+  if (mine && local.waiting > 0 && browser.connected) {
+    await browser.disconnect().catch(() => {});
+    local.handover = browser.sessionId();
+  } else {
+    // Cleared only once Chrome is gone, so the next batch never overlaps it.
+    await browser.close().catch(() => {});
+  }
+  if (mine) local.holder = undefined;
 }

@@ -1,5 +1,5 @@
 import type { Browser } from "@cloudflare/puppeteer";
-import { acquireBrowser, releaseBrowser } from "../capture/browser";
+import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
 import { drainContexts } from "../capture/contexts";
 import { describeError } from "../capture/errors";
 import { guardPolicy } from "../config";
@@ -84,7 +84,7 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
 
   let browser: Browser;
   try {
-    browser = await acquireBrowser(env.BROWSER);
+    browser = await acquireBrowser(env.BROWSER, browserKeepAlive(env));
   } catch (err) {
     const reason = new Error(`Browser unavailable: ${describeError(err)}`);
     for (const w of captures) await retryCapture(db, w, reason, now());
@@ -105,7 +105,7 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
     );
   } finally {
     await drainContexts(browser);
-    releaseBrowser(browser);
+    await releaseBrowser(browser);
   }
 }
 

@@ -50,7 +50,7 @@ describe("queue consumer", () => {
 
   it("acks a message that can never parse instead of retrying it forever", async () => {
     const batch = createMessageBatch<JobMessage>("snaptrack-jobs", [
-      { id: "bad", timestamp: new Date(), attempts: 1, body: { type: "launch_rockets" } },
+      { id: "bad", timestamp: new Date(), attempts: 1, body: { type: "launch_rockets" } as unknown as JobMessage },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
