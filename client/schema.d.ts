@@ -1102,6 +1102,16 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description No token; generate one. */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description Body over 1 MB (`payload_too_large`). */
       413: {
         headers: {
@@ -1207,6 +1217,16 @@ export interface operations {
       };
       /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
       403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description There was no token. */
+      404: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;

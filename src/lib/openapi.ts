@@ -93,12 +93,18 @@ function pruneImpossibleErrors(operation: Operation): void {
   const body = operation.requestBody !== undefined;
   const query = operation.parameters?.some((p) => p.in === "query") ?? false;
   const pathParams = operation.parameters?.some((p) => p.in === "path") ?? false;
+  // Only the shared entries go; an answer a route documents itself stays.
+  const drop = (code: keyof typeof v1ErrorResponses) => {
+    const shared = [v1ErrorResponses[code], sessionErrorResponses[code as keyof typeof sessionErrorResponses]];
+    const own = responses[code] as { description?: string } | undefined;
+    if (own && shared.some((entry) => entry?.description === own.description)) delete responses[code];
+  };
   if (!body) {
-    delete responses["400"];
-    delete responses["415"];
+    drop(400);
+    drop(415);
   }
-  if (!body && !query) delete responses["422"];
-  if (!body && !pathParams) delete responses["404"];
+  if (!body && !query) drop(422);
+  if (!body && !pathParams) drop(404);
 }
 
 type Operation = {
