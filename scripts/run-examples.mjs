@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test` runs the examples (examples/) against a throwaway local server, as a user would:
 // the server as `npm start` starts it, and a local page to capture.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { startServer } from "../bench/server.mjs";
 import { startFixtureServer } from "../test/fixtures/server.mjs";
 
@@ -19,11 +19,22 @@ let failed = 0;
 try {
   for (const [name, cmd, args] of selected) {
     const started = Date.now();
-    const run = spawnSync(cmd, args, {
-      cwd: new URL("..", import.meta.url),
-      env: { ...process.env, SNAPTRACK_URL: server.origin, TARGET_URL: `${fixtures.origin}/colors` },
-      encoding: "utf8",
-      timeout: 120_000,
+    // Asynchronously: the page the examples capture is served from this very process.
+    const run = await new Promise((resolve) => {
+      const child = spawn(cmd, args, {
+        cwd: new URL("..", import.meta.url),
+        env: { ...process.env, SNAPTRACK_URL: server.origin, TARGET_URL: `${fixtures.origin}/colors` },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+      child.on("error", (error) => resolve({ status: null, stdout, stderr, error }));
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
     });
     const ok = run.status === 0;
     if (!ok) failed++;

@@ -33,7 +33,7 @@ curl -sf -H "$AUTH" -o "$WORK/shot.png" "$BASE/v1/screenshots/$SHOT/download"
 echo "saved $(wc -c < "$WORK/shot.png") bytes"
 
 SCENARIO="$(curl -sf -H "$AUTH" -H "$JSON" "$BASE/v1/scenarios" -d "{\"website_id\":\"$SITE\",\"name\":\"Smoke test\",
-  \"steps\":[{\"action\":\"assert_visible\",\"selector\":\"body\"},{\"action\":\"screenshot\",\"name\":\"home\"}]}" | jq -r .id)"
+  \"steps\":[{\"action\":\"wait_for_selector\",\"selector\":\"body\",\"state\":\"attached\"},{\"action\":\"screenshot\",\"name\":\"home\"}]}" | jq -r .id)"
 RUN="$(curl -sf -X POST -H "$AUTH" "$BASE/v1/scenarios/$SCENARIO/run" | jq -r .id)"
 until RUN_JSON="$(curl -sf --retry 10 -H "$AUTH" "$BASE/v1/runs/$RUN")" &&
   [ "$(jq -r .status <<< "$RUN_JSON")" != queued ] && [ "$(jq -r .status <<< "$RUN_JSON")" != running ]; do sleep 1; done

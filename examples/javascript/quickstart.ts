@@ -39,7 +39,7 @@ console.log("website", website.id);
 
 let shot = must(await api.POST("/v1/screenshots", { body: { website_id: website.id } }), "take screenshot");
 while (shot.status === "queued" || shot.status === "processing") {
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1000));
   shot = must(await api.GET("/v1/screenshots/{id}", { params: { path: { id: shot.id } } }), "poll screenshot");
 }
 if (shot.status !== "completed") throw new Error(`screenshot ${shot.status}: ${shot.error}`);
@@ -60,7 +60,7 @@ const scenario = must(
       website_id: website.id,
       name: "Smoke test",
       steps: [
-        { action: "assert_visible", selector: "body" },
+        { action: "wait_for_selector", selector: "body", state: "attached" },
         { action: "screenshot", name: "home" },
       ],
     },
@@ -69,7 +69,7 @@ const scenario = must(
 );
 let run = must(await api.POST("/v1/scenarios/{id}/run", { params: { path: { id: scenario.id } } }), "run scenario");
 while (run.status === "queued" || run.status === "running") {
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1000));
   run = must(await api.GET("/v1/runs/{id}", { params: { path: { id: run.id } } }), "poll run");
 }
 for (const step of run.steps) console.log("step", step.index, step.action, step.status, `${step.duration_ms} ms`);

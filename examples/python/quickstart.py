@@ -60,7 +60,7 @@ with open(path, "wb") as f:
     f.write(image)
 print("saved", path, len(image), "bytes")
 
-steps = [{"action": "assert_visible", "selector": "body"}, {"action": "screenshot", "name": "home"}]
+steps = [{"action": "wait_for_selector", "selector": "body", "state": "attached"}, {"action": "screenshot", "name": "home"}]
 scenario, _ = call("POST", "/v1/scenarios", {"website_id": website["id"], "name": "Smoke test", "steps": steps}, auth)
 run, _ = call("POST", f"/v1/scenarios/{scenario['id']}/run", headers=auth)
 while run["status"] in ("queued", "running"):
