@@ -10,7 +10,10 @@ export async function startServer(port = 8799) {
   const state = mkdtempSync(join(tmpdir(), "snaptrack-bench-"));
   const child = spawn(process.execPath, [join(ROOT, "scripts", "dev.mjs")], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), SNAPTRACK_STATE_DIR: state },
+    // The deployed browser reuse (an idle browser kept for the next batch), as the direct
+    // puppeteer run reuses its one browser; `npm start` closes idle browsers instead. Any
+    // browser miniflare loses track of meanwhile ends with the server (scripts/dev.mjs).
+    env: { ...process.env, PORT: String(port), SNAPTRACK_STATE_DIR: state, BROWSER_KEEP_ALIVE_MS: "600000" },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

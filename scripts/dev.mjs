@@ -24,7 +24,8 @@ export const LOCAL_VARS = {
   STATIC_DNS: JSON.stringify({ localhost: ["127.0.0.1"] }),
   SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stbG9jYWw=",
   // No idle browser: miniflare would keep it forever and lose track of it (src/capture/browser.ts).
-  BROWSER_KEEP_ALIVE_MS: "0",
+  // The capture benchmark sets the deployed behaviour (reuse) through the environment.
+  BROWSER_KEEP_ALIVE_MS: process.env.BROWSER_KEEP_ALIVE_MS ?? "0",
 };
 
 // The project's own Node (the pinned `node` devDependency). `npm start` already runs on it;
