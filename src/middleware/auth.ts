@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../context";
 import { getDb } from "../db/client";
 import { hashApiToken, isWellFormedToken } from "../lib/api-token";
@@ -7,7 +7,7 @@ import { iso, retryAfterSeconds } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { GateResult, RateLimitResult } from "../limits/account-limiter";
-import { SESSION_COOKIE, sessionAccount, tokenAccountId } from "../services/auth";
+import { resolveSession, SESSION_COOKIE, SESSION_TTL, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
 
 const BEARER_RE = /^Bearer ([^\s]+)$/i;
@@ -99,18 +99,43 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** The session cookie: HttpOnly, SameSite=Lax, Secure on https. */
+export function startSession(c: Context<AppEnv>, sessionId: string) {
+  setCookie(c, SESSION_COOKIE, sessionId, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: new URL(c.req.url).protocol === "https:",
+    path: "/",
+    maxAge: SESSION_TTL / 1000,
+  });
+}
+
 /** Dashboard endpoints: the HttpOnly session cookie. */
 export function sessionAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const sessionId = getCookie(c, SESSION_COOKIE);
-    const account = sessionId ? await sessionAccount(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
-    if (!account) {
+    const session = sessionId ? await resolveSession(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
+    if (!session) {
       if (sessionId) deleteCookie(c, SESSION_COOKIE, { path: "/" });
       throw new ApiError("unauthorized", "Log in first: this endpoint needs a session.", {
         headers: { "WWW-Authenticate": 'Cookie realm="snaptrack", cookie-name="snaptrack_session"' },
       });
     }
-    c.set("account", account);
+    c.set("account", session.account);
+    c.set("user", session.user);
+    await next();
+  };
+}
+
+/**
+ * Plan, API token and members are the owners' to manage; members are refused with 403
+ * `forbidden` (they still see and change the account's websites, captures, scenarios…).
+ */
+export function ownerOnly(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.get("user").role !== "owner") {
+      throw new ApiError("forbidden", "Only the account's owners can manage its plan, API token and members.");
+    }
     await next();
   };
 }

@@ -1,30 +1,18 @@
-import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { AppEnv } from "../../context";
+import { deleteCookie, getCookie } from "hono/cookie";
+import { startSession } from "../../middleware/auth";
 import { accountView } from "../../services/accounts";
-import { endSession, login, SESSION_COOKIE, SESSION_TTL, signupWithSession } from "../../services/auth";
+import { endSession, login, SESSION_COOKIE, signupWithSession } from "../../services/auth";
 import type { AppRouteHandler } from "../types";
 import type * as routes from "./auth.routes";
-
-/** The session cookie: HttpOnly, SameSite=Lax, Secure on https. */
-function startSession(c: Context<AppEnv>, sessionId: string) {
-  setCookie(c, SESSION_COOKIE, sessionId, {
-    httpOnly: true,
-    sameSite: "Lax",
-    secure: new URL(c.req.url).protocol === "https:",
-    path: "/",
-    maxAge: SESSION_TTL / 1000,
-  });
-}
 
 export const signupRoute: AppRouteHandler<typeof routes.signupRoute> = async (c) => {
   const { account, sessionId } = await signupWithSession(c.get("db"), c.req.valid("json"), c.get("now"));
   startSession(c, sessionId);
-  return c.json(accountView(account, { today: 0, thisMonth: 0 }, c.get("now")), 201);
+  return c.json(accountView(account, { today: 0, thisMonth: 0 }, 1, c.get("now")), 201);
 };
 
 export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) => {
-  const { account, sessionId, usage } = await login(
+  const { account, sessionId, usage, seats } = await login(
     c.get("db"),
     c.get("deps").loginThrottle(c.env),
     c.get("deps").limiter(c.env),
@@ -37,7 +25,7 @@ export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) =
     c.get("requestId"),
   );
   startSession(c, sessionId);
-  return c.json(accountView(account, usage, c.get("now")), 200);
+  return c.json(accountView(account, usage, seats, c.get("now")), 200);
 };
 
 export const logoutRoute: AppRouteHandler<typeof routes.logoutRoute> = async (c) => {
