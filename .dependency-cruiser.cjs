@@ -4,12 +4,12 @@
  *
  *   entry    index.ts, app.ts, context.ts, config.ts, routes/, pages/, middleware/, jobs/
  *   services services/                     plain functions: (db, input) → result
- *   infra    db/, limits/, queue/, capture/, schedules/
+ *   infra    db/, limits/, queue/, capture/, compare/, schedules/
  *   lib      lib/                          no imports from the rest of src/
  */
 const ENTRY = "^src/(index|app|context|config)\\.ts$|^src/(routes|pages|middleware|jobs)/";
 const SERVICES = "^src/services/";
-const INFRA = "^src/(db|limits|queue|capture|schedules)/";
+const INFRA = "^src/(db|limits|queue|capture|compare|schedules)/";
 const LIB = "^src/lib/";
 
 module.exports = {
@@ -24,7 +24,7 @@ module.exports = {
     },
     {
       name: "infra-not-upward",
-      comment: "db, limits, queue, capture and schedules may not import services or entry code.",
+      comment: "db, limits, queue, capture, compare and schedules may not import services or entry code.",
       severity: "error",
       from: { path: INFRA },
       to: { path: `${SERVICES}|${ENTRY}` },

@@ -1,11 +1,16 @@
-// `npm run bench [api|capture]`: benchmarks against the local server. Prints figures;
+// `npm run bench [api|capture|compare]`: benchmarks against the local server. Prints figures;
 // it asserts nothing (tests never time things).
-import { benchApi } from "./api.mjs";
-
 const which = process.argv[2] ?? "all";
-if (which === "all" || which === "api") await benchApi();
+if (which === "all" || which === "api") {
+  const { benchApi } = await import("./api.mjs");
+  await benchApi();
+}
 if (which === "all" || which === "capture") {
   const { benchCapture } = await import("./capture.mjs");
   await benchCapture();
+}
+if (which === "all" || which === "compare") {
+  const { benchCompare } = await import("./compare.mjs");
+  await benchCompare();
 }
 process.exit(0);

@@ -93,6 +93,10 @@ export interface paths {
     /** Update a website (partial) */
     patch: operations["updateWebsite"];
   };
+  "/v1/websites/{id}/changes": {
+    /** The website's captures whose comparison found a change, newest first */
+    get: operations["listWebsiteChanges"];
+  };
   "/v1/screenshots": {
     /** List screenshots, newest first */
     get: operations["listScreenshots"];
@@ -118,6 +122,20 @@ export interface paths {
      * @description Either `ids` (≤ 500) or `website_id` with optional `since`/`until` (≤ 500 matches). Includes a manifest.json.
      */
     post: operations["downloadScreenshotsBulk"];
+  };
+  "/v1/screenshots/{id}/diff": {
+    /**
+     * Download the comparison's diff PNG
+     * @description The capture faded, with the pixels that changed against its baseline in red. 409 while the comparison is pending; 404 when there is none (no baseline, detection off, a failed comparison, or identical bytes).
+     */
+    get: operations["getScreenshotDiff"];
+  };
+  "/v1/screenshots/{id}/approve": {
+    /**
+     * Make a completed capture its website's approved baseline
+     * @description Used when the website's `change_detection.baseline` is `"approved"`. The approved baseline is kept past retention while it is the baseline.
+     */
+    post: operations["approveScreenshot"];
   };
   "/v1/scenarios": {
     /** List scenarios, newest first */
@@ -335,6 +353,9 @@ export interface components {
       created_at: string;
       updated_at: string;
       last_capture_at: string | null;
+      change_detection: components["schemas"]["ChangeDetection"];
+      /** @description The approved baseline (`POST /v1/screenshots/{id}/approve`), if any. */
+      baseline_screenshot_id: string | null;
     };
     /** @description Every field is optional. A capture uses the website's defaults overridden by the request's fields; `headers` merge by name. */
     CaptureOptions: {
@@ -372,10 +393,39 @@ export interface components {
       /** @enum {string} */
       same_site?: "Strict" | "Lax" | "None";
     };
+    ChangeDetection: {
+      /** @default true */
+      enabled?: boolean;
+      /**
+       * @description % of the compared area that must differ.
+       * @default 0.1
+       */
+      threshold?: number;
+      /**
+       * @description % of any 64×64 tile that must differ.
+       * @default 2
+       */
+      tile_threshold?: number;
+      /** @default [] */
+      ignore_selectors?: string[];
+      /** @default [] */
+      ignore_regions?: {
+          x: number;
+          y: number;
+          width: number;
+          height: number;
+        }[];
+      /**
+       * @default previous
+       * @enum {string}
+       */
+      baseline?: "previous" | "approved";
+    };
     CreateWebsite: {
       name: string;
       url: string;
       capture?: components["schemas"]["CaptureOptions"];
+      change_detection?: components["schemas"]["ChangeDetection"];
     };
     WebsitePage: {
       data: components["schemas"]["Website"][];
@@ -386,6 +436,12 @@ export interface components {
       name?: string;
       url?: string;
       capture?: components["schemas"]["CaptureOptions"];
+      change_detection?: components["schemas"]["ChangeDetection"];
+    };
+    ChangePage: {
+      data: components["schemas"]["Screenshot"][];
+      /** @description Pass as `cursor` for the next page; null at the end. */
+      next_cursor: string | null;
     };
     Screenshot: {
       /** @example shot_01jf8z3k6m9q2w4e6r8t0y2u4i */
@@ -418,7 +474,31 @@ export interface components {
       /** @description When retention deletes it (plan's history window). */
       expires_at: string;
       download_url: string | null;
+      comparison: components["schemas"]["Comparison"];
     };
+    /** @description Change detection against the website's baseline; null when there is none. */
+    Comparison: ({
+      /** @enum {string} */
+      status: "pending" | "completed" | "failed";
+      baseline_id: string | null;
+      changed: boolean | null;
+      changed_pixels: number | null;
+      /** @description Changed ÷ compared pixels (0–1). */
+      change_ratio: number | null;
+      /** @description The largest changed share of one 64×64 tile (0–1). */
+      max_tile_ratio: number | null;
+      /** @description Where it changed: at most 20 merged boxes (image pixels). */
+      regions: {
+          x: number;
+          y: number;
+          width: number;
+          height: number;
+        }[];
+      size_changed: boolean | null;
+      diff_url: string | null;
+      /** @description Why the comparison failed. */
+      error?: string;
+    }) | null;
     CreateScreenshot: {
       website_id: string;
       capture?: components["schemas"]["CaptureOptions"];
@@ -2767,6 +2847,181 @@ export interface operations {
       };
     };
   };
+  /** The website's captures whose comparison found a change, newest first */
+  listWebsiteChanges: {
+    parameters: {
+      query?: {
+        /** @description Page size, 1–100. */
+        limit?: number;
+        /** @description `next_cursor` of the previous page. */
+        cursor?: string;
+        /** @description Created at or after (ISO-8601). */
+        since?: string;
+        /** @description Created at or before (ISO-8601). */
+        until?: string;
+      };
+      path: {
+        /** @description Website id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description A page of changed captures. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["ChangePage"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** List screenshots, newest first */
   listScreenshots: {
     parameters: {
@@ -3802,6 +4057,342 @@ export interface operations {
       };
       /** @description Validation failed; `errors` maps field paths to messages. */
       422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Download the comparison's diff PNG
+   * @description The capture faded, with the pixels that changed against its baseline in red. 409 while the comparison is pending; 404 when there is none (no baseline, detection off, a failed comparison, or identical bytes).
+   */
+  getScreenshotDiff: {
+    parameters: {
+      path: {
+        /** @description Screenshot id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The diff image. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "image/png": string;
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The comparison is still pending (`conflict`). */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Make a completed capture its website's approved baseline
+   * @description Used when the website's `change_detection.baseline` is `"approved"`. The approved baseline is kept past retention while it is the baseline.
+   */
+  approveScreenshot: {
+    parameters: {
+      path: {
+        /** @description Screenshot id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The approved screenshot. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Screenshot"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a completed website capture (`conflict`). */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;

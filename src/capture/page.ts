@@ -1,4 +1,5 @@
 import type { Browser, HTTPRequest, Page } from "@cloudflare/puppeteer";
+import type { Box } from "../compare/rows";
 import { isAdRequest } from "./ads";
 import { armBrowser, armPage, type Violation } from "./containment";
 import { freshContext, retireContext } from "./contexts";
@@ -175,17 +176,23 @@ export interface Shot {
   bytes: Uint8Array;
   width: number;
   height: number;
+  /** Boxes (image pixels) of the elements asked to be measured, clipped to the image. */
+  ignore?: Box[];
 }
+
+export type { Box };
 
 /** Hides, waits, then takes the picture (whole page, viewport or one element). */
 export async function shoot(
   g: GuardedPage,
   opts: Pick<CaptureOptions, "format" | "quality" | "full_page" | "selector" | "hide_selectors" | "delay_ms">,
+  measure: string[] = [],
 ): Promise<Shot> {
   if (opts.hide_selectors.length > 0) {
     await g.page.addStyleTag({ content: `${opts.hide_selectors.join(",\n")} { visibility: hidden !important; }` });
   }
   if (opts.delay_ms > 0) await new Promise((r) => setTimeout(r, opts.delay_ms));
+  const boxes = measure.length > 0 ? await measureBoxes(g.page, measure, opts) : undefined;
   const encoding = {
     type: opts.format,
     ...(opts.format === "png" ? {} : { quality: opts.quality }),
@@ -206,7 +213,46 @@ export async function shoot(
   const bytes = new Uint8Array(data);
   const size = imageSize(bytes);
   if (!size) throw new Error(`The browser returned an unreadable ${opts.format} image`);
-  return { bytes, ...size };
+  return { bytes, ...size, ...(boxes ? { ignore: clipBoxes(boxes, size) } : {}) };
+}
+
+/**
+ * The boxes of every element matching `selectors`, just before the picture is taken, in the
+ * image's pixels: document coordinates for a full page, relative to the clipped element for
+ * a `selector` capture, the viewport's otherwise; times the device scale factor. A selector
+ * the page does not parse matches nothing (the capture is never failed by it).
+ */
+async function measureBoxes(page: Page, selectors: string[], opts: Pick<CaptureOptions, "full_page" | "selector">) {
+  return (await page.evaluate(`(() => {
+    const selectors = ${JSON.stringify(selectors)}, clip = ${JSON.stringify(opts.selector ?? null)};
+    const scale = window.devicePixelRatio || 1;
+    let ox = ${opts.full_page ? "window.scrollX" : "0"}, oy = ${opts.full_page ? "window.scrollY" : "0"};
+    if (clip) { const c = document.querySelector(clip); if (c) { const r = c.getBoundingClientRect(); ox = -r.left; oy = -r.top; } }
+    const out = [];
+    for (const s of selectors) {
+      let found = [];
+      try { found = document.querySelectorAll(s); } catch { continue; }
+      for (const el of found) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        const x = Math.floor((r.left + ox) * scale), y = Math.floor((r.top + oy) * scale);
+        out.push({ x, y, width: Math.ceil((r.right + ox) * scale) - x, height: Math.ceil((r.bottom + oy) * scale) - y });
+      }
+    }
+    return out.slice(0, 200);
+  })()`)) as Box[];
+}
+
+function clipBoxes(boxes: Box[], size: { width: number; height: number }): Box[] {
+  const out: Box[] = [];
+  for (const b of boxes) {
+    const x = Math.max(0, b.x);
+    const y = Math.max(0, b.y);
+    const width = Math.min(size.width, b.x + b.width) - x;
+    const height = Math.min(size.height, b.y + b.height) - y;
+    if (width > 0 && height > 0) out.push({ x, y, width, height });
+  }
+  return out;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import {
+  COMPARISON_STATUSES,
   DEFAULT_RUN_TIMEOUT_MS,
   IMAGE_FORMATS,
   PLAN_IDS,
@@ -133,8 +134,12 @@ export const websites = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastCaptureAt: integer("last_capture_at"),
+    /** Change detection settings (JSON, the change-detection schema; defaults when empty). */
+    changeDetection: text("change_detection").notNull().default("{}"),
+    /** The approved baseline (`POST /v1/screenshots/{id}/approve`); retention keeps it. */
+    baselineScreenshotId: text("baseline_screenshot_id"),
   },
-  (t) => [index("websites_account").on(t.accountId, t.id)],
+  (t) => [index("websites_account").on(t.accountId, t.id), index("websites_baseline").on(t.baselineScreenshotId)],
 );
 
 export const scenarios = sqliteTable(
@@ -248,9 +253,27 @@ export const screenshots = sqliteTable(
     updatedAt: updatedAt(),
     startedAt: integer("started_at"),
     capturedAt: integer("captured_at"),
+    /** Website captures: viewport, scale, format, full page and clip, to find the "previous" baseline. */
+    compareKey: text("compare_key"),
+    /** The website's change detection when the capture was asked for (JSON); null when off. */
+    detection: text("detection"),
+    /** Boxes of `ignore_selectors` measured at capture time (JSON, image pixels). */
+    ignoreBoxes: text("ignore_boxes"),
+    /** pending | completed | failed; null when there is no comparison. */
+    comparisonStatus: text("comparison_status", { enum: COMPARISON_STATUSES }),
+    baselineId: text("baseline_id"),
+    /** The comparison's figures (JSON) once completed, or its error. */
+    comparison: text("comparison"),
+    changed: integer("changed", { mode: "boolean" }),
+    diffKey: text("diff_key"),
+    /** When the comparison last changed state (the sweeper finds stuck pending ones). */
+    comparedAt: integer("compared_at"),
   },
   (t) => [
     index("screenshots_account").on(t.accountId, t.id),
+    index("screenshots_baseline").on(t.websiteId, t.compareKey, t.id),
+    index("screenshots_changes").on(t.websiteId, t.changed, t.id),
+    index("screenshots_comparison").on(t.comparisonStatus, t.comparedAt),
     index("screenshots_website").on(t.websiteId, t.id),
     index("screenshots_run").on(t.runId),
     index("screenshots_created").on(t.createdAt),

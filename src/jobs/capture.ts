@@ -6,11 +6,13 @@ import { screenshotKey } from "../capture/keys";
 import type { CaptureOptions } from "../capture/options";
 import { assertContained, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
+import type { ChangeDetection } from "../compare/settings";
 import { type Db, getDb } from "../db/client";
 import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import type { JobOf } from "../queue/messages";
+import { startComparison } from "./compare";
 
 /** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
 export const STALE_CLAIM = 3 * MINUTE;
@@ -56,6 +58,7 @@ export async function captureInto(
   opts: CaptureOptions,
   url: string,
   policy: GuardPolicy,
+  measure: string[] = [],
 ): Promise<Shot> {
   const verdict = await checkUrl(url, policy, "capturing");
   if (!verdict.ok) throw new TargetError(`Blocked ${url}: ${verdict.reason}`);
@@ -66,7 +69,7 @@ export async function captureInto(
       "Capture",
       (async () => {
         await navigate(page, url, opts);
-        const shot = await shoot(page, opts);
+        const shot = await shoot(page, opts, measure);
         assertContained(page);
         return shot;
       })(),
@@ -97,6 +100,7 @@ export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, s
         height: shot.height,
         bytes: shot.bytes.byteLength,
         sha256,
+        ignoreBoxes: shot.ignore ? JSON.stringify(shot.ignore) : null,
         capturedAt: now,
         updatedAt: now,
         error: null,
@@ -197,9 +201,11 @@ export async function captureTask(
 ) {
   try {
     const opts = JSON.parse(w.row.options) as CaptureOptions;
-    const shot = await captureInto(browser, opts, w.row.url, policy);
-    await storeShot(env, db, w.row, shot, null, now());
+    const detection = w.row.detection ? (JSON.parse(w.row.detection) as ChangeDetection) : null;
+    const shot = await captureInto(browser, opts, w.row.url, policy, detection?.ignore_selectors ?? []);
+    const stored = await storeShot(env, db, w.row, shot, null, now());
     w.message.ack();
+    if (stored) await queueComparison(env, db, { ...w.row, status: "completed" }, now());
   } catch (err) {
     const permanent = permanentError(err);
     if (permanent) {
@@ -208,6 +214,17 @@ export async function captureTask(
     } else {
       await retryCapture(db, w, err, now());
     }
+  }
+}
+
+/** The comparison runs in the background; nothing about it may fail or delay the capture. */
+async function queueComparison(env: Env, db: Db, row: Screenshot, now: number) {
+  try {
+    await startComparison(env, db, row, now);
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: "error", msg: "comparison not queued", id: row.id, error: describeError(err) }),
+    );
   }
 }
 

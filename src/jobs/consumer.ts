@@ -15,6 +15,7 @@ import {
   retryCapture,
   retryDelaySeconds,
 } from "./capture";
+import { compareJob, comparisonGaveUp } from "./compare";
 import { dispatchDue } from "./dispatch";
 import { purgePrefix } from "./purge";
 import { purgeExpired } from "./retention";
@@ -114,6 +115,8 @@ const MAX_ROUNDS = 50;
 
 async function runJob(env: Env, job: ParsedJob, now: number): Promise<void> {
   switch (job.type) {
+    case "compare":
+      return compareJob(env, job as JobOf<"compare">, now);
     case "purge_prefix":
       return purgePrefix(env, job as JobOf<"purge_prefix">);
     case "dispatch": {
@@ -140,4 +143,5 @@ async function onDeadLetter(env: Env, job: ParsedJob, now: number): Promise<void
   console.error(JSON.stringify({ level: "error", msg: "job dead-lettered", type: job.type }));
   if (job.type === "capture") await captureGaveUp(env, job, now);
   if (job.type === "run") await runGaveUp(getDb(env.DB), job, now);
+  if (job.type === "compare") await comparisonGaveUp(env, job, now);
 }

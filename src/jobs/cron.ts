@@ -2,6 +2,7 @@ import { getDb } from "../db/client";
 import { durableObjectLimiter } from "../limits/account-limiter";
 import { PLANS } from "../limits/plans";
 import { enqueue } from "../queue/messages";
+import { sweepComparisons } from "./compare";
 import { dispatchDue, pauseTooFast } from "./dispatch";
 import { applyDuePlanChanges } from "./plan-changes";
 import { purgeExpired } from "./retention";
@@ -35,6 +36,7 @@ export async function handleScheduled(
   try {
     const swept = await sweepStale(env, now);
     if (swept.more) await enqueue(env.JOBS, { type: "sweep", round: 1 });
+    await sweepComparisons(env, now);
   } catch (err) {
     sweepFailure = err ?? new Error("sweep failed");
   }

@@ -101,9 +101,15 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-export function crc32(text: string): number {
+export const crc32 = (text: string): number => crc32Bytes(encoder.encode(text));
+
+/** CRC-32 (IEEE) over byte arrays in order, as one stream (PNG chunk checksums). */
+export function crc32Bytes(...parts: Uint8Array[]): number {
   let crc = 0xffffffff;
-  for (const byte of encoder.encode(text)) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
+  for (const bytes of parts) {
+    for (let i = 0; i < bytes.length; i++)
+      crc = (CRC_TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  }
   return (crc ^ 0xffffffff) >>> 0;
 }
 

@@ -11,6 +11,9 @@ export type ScreenshotStatus = (typeof SCREENSHOT_STATUSES)[number];
 export const SCREENSHOT_SOURCES = ["api", "schedule", "scenario"] as const;
 export type ScreenshotSource = (typeof SCREENSHOT_SOURCES)[number];
 
+export const COMPARISON_STATUSES = ["pending", "completed", "failed"] as const;
+export type ComparisonStatus = (typeof COMPARISON_STATUSES)[number];
+
 export const IMAGE_FORMATS = ["png", "jpeg", "webp"] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 

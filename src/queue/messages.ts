@@ -10,6 +10,8 @@ export const MAX_DELIVERIES = 6;
 export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("capture"), screenshot_id: z.string(), account_id: z.string() }),
   z.object({ type: z.literal("run"), run_id: z.string(), account_id: z.string() }),
+  /** Change detection of a completed capture against its baseline. */
+  z.object({ type: z.literal("compare"), screenshot_id: z.string(), account_id: z.string() }),
   /** Delete R2 objects under a prefix (a deleted website or scenario), resuming page by page. */
   z.object({ type: z.literal("purge_prefix"), prefix: z.string().min(4) }),
   /** Retention purge; re-enqueues itself until nothing expired is left. */

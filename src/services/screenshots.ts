@@ -1,5 +1,6 @@
 import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
+import { compareKey, parseChangeDetection } from "../compare/settings";
 import { chunks } from "../db/chunks";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
@@ -43,6 +44,7 @@ export function screenshotView(s: Screenshot, plan: Plan) {
     captured_at: isoOrNull(s.capturedAt),
     expires_at: iso(expiresAt(s.createdAt, plan)),
     download_url: s.status === "completed" ? `/v1/screenshots/${s.id}/download` : null,
+    comparison: comparisonView(s),
   };
 }
 
@@ -119,7 +121,56 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
     updatedAt: now,
     startedAt: null,
     capturedAt: null,
+    ...detectionFields(input, options),
   };
+}
+
+/**
+ * Website captures (not scenario steps) remember what finds their "previous" baseline and
+ * the website's change detection as it is now (its ignore_selectors are measured at capture).
+ */
+function detectionFields(input: NewScreenshot, options: CaptureOptions) {
+  const detection = parseChangeDetection(input.website.changeDetection);
+  const compared = input.source !== "scenario" && detection.enabled;
+  return {
+    compareKey: input.source === "scenario" ? null : compareKey(options),
+    detection: compared ? JSON.stringify(detection) : null,
+    ignoreBoxes: null,
+    comparisonStatus: null,
+    baselineId: null,
+    comparison: null,
+    changed: null,
+    diffKey: null,
+    comparedAt: null,
+  };
+}
+
+/** The screenshot's `comparison`: null when there is none (no baseline, or detection off). */
+export function comparisonView(s: Screenshot) {
+  if (!s.comparisonStatus) return null;
+  const figures = s.comparison ? (JSON.parse(s.comparison) as Partial<ComparisonFigures>) : {};
+  return {
+    status: s.comparisonStatus,
+    baseline_id: s.baselineId,
+    changed: s.changed,
+    changed_pixels: figures.changed_pixels ?? null,
+    change_ratio: figures.change_ratio ?? null,
+    max_tile_ratio: figures.max_tile_ratio ?? null,
+    regions: figures.regions ?? [],
+    size_changed: figures.size_changed ?? null,
+    diff_url: s.diffKey ? `/v1/screenshots/${s.id}/diff` : null,
+    ...(figures.error ? { error: figures.error } : {}),
+  };
+}
+
+/** What a comparison stores on its screenshot (JSON in `comparison`). */
+export interface ComparisonFigures {
+  changed_pixels: number;
+  change_ratio: number;
+  max_tile_ratio: number;
+  regions: { x: number; y: number; width: number; height: number }[];
+  size_changed: boolean;
+  error?: string;
 }
 
 /**
@@ -207,9 +258,10 @@ export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: stri
   const [row] = await db
     .delete(screenshots)
     .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
-    .returning({ key: screenshots.r2Key });
+    .returning({ key: screenshots.r2Key, diffKey: screenshots.diffKey });
   if (!row) throw notFound("Screenshot");
-  if (row.key) await bucket.delete(row.key);
+  const keys = [row.key, row.diffKey].filter((k): k is string => k !== null);
+  if (keys.length > 0) await bucket.delete(keys);
 }
 
 /** Completed screenshots by ids (all must exist and be completed) for a bulk download. */

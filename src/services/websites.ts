@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { websitePrefix } from "../capture/keys";
 import { type CaptureOptionsInput, CaptureOptionsSchema } from "../capture/options";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
+import { type ChangeDetection, parseChangeDetection } from "../compare/settings";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { listOwned, ownedRow, updateOwned } from "../db/owned";
@@ -20,6 +21,8 @@ export function websiteView(w: Website) {
     created_at: iso(w.createdAt),
     updated_at: iso(w.updatedAt),
     last_capture_at: isoOrNull(w.lastCaptureAt),
+    change_detection: parseChangeDetection(w.changeDetection),
+    baseline_screenshot_id: w.baselineScreenshotId,
   };
 }
 
@@ -60,7 +63,7 @@ export async function createWebsite(
   db: Db,
   accountId: string,
   plan: Plan,
-  input: { name: string; url: string; capture?: CaptureOptionsInput },
+  input: { name: string; url: string; capture?: CaptureOptionsInput; change_detection?: ChangeDetection },
   policy: GuardPolicy,
   now: number,
 ): Promise<Website> {
@@ -68,8 +71,9 @@ export async function createWebsite(
   const id = newId("website", now);
   // Count and insert in one statement, so parallel creates cannot pass the limit together.
   const rows = await db.all<{ id: string }>(sql`
-    INSERT INTO websites (id, account_id, name, url, capture, created_at, updated_at)
-    SELECT ${id}, ${accountId}, ${input.name}, ${url}, ${JSON.stringify(input.capture ?? {})}, ${now}, ${now}
+    INSERT INTO websites (id, account_id, name, url, capture, change_detection, created_at, updated_at)
+    SELECT ${id}, ${accountId}, ${input.name}, ${url}, ${JSON.stringify(input.capture ?? {})},
+      ${JSON.stringify(input.change_detection ?? {})}, ${now}, ${now}
     WHERE (SELECT count(*) FROM websites WHERE account_id = ${accountId}) < ${plan.websites}
     RETURNING id`);
   if (rows.length === 0) {
@@ -88,7 +92,7 @@ export async function updateWebsite(
   db: Db,
   accountId: string,
   id: string,
-  patch: { name?: string; url?: string; capture?: CaptureOptionsInput },
+  patch: { name?: string; url?: string; capture?: CaptureOptionsInput; change_detection?: ChangeDetection },
   policy: GuardPolicy,
   now: number,
 ): Promise<Website> {
@@ -97,6 +101,7 @@ export async function updateWebsite(
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.url !== undefined) set.url = await checkStoredUrl(patch.url, policy);
   if (patch.capture !== undefined) set.capture = JSON.stringify(patch.capture);
+  if (patch.change_detection !== undefined) set.changeDetection = JSON.stringify(patch.change_detection);
   return updateOwned(db, websites, accountId, id, set, "Website");
 }
 

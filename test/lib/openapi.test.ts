@@ -109,6 +109,15 @@ describe("the response check every test's requests go through", () => {
     created_at: "2026-01-01T00:00:00.000Z",
     updated_at: "2026-01-01T00:00:00.000Z",
     last_capture_at: null,
+    change_detection: {
+      enabled: true,
+      threshold: 0.1,
+      tile_threshold: 2,
+      ignore_selectors: [],
+      ignore_regions: [],
+      baseline: "previous",
+    },
+    baseline_screenshot_id: null,
   };
 
   it("accepts a documented answer, following $refs to components", async () => {

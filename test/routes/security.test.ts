@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DAY, HOUR, ManualClock, MINUTE } from "../../src/lib/clock";
 import { PLANS } from "../../src/limits/plans";
@@ -77,6 +78,19 @@ async function schedule(payload: Record<string, unknown>) {
   return body<{ id: string }>(res);
 }
 
+/** A completed comparison with a diff on the screenshot (any PNG), so `GET …/diff` has one to serve. */
+async function giveDiff(id: string) {
+  const row = await env.DB.prepare("SELECT r2_key FROM screenshots WHERE id = ?").bind(id).first<{ r2_key: string }>();
+  const image = await env.SHOTS.get(row?.r2_key ?? "");
+  const diffKey = (row?.r2_key ?? "").replace(/\.png$/, ".diff.png");
+  await env.SHOTS.put(diffKey, (await image?.arrayBuffer()) ?? new ArrayBuffer(0));
+  await env.DB.prepare(
+    "UPDATE screenshots SET comparison_status = 'completed', changed = 1, comparison = '{}', diff_key = ? WHERE id = ?",
+  )
+    .bind(diffKey, id)
+    .run();
+}
+
 beforeAll(async () => {
   [owner, other, free, expired] = await Promise.all([
     newAccount("business"),
@@ -88,6 +102,7 @@ beforeAll(async () => {
   const spareSite = await createWebsite(owner, `${FIXTURE()}/colors`);
   const shot = await settled(owner, (await requestCapture(owner, site.id, { delay_ms: 0 })).id);
   expect(shot.status, shot.error ?? "").toBe("completed");
+  await giveDiff(shot.id);
   const scenarioBody = { website_id: site.id, name: "Owner", steps: [{ action: "assert_visible", selector: "#box" }] };
   const scenario = await createScenario(owner, scenarioBody);
   const run = await runToEnd(owner, scenario.id);

@@ -1,4 +1,5 @@
 import { effectivePlan } from "../../limits/subscription";
+import { approveScreenshot, screenshotDiff } from "../../services/changes";
 import { bulkArchive, screenshotDownload } from "../../services/downloads";
 import {
   deleteScreenshot,
@@ -8,7 +9,16 @@ import {
   screenshotView,
 } from "../../services/screenshots";
 import type { AppRouteHandler } from "../types";
-import type { BulkRoute, CreateRoute, DownloadRoute, GetRoute, ListRoute, RemoveRoute } from "./screenshots.routes";
+import type {
+  ApproveRoute,
+  BulkRoute,
+  CreateRoute,
+  DiffRoute,
+  DownloadRoute,
+  GetRoute,
+  ListRoute,
+  RemoveRoute,
+} from "./screenshots.routes";
 
 const toMs = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
 
@@ -65,3 +75,19 @@ export const bulk: AppRouteHandler<BulkRoute> = async (c) => {
   const now = c.get("now");
   return bulkArchive(c.get("db"), c.env.SHOTS, c.get("account").id, effectivePlan(c.get("account"), now), request, now);
 };
+
+export const diff: AppRouteHandler<DiffRoute> = async (c) => {
+  const file = await screenshotDiff(c.get("db"), c.env.SHOTS, c.get("account").id, c.req.valid("param").id);
+  return c.body(file.body, 200, file.headers);
+};
+
+export const approve: AppRouteHandler<ApproveRoute> = async (c) =>
+  c.json(
+    await approveScreenshot(
+      c.get("db"),
+      c.get("account").id,
+      c.req.valid("param").id,
+      effectivePlan(c.get("account"), c.get("now")),
+    ),
+    200,
+  );

@@ -117,7 +117,43 @@ export const bulk = createRoute({
   },
 });
 
+export const diff = createRoute({
+  method: "get",
+  path: "/v1/screenshots/{id}/diff",
+  operationId: "getScreenshotDiff",
+  tags,
+  security: v1Security,
+  summary: "Download the comparison's diff PNG",
+  description:
+    "The capture faded, with the pixels that changed against its baseline in red. 409 while the comparison is pending; 404 when there is none (no baseline, detection off, a failed comparison, or identical bytes).",
+  request: { params },
+  responses: {
+    200: binary("image/png", "The diff image."),
+    409: errorContent("The comparison is still pending (`conflict`)."),
+    ...v1ErrorResponses,
+  },
+});
+
+export const approve = createRoute({
+  method: "post",
+  path: "/v1/screenshots/{id}/approve",
+  operationId: "approveScreenshot",
+  tags,
+  security: v1Security,
+  summary: "Make a completed capture its website's approved baseline",
+  description:
+    'Used when the website\'s `change_detection.baseline` is `"approved"`. The approved baseline is kept past retention while it is the baseline.',
+  request: { params },
+  responses: {
+    200: json(ScreenshotSchema, "The approved screenshot."),
+    409: errorContent("Not a completed website capture (`conflict`)."),
+    ...v1ErrorResponses,
+  },
+});
+
 export type CreateRoute = typeof create;
+export type DiffRoute = typeof diff;
+export type ApproveRoute = typeof approve;
 export type ListRoute = typeof list;
 export type GetRoute = typeof get;
 export type DownloadRoute = typeof download;

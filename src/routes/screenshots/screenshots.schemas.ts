@@ -1,10 +1,37 @@
 import { z } from "@hono/zod-openapi";
 import { CaptureOptionsSchema } from "../../capture/options";
 import { pageQuery } from "../../db/pagination";
-import { IMAGE_FORMATS, SCREENSHOT_SOURCES, SCREENSHOT_STATUSES } from "../../lib/values";
+import { COMPARISON_STATUSES, IMAGE_FORMATS, SCREENSHOT_SOURCES, SCREENSHOT_STATUSES } from "../../lib/values";
 import { MAX_BULK } from "../../services/downloads";
 
 export const isoTime = z.iso.datetime({ offset: true, message: "Must be an ISO-8601 date-time" });
+
+const RegionSchema = z.object({
+  x: z.number().int(),
+  y: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+
+export const ComparisonSchema = z
+  .object({
+    status: z.enum(COMPARISON_STATUSES),
+    baseline_id: z.string().nullable(),
+    changed: z.boolean().nullable(),
+    changed_pixels: z.number().int().nullable(),
+    change_ratio: z.number().nullable().openapi({ description: "Changed ÷ compared pixels (0–1)." }),
+    max_tile_ratio: z
+      .number()
+      .nullable()
+      .openapi({ description: "The largest changed share of one 64×64 tile (0–1)." }),
+    regions: z
+      .array(RegionSchema)
+      .openapi({ description: "Where it changed: at most 20 merged boxes (image pixels)." }),
+    size_changed: z.boolean().nullable(),
+    diff_url: z.string().nullable(),
+    error: z.string().optional().openapi({ description: "Why the comparison failed." }),
+  })
+  .openapi("Comparison");
 
 export const ScreenshotSchema = z
   .object({
@@ -29,6 +56,9 @@ export const ScreenshotSchema = z
     captured_at: z.string().nullable(),
     expires_at: z.string().openapi({ description: "When retention deletes it (plan's history window)." }),
     download_url: z.string().nullable(),
+    comparison: ComparisonSchema.nullable().openapi({
+      description: "Change detection against the website's baseline; null when there is none.",
+    }),
   })
   .openapi("Screenshot");
 

@@ -1,5 +1,6 @@
 import { guardPolicy } from "../../config";
 import { effectivePlan } from "../../limits/subscription";
+import { listChanges } from "../../services/changes";
 import {
   createWebsite,
   deleteWebsite,
@@ -47,4 +48,19 @@ export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
 export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
   await deleteWebsite(c.get("db"), c.env.JOBS, c.get("account").id, c.req.valid("param").id);
   return c.body(null, 204);
+};
+
+export const changes: AppRouteHandler<typeof routes.changes> = async (c) => {
+  const q = c.req.valid("query");
+  const toMs = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
+  return c.json(
+    await listChanges(
+      c.get("db"),
+      c.get("account").id,
+      effectivePlan(c.get("account"), c.get("now")),
+      c.req.valid("param").id,
+      { ...q, since: toMs(q.since), until: toMs(q.until) },
+    ),
+    200,
+  );
 };

@@ -10,6 +10,7 @@ import {
   v1Security,
 } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
+import { isoTime, ScreenshotSchema } from "../screenshots/screenshots.schemas";
 import { CreateWebsite, UpdateWebsite, WebsiteSchema } from "./websites.schemas";
 
 const tags = ["Websites"];
@@ -73,4 +74,24 @@ export const remove = createRoute({
   summary: "Delete a website with its screenshots (records and bytes), scenarios and schedules",
   request: { params },
   responses: { 204: { description: "Deleted." }, ...v1ErrorResponses },
+});
+
+export const changes = createRoute({
+  method: "get",
+  path: "/v1/websites/{id}/changes",
+  operationId: "listWebsiteChanges",
+  tags,
+  security: v1Security,
+  summary: "The website's captures whose comparison found a change, newest first",
+  request: {
+    params,
+    query: pageQuery.extend({
+      since: isoTime.optional().openapi({ description: "Created at or after (ISO-8601)." }),
+      until: isoTime.optional().openapi({ description: "Created at or before (ISO-8601)." }),
+    }),
+  },
+  responses: {
+    200: json(pageSchema(ScreenshotSchema).openapi("ChangePage"), "A page of changed captures."),
+    ...v1ErrorResponses,
+  },
 });

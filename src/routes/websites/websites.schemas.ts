@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CaptureOptionsSchema } from "../../capture/options";
+import { ChangeDetectionSchema } from "../../compare/settings";
 
 export const WebsiteSchema = z
   .object({
@@ -10,6 +11,11 @@ export const WebsiteSchema = z
     created_at: z.string(),
     updated_at: z.string(),
     last_capture_at: z.string().nullable(),
+    change_detection: ChangeDetectionSchema,
+    baseline_screenshot_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The approved baseline (`POST /v1/screenshots/{id}/approve`), if any." }),
   })
   .openapi("Website");
 
@@ -18,7 +24,7 @@ export const name = z.string().trim().min(1, "Is required").max(100, "Must be at
 export const url = z.string().trim().min(1, "Is required").max(2048, "Must be at most 2048 characters");
 
 export const CreateWebsite = z
-  .object({ name, url, capture: CaptureOptionsSchema.optional() })
+  .object({ name, url, capture: CaptureOptionsSchema.optional(), change_detection: ChangeDetectionSchema.optional() })
   .strict()
   .openapi("CreateWebsite");
 
@@ -27,6 +33,9 @@ export const UpdateWebsite = z
     name: name.optional(),
     url: url.optional(),
     capture: CaptureOptionsSchema.optional().openapi({ description: "Replaces the stored defaults." }),
+    change_detection: ChangeDetectionSchema.optional().openapi({
+      description: "Replaces the stored settings (fields left out take their defaults).",
+    }),
   })
   .strict()
   .openapi("UpdateWebsite");

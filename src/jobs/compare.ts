@@ -1,0 +1,211 @@
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import type { Box } from "../capture/page";
+import { compareSources, type ImageSource } from "../compare/compare";
+import { UnsupportedImage } from "../compare/rows";
+import type { ChangeDetection } from "../compare/settings";
+import { type Db, getDb } from "../db/client";
+import { type Screenshot, screenshots, websites } from "../db/schema";
+import { MINUTE } from "../lib/clock";
+import { enqueue, type JobOf } from "../queue/messages";
+import type { ComparisonFigures } from "../services/screenshots";
+
+/** A `pending` comparison untouched this long lost its message: the sweeper sends it again. */
+export const COMPARE_LOST = 10 * MINUTE;
+/** A comparison still pending this long after its capture ends `failed`. */
+export const COMPARE_GIVE_UP = 60 * MINUTE;
+const SWEEP_BATCH = 50;
+
+/** The diff PNG sits next to the capture's bytes (under the website's prefix, purged with it). */
+export const diffKeyOf = (r2Key: string) => r2Key.replace(/\.[a-z]+$/, ".diff.png");
+
+/**
+ * After a website capture completed: finds its baseline (the approved one, or the latest
+ * earlier completed capture with the same compare key, one indexed query) and, when there
+ * is one, marks the comparison `pending` and queues it. Never fails the capture: the caller
+ * logs an error, and the sweeper finds a `pending` comparison whose message was lost.
+ */
+export async function startComparison(env: Env, db: Db, row: Screenshot, now: number): Promise<void> {
+  if (!row.detection || !row.compareKey) return;
+  const detection = JSON.parse(row.detection) as ChangeDetection;
+  let baselineId: string | undefined;
+  if (detection.baseline === "approved") {
+    const site = await db
+      .select({ id: websites.baselineScreenshotId })
+      .from(websites)
+      .where(eq(websites.id, row.websiteId))
+      .get();
+    baselineId = site?.id && site.id !== row.id ? site.id : undefined;
+  } else {
+    const previous = await db
+      .select({ id: screenshots.id })
+      .from(screenshots)
+      .where(
+        and(
+          eq(screenshots.websiteId, row.websiteId),
+          eq(screenshots.compareKey, row.compareKey),
+          lt(screenshots.id, row.id),
+          eq(screenshots.status, "completed"),
+        ),
+      )
+      .orderBy(desc(screenshots.id))
+      .limit(1)
+      .get();
+    baselineId = previous?.id;
+  }
+  if (!baselineId) return;
+  await db
+    .update(screenshots)
+    .set({ comparisonStatus: "pending", baselineId, comparedAt: now })
+    .where(and(eq(screenshots.id, row.id), sql`${screenshots.comparisonStatus} IS NULL`));
+  await enqueue(env.JOBS, { type: "compare", screenshot_id: row.id, account_id: row.accountId });
+}
+
+/**
+ * The comparison job. Idempotent: only a `pending` comparison is worked on and only a
+ * `pending` one is completed, and the diff's key is fixed, so a redelivery rewrites the same
+ * object. An image it cannot compare ends it `failed` with the reason; anything else (R2 or
+ * D1 failing) is retried, and the dead-letter queue fails it in the end.
+ */
+export async function compareJob(env: Env, job: JobOf<"compare">, now: number): Promise<void> {
+  const db = getDb(env.DB);
+  const row = await db
+    .select()
+    .from(screenshots)
+    .where(and(eq(screenshots.id, job.screenshot_id), eq(screenshots.accountId, job.account_id)))
+    .get();
+  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key) return;
+  const base = await db
+    .select()
+    .from(screenshots)
+    .where(and(eq(screenshots.id, row.baselineId), eq(screenshots.accountId, row.accountId)))
+    .get();
+  if (base?.status !== "completed" || !base.r2Key)
+    return failComparison(db, row.id, "The baseline screenshot no longer exists", now);
+  const detection = JSON.parse(row.detection ?? "{}") as ChangeDetection;
+
+  if (base.sha256 === row.sha256) {
+    // Identical bytes: unchanged, nothing decoded, no diff to draw.
+    const figures: ComparisonFigures = {
+      changed_pixels: 0,
+      change_ratio: 0,
+      max_tile_ratio: 0,
+      regions: [],
+      size_changed: false,
+    };
+    await completeComparison(db, row.id, false, figures, null, now);
+    return;
+  }
+
+  const ignore: Box[] = [...boxes(base.ignoreBoxes), ...boxes(row.ignoreBoxes), ...(detection.ignore_regions ?? [])];
+  let outcome: Awaited<ReturnType<typeof compareSources>>;
+  try {
+    outcome = await compareSources(source(env, base), source(env, row), {
+      threshold: detection.threshold ?? 0.1,
+      tile_threshold: detection.tile_threshold ?? 2,
+      ignore,
+    });
+  } catch (err) {
+    if (err instanceof UnsupportedImage) return failComparison(db, row.id, err.message, now);
+    throw err;
+  }
+  const { result, diff } = outcome;
+  const key = diffKeyOf(row.r2Key);
+  await env.SHOTS.put(key, new Blob(diff), { httpMetadata: { contentType: "image/png" } });
+  const figures: ComparisonFigures = {
+    changed_pixels: result.changed_pixels,
+    change_ratio: result.change_ratio,
+    max_tile_ratio: result.max_tile_ratio,
+    regions: result.regions,
+    size_changed: result.size_changed,
+  };
+  const stored = await completeComparison(db, row.id, result.changed, figures, key, now);
+  if (!stored) {
+    // Deleted while we compared (or done by a twin delivery that wrote the same key).
+    const still = await db.select({ id: screenshots.id }).from(screenshots).where(eq(screenshots.id, row.id)).get();
+    if (!still) await env.SHOTS.delete(key);
+    return;
+  }
+  if (result.changed) changeDetected(row.id);
+}
+
+/** change.detected is emitted here once webhooks land (the lead wires `emitEvent` at merge). */
+function changeDetected(_screenshotId: string): void {}
+
+async function completeComparison(
+  db: Db,
+  id: string,
+  changed: boolean,
+  figures: ComparisonFigures,
+  diffKey: string | null,
+  now: number,
+): Promise<boolean> {
+  const done = await db
+    .update(screenshots)
+    .set({ comparisonStatus: "completed", changed, comparison: JSON.stringify(figures), diffKey, comparedAt: now })
+    .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")))
+    .returning({ id: screenshots.id });
+  return done.length > 0;
+}
+
+export async function failComparison(db: Db, id: string, error: string, now: number): Promise<void> {
+  await db
+    .update(screenshots)
+    .set({ comparisonStatus: "failed", comparison: JSON.stringify({ error }), comparedAt: now })
+    .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")));
+}
+
+/** Dead-lettered comparison: its retries are exhausted. */
+export async function comparisonGaveUp(env: Env, job: JobOf<"compare">, now: number) {
+  await failComparison(
+    getDb(env.DB),
+    job.screenshot_id,
+    "The comparison could not be completed (retries exhausted)",
+    now,
+  );
+}
+
+/**
+ * Minute cron: a `pending` comparison whose message was lost is sent again (a conditional
+ * UPDATE on its staleness, so overlapping sweeps send it once); one pending for
+ * COMPARE_GIVE_UP since its capture ends `failed`.
+ */
+export async function sweepComparisons(env: Env, now: number): Promise<void> {
+  const db = getDb(env.DB);
+  await db
+    .update(screenshots)
+    .set({
+      comparisonStatus: "failed",
+      comparison: JSON.stringify({ error: "The comparison was interrupted and did not finish in time" }),
+      comparedAt: now,
+    })
+    .where(
+      and(
+        eq(screenshots.comparisonStatus, "pending"),
+        lt(screenshots.comparedAt, now - COMPARE_LOST),
+        lt(screenshots.capturedAt, now - COMPARE_GIVE_UP),
+      ),
+    );
+  const lost = await db
+    .update(screenshots)
+    .set({ comparedAt: now })
+    .where(
+      sql`${screenshots.id} IN (SELECT id FROM screenshots WHERE comparison_status = 'pending' AND compared_at < ${now - COMPARE_LOST} LIMIT ${SWEEP_BATCH})`,
+    )
+    .returning({ id: screenshots.id, accountId: screenshots.accountId });
+  for (const r of lost) await enqueue(env.JOBS, { type: "compare", screenshot_id: r.id, account_id: r.accountId });
+}
+
+function boxes(json: string | null): Box[] {
+  return json ? (JSON.parse(json) as Box[]) : [];
+}
+
+function source(env: Env, row: Screenshot): ImageSource {
+  return {
+    format: row.format ?? "png",
+    async stream() {
+      const object = await env.SHOTS.get(row.r2Key as string);
+      if (!object) throw new UnsupportedImage(`The image of ${row.id} is missing from storage`);
+      return object.body;
+    },
+  };
+}

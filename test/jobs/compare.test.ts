@@ -1,0 +1,171 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { pngRows } from "../../src/compare/png";
+import {
+  body,
+  call,
+  createWebsite,
+  downloadBytes,
+  expectError,
+  FIXTURE,
+  jsonInit,
+  newAccount,
+  requestCapture,
+  type ShotView,
+  settled,
+  type TestAccount,
+} from "../helpers";
+
+interface Comparison {
+  status: "pending" | "completed" | "failed";
+  baseline_id: string | null;
+  changed: boolean | null;
+  changed_pixels: number | null;
+  change_ratio: number | null;
+  max_tile_ratio: number | null;
+  regions: { x: number; y: number; width: number; height: number }[];
+  size_changed: boolean | null;
+  diff_url: string | null;
+  error?: string;
+}
+type Compared = ShotView & { comparison: Comparison | null };
+
+/** Captures (with `x-variant` sent to the page) and waits for the capture and its comparison. */
+async function shot(acc: TestAccount, websiteId: string, variant = "none"): Promise<Compared> {
+  const queued = await requestCapture(acc, websiteId, { headers: { "X-Variant": variant } });
+  await settled(acc, queued.id);
+  await vi.waitFor(
+    async () => {
+      const row = await env.DB.prepare("SELECT comparison_status FROM screenshots WHERE id = ?")
+        .bind(queued.id)
+        .first<{ comparison_status: string | null }>();
+      if (row?.comparison_status === "pending") throw new Error("comparison pending");
+    },
+    { timeout: 30_000, interval: 200 },
+  );
+  const res = await call(`/v1/screenshots/${queued.id}`, { headers: acc.auth });
+  expect(res.status).toBe(200);
+  return body<Compared>(res);
+}
+
+const VIEWPORT = { viewport: { width: 400, height: 300 } };
+
+describe("change detection on website captures (real browser, queue, R2, D1)", () => {
+  let acc: TestAccount;
+  let site: { id: string };
+  let first: Compared;
+  let second: Compared;
+  let boxed: Compared;
+
+  beforeAll(async () => {
+    acc = await newAccount("pro");
+    site = await createWebsite(acc, `${FIXTURE()}/change`, VIEWPORT);
+    const patch = await call(
+      `/v1/websites/${site.id}`,
+      jsonInit("PATCH", { change_detection: { ignore_selectors: [".clock"] } }, acc.auth),
+    );
+    expect(patch.status).toBe(200);
+    first = await shot(acc, site.id);
+    second = await shot(acc, site.id);
+    boxed = await shot(acc, site.id, "box");
+  }, 120_000);
+
+  it("the first capture has no baseline: no comparison", () => {
+    expect(first.status).toBe("completed");
+    expect(first.comparison).toBeNull();
+  });
+
+  it("an unchanged page is not a change, and the ignored clock still changes in the image", async () => {
+    expect(second.comparison).toMatchObject({
+      status: "completed",
+      baseline_id: first.id,
+      changed: false,
+      changed_pixels: 0,
+      size_changed: false,
+      regions: [],
+    });
+    // The clock differs in the stored images (not altered), yet it was left out of the comparison.
+    expect(second.sha256).not.toBe(first.sha256);
+    expect(await downloadBytes(acc, second.id)).not.toEqual(await downloadBytes(acc, first.id));
+  });
+
+  it("a 40×40 box is ~1,600 changed pixels with a region around it, and the diff shows it in red", async () => {
+    const c = boxed.comparison as Comparison;
+    expect(c).toMatchObject({ status: "completed", baseline_id: second.id, changed: true, size_changed: false });
+    expect(c.changed_pixels).toBeGreaterThanOrEqual(1500);
+    expect(c.changed_pixels).toBeLessThanOrEqual(1700);
+    expect(c.regions).toHaveLength(1);
+    const [region] = c.regions;
+    expect(region?.x).toBeLessThanOrEqual(200);
+    expect(region?.y).toBeLessThanOrEqual(150);
+    expect((region?.x ?? 0) + (region?.width ?? 0)).toBeGreaterThanOrEqual(240);
+    expect((region?.y ?? 0) + (region?.height ?? 0)).toBeGreaterThanOrEqual(190);
+    expect(c.diff_url).toBe(`/v1/screenshots/${boxed.id}/diff`);
+
+    const res = await call(c.diff_url as string, { headers: acc.auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/png");
+    const rows = await pngRows(res.body as ReadableStream<Uint8Array>);
+    expect([rows.width, rows.height]).toEqual([400, 300]);
+    const row = new Uint8Array(rows.width * 4);
+    for (let y = 0; y <= 170; y++) await rows.readRow(row, rows.width);
+    await rows.close();
+    expect([...row.subarray(220 * 4, 220 * 4 + 3)]).toEqual([255, 0, 0]); // inside the box: red
+    expect(row[20 * 4]).toBeGreaterThan(200); // elsewhere: faded
+  });
+
+  it("the website's changes list the changed capture only", async () => {
+    const res = await call(`/v1/websites/${site.id}/changes`, { headers: acc.auth });
+    expect(res.status).toBe(200);
+    const page = await body<{ data: Compared[] }>(res);
+    expect(page.data.map((s) => s.id)).toEqual([boxed.id]);
+  });
+
+  it("another account's diff and changes are 404", async () => {
+    const other = await newAccount("pro");
+    await expectError(await call(`/v1/screenshots/${boxed.id}/diff`, { headers: other.auth }), 404, "not_found");
+    await expectError(await call(`/v1/websites/${site.id}/changes`, { headers: other.auth }), 404, "not_found");
+    await expectError(
+      await call(`/v1/screenshots/${boxed.id}/approve`, { method: "POST", headers: other.auth }),
+      404,
+      "not_found",
+    );
+  });
+
+  it("approve switches the baseline", async () => {
+    const patch = await call(
+      `/v1/websites/${site.id}`,
+      jsonInit("PATCH", { change_detection: { ignore_selectors: [".clock"], baseline: "approved" } }, acc.auth),
+    );
+    expect(patch.status).toBe(200);
+    const approved = await call(`/v1/screenshots/${boxed.id}/approve`, { method: "POST", headers: acc.auth });
+    expect(approved.status).toBe(200);
+    const website = await body<{ baseline_screenshot_id: string }>(
+      await call(`/v1/websites/${site.id}`, { headers: acc.auth }),
+    );
+    expect(website.baseline_screenshot_id).toBe(boxed.id);
+    // Without the box, compared with the approved (boxed) capture rather than the previous one.
+    const next = await shot(acc, site.id);
+    expect(next.comparison).toMatchObject({ status: "completed", baseline_id: boxed.id, changed: true });
+  }, 60_000);
+});
+
+describe("a tall full page", () => {
+  it("a small change at the bottom of a 12,000 px page is caught by the tile rule", async () => {
+    const acc = await newAccount("pro");
+    const site = await createWebsite(acc, `${FIXTURE()}/change?tall=1`, { ...VIEWPORT, full_page: true });
+    await call(
+      `/v1/websites/${site.id}`,
+      jsonInit("PATCH", { change_detection: { ignore_selectors: [".clock"] } }, acc.auth),
+    );
+    await shot(acc, site.id);
+    const after = await shot(acc, site.id, "box");
+    expect(after.height).toBeGreaterThanOrEqual(12_000);
+    const c = after.comparison as Comparison;
+    expect(c).toMatchObject({ status: "completed", changed: true });
+    // Far below the 0.1 % area threshold, over the 2 % tile threshold.
+    expect((c.change_ratio as number) * 100).toBeLessThan(0.1);
+    expect((c.max_tile_ratio as number) * 100).toBeGreaterThan(2);
+    expect(c.regions[0]?.y).toBeGreaterThanOrEqual(11_900);
+  }, 90_000);
+});
