@@ -16,6 +16,7 @@ import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
 import { schedulesRouter } from "./routes/schedules/schedules.index";
 import { screenshotsRouter } from "./routes/screenshots/screenshots.index";
+import { webhooksRouter } from "./routes/webhooks/webhooks.index";
 import { websitesRouter } from "./routes/websites/websites.index";
 import { SESSION_COOKIE } from "./services/auth";
 
@@ -113,6 +114,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.route("/", screenshotsRouter);
   app.route("/", scenariosRouter);
   app.route("/", schedulesRouter);
+  app.route("/", webhooksRouter);
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

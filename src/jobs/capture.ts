@@ -11,6 +11,7 @@ import { type Screenshot, schedules, screenshots, websites } from "../db/schema"
 import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import type { JobOf } from "../queue/messages";
+import { emitScreenshotEvent, notify } from "../services/webhooks";
 
 /** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
 export const STALE_CLAIM = 3 * MINUTE;
@@ -131,6 +132,7 @@ export async function failScreenshot(
   now: number,
   statuses: Screenshot["status"][] = ["processing"],
   attempts?: number,
+  webhooks?: Queue,
 ) {
   const [row] = await db
     .update(screenshots)
@@ -142,8 +144,12 @@ export async function failScreenshot(
         attempts === undefined ? undefined : eq(screenshots.attempts, attempts),
       ),
     )
-    .returning({ scheduleId: screenshots.scheduleId });
+    .returning({ scheduleId: screenshots.scheduleId, accountId: screenshots.accountId, source: screenshots.source });
   if (row?.scheduleId) await db.update(schedules).set({ lastStatus: "failed" }).where(eq(schedules.id, row.scheduleId));
+  if (row && webhooks)
+    await notify(`screenshot.failed:${id}`, () =>
+      emitScreenshotEvent(db, webhooks, { id, ...row }, "screenshot.failed", now),
+    );
 }
 
 /** Back to `queued` with the reason, for the retry to pick up (only by the attempt that claimed it). */
@@ -198,12 +204,16 @@ export async function captureTask(
   try {
     const opts = JSON.parse(w.row.options) as CaptureOptions;
     const shot = await captureInto(browser, opts, w.row.url, policy);
-    await storeShot(env, db, w.row, shot, null, now());
+    const stored = await storeShot(env, db, w.row, shot, null, now());
     w.message.ack();
+    if (stored)
+      await notify(`screenshot.completed:${w.row.id}`, () =>
+        emitScreenshotEvent(db, env.WEBHOOKS, w.row, "screenshot.completed", now()),
+      );
   } catch (err) {
     const permanent = permanentError(err);
     if (permanent) {
-      await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts);
+      await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts, env.WEBHOOKS);
       w.message.ack();
     } else {
       await retryCapture(db, w, err, now());
@@ -221,8 +231,13 @@ export async function captureGaveUp(env: Env, job: JobOf<"capture">, now: number
     .get();
   if (!row) return;
   const last = row.error?.replace(/^Retrying: /, "") ?? "the job could not be processed";
-  await failScreenshot(db, job.screenshot_id, `Gave up after ${row.attempts} attempts: ${last}`, now, [
-    "queued",
-    "processing",
-  ]);
+  await failScreenshot(
+    db,
+    job.screenshot_id,
+    `Gave up after ${row.attempts} attempts: ${last}`,
+    now,
+    ["queued", "processing"],
+    undefined,
+    env.WEBHOOKS,
+  );
 }
