@@ -30,7 +30,7 @@ export async function purgeExpired(
   env: Env,
   now: number,
   batch = RETENTION_BATCH,
-): Promise<{ screenshots: number; runs: number; webhookEvents: number; more: boolean }> {
+): Promise<{ screenshots: number; runs: number; more: boolean }> {
   const db = getDb(env.DB);
   const oldest = now - shortestWindow();
   const shots = await db.all<{ id: string; r2_key: string | null }>(sql`
@@ -82,7 +82,6 @@ export async function purgeExpired(
   return {
     screenshots: shots.length,
     runs: oldRuns.length,
-    webhookEvents: oldEvents.length,
     more: shots.length === batch || oldRuns.length === batch || oldEvents.length === batch,
   };
 }

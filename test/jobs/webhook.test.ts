@@ -2,8 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
 import { purgeExpired } from "../../src/jobs/retention";
+import { CAPTURE_INTERRUPTED, MAX_ATTEMPTS, sweepStale } from "../../src/jobs/sweep";
 import { deliverWebhook, FAILING_REASON, GONE_REASON } from "../../src/jobs/webhook";
-import { DAY, HOUR, iso, ManualClock } from "../../src/lib/clock";
+import { DAY, HOUR, iso, ManualClock, MINUTE } from "../../src/lib/clock";
 import { WEBHOOK_MAX_BODY_BYTES } from "../../src/lib/values";
 import type { JobOf } from "../../src/queue/messages";
 import { eventBody } from "../../src/services/webhooks";
@@ -218,6 +219,35 @@ describe("delivery attempts", () => {
     expect(held.take()).toEqual([]);
     expect(await delivery(hook, last.delivery.id)).toMatchObject({ status: "failed" });
     expect(await webhook(hook)).toMatchObject({ enabled: false, disabled_reason: FAILING_REASON });
+  });
+});
+
+describe("events from the crash sweeper", () => {
+  it("a capture it ends as interrupted is reported as screenshot.failed", async () => {
+    const { clock, held, api, acc, create } = await setup();
+    const r = receiver();
+    const hook = await create(r.url);
+    const site = await body<{ id: string }>(
+      await api("/v1/websites", jsonInit("POST", { name: "Swept", url: "https://public.test/" }, acc.auth)),
+    );
+    const id = `shot_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`;
+    const claimed = clock.now() - 10 * MINUTE;
+    await env.DB.prepare(
+      `INSERT INTO screenshots (id, account_id, website_id, source, status, url, options, attempts, started_at, created_at, updated_at)
+       VALUES (?, ?, ?, 'api', 'processing', 'https://public.test/', '{}', ?, ?, ?, ?)`,
+    )
+      .bind(id, acc.id, site.id, MAX_ATTEMPTS, claimed, claimed, claimed)
+      .run();
+    await sweepStale({ ...env, WEBHOOKS: held.queue }, clock.now());
+    const sent = held.take();
+    expect(sent).toHaveLength(1);
+    await consume(clock, held.queue, ...sent.map((m) => m.body));
+    const [req] = await r.received();
+    if (!req) throw new Error("no request");
+    expect(verify(hook.secret, req, clock.now())).toMatchObject({
+      type: "screenshot.failed",
+      data: { id, status: "failed", error: CAPTURE_INTERRUPTED },
+    });
   });
 });
 
