@@ -9,6 +9,7 @@ declare namespace Cloudflare {
 		SHOTS: R2Bucket;
 		DB: D1Database;
 		JOBS: Queue;
+		WEBHOOKS: Queue;
 		BROWSER: Fetcher;
 		ASSETS: Fetcher;
 		LIMITER: DurableObjectNamespace<import("./src/index").AccountLimiter>;

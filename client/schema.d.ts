@@ -180,6 +180,43 @@ export interface paths {
     /** Update a schedule (partial); enabling checks the plan again */
     patch: operations["updateSchedule"];
   };
+  "/v1/webhooks": {
+    /** List webhook endpoints, newest first */
+    get: operations["listWebhooks"];
+    /**
+     * Add a webhook endpoint (its secret is shown once)
+     * @description The URL must be https and pass the SSRF guard (422 `url`). Past the plan's endpoint count: 403 `plan_limit_reached`. No `Idempotency-Key`: a replay would have to keep the secret.
+     */
+    post: operations["createWebhook"];
+  };
+  "/v1/webhooks/{id}": {
+    /** Get a webhook endpoint (never its secret) */
+    get: operations["getWebhook"];
+    /** Delete a webhook endpoint and its deliveries */
+    delete: operations["deleteWebhook"];
+    /** Update a webhook endpoint (partial) */
+    patch: operations["updateWebhook"];
+  };
+  "/v1/webhooks/{id}/rotate-secret": {
+    /** Replace the secret; the old one keeps signing next to it for 24 h */
+    post: operations["rotateWebhookSecret"];
+  };
+  "/v1/webhooks/{id}/test": {
+    /** Send a webhook.test event to this endpoint */
+    post: operations["testWebhook"];
+  };
+  "/v1/webhooks/{id}/deliveries": {
+    /** The endpoint's deliveries, newest first (kept for the plan's history window) */
+    get: operations["listWebhookDeliveries"];
+  };
+  "/v1/webhooks/{id}/deliveries/{delivery_id}": {
+    /** Get one delivery */
+    get: operations["getWebhookDelivery"];
+  };
+  "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+    /** Send the same event again (same `webhook-id` and body) as a new delivery */
+    post: operations["redeliverWebhook"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -206,6 +243,7 @@ export interface components {
         bulk_zip: boolean;
         team_users: number;
         fastest_schedule_minutes: number;
+        webhook_endpoints: number;
       };
       usage: {
         captures_today: number;
@@ -754,6 +792,87 @@ export interface components {
        */
       timezone?: string;
       enabled?: boolean;
+    };
+    WebhookWithSecret: components["schemas"]["Webhook"] & {
+      /**
+       * @description `whsec_` + base64 of 32 bytes. Shown only in this answer: store it now.
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
+    };
+    Webhook: {
+      /** @example whk_01jf8z3k6m9q2w4e6r8t0y2u4i */
+      id: string;
+      /** @example https://example.com/hooks/snaptrack */
+      url: string;
+      /**
+       * @description Event types to receive, or `["*"]` for all.
+       * @example [
+       *   "screenshot.completed",
+       *   "screenshot.failed"
+       * ]
+       */
+      events: ("*" | "screenshot.completed" | "screenshot.failed" | "change.detected" | "run.finished" | "schedule.paused" | "webhook.test")[];
+      description: string | null;
+      enabled: boolean;
+      /** @description Why SnapTrack disabled it (410 Gone, failing for 5 days); null otherwise. */
+      disabled_reason: string | null;
+      created_at: string;
+      updated_at: string;
+    };
+    CreateWebhook: {
+      url: string;
+      /**
+       * @description Default `["*"]`.
+       * @example [
+       *   "screenshot.completed",
+       *   "screenshot.failed"
+       * ]
+       */
+      events?: ("*" | "screenshot.completed" | "screenshot.failed" | "change.detected" | "run.finished" | "schedule.paused" | "webhook.test")[];
+      description?: string | null;
+      enabled?: boolean;
+    };
+    WebhookPage: {
+      data: components["schemas"]["Webhook"][];
+      /** @description Pass as `cursor` for the next page; null at the end. */
+      next_cursor: string | null;
+    };
+    UpdateWebhook: {
+      url?: string;
+      /**
+       * @description Event types to receive, or `["*"]` for all.
+       * @example [
+       *   "screenshot.completed",
+       *   "screenshot.failed"
+       * ]
+       */
+      events?: ("*" | "screenshot.completed" | "screenshot.failed" | "change.detected" | "run.finished" | "schedule.paused" | "webhook.test")[];
+      description?: string | null;
+      /** @description Enabling again clears `disabled_reason`. */
+      enabled?: boolean;
+    };
+    WebhookDelivery: {
+      /** @example whd_01jf8z3k6m9q2w4e6r8t0y2u4i */
+      id: string;
+      /** @description The `webhook-id` header: the same on every attempt and redelivery. */
+      event_id: string;
+      type: components["schemas"]["WebhookEventType"];
+      /** @enum {string} */
+      status: "pending" | "delivered" | "failed";
+      attempts: number;
+      last_status_code: number | null;
+      last_error: string | null;
+      duration_ms: number | null;
+      next_attempt_at: string | null;
+      created_at: string;
+    };
+    /** @enum {string} */
+    WebhookEventType: "screenshot.completed" | "screenshot.failed" | "change.detected" | "run.finished" | "schedule.paused" | "webhook.test";
+    WebhookDeliveryPage: {
+      data: components["schemas"]["WebhookDelivery"][];
+      /** @description Pass as `cursor` for the next page; null at the end. */
+      next_cursor: string | null;
     };
   };
   responses: never;
@@ -6646,6 +6765,1671 @@ export interface operations {
       };
       /** @description Validation failed; `errors` maps field paths to messages. */
       422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** List webhook endpoints, newest first */
+  listWebhooks: {
+    parameters: {
+      query?: {
+        /** @description Page size, 1–100. */
+        limit?: number;
+        /** @description `next_cursor` of the previous page. */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description A page of endpoints. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookPage"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Add a webhook endpoint (its secret is shown once)
+   * @description The URL must be https and pass the SSRF guard (422 `url`). Past the plan's endpoint count: 403 `plan_limit_reached`. No `Idempotency-Key`: a replay would have to keep the secret.
+   */
+  createWebhook: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateWebhook"];
+      };
+    };
+    responses: {
+      /** @description Created, with its secret. */
+      201: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description The created resource. */
+          Location?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookWithSecret"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Get a webhook endpoint (never its secret) */
+  getWebhook: {
+    parameters: {
+      path: {
+        /** @description Webhook id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The endpoint. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Webhook"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Delete a webhook endpoint and its deliveries */
+  deleteWebhook: {
+    parameters: {
+      path: {
+        /** @description Webhook id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: never;
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Update a webhook endpoint (partial) */
+  updateWebhook: {
+    parameters: {
+      path: {
+        /** @description Webhook id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateWebhook"];
+      };
+    };
+    responses: {
+      /** @description The updated endpoint. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Webhook"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Replace the secret; the old one keeps signing next to it for 24 h */
+  rotateWebhookSecret: {
+    parameters: {
+      path: {
+        /** @description Webhook id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The endpoint with its new secret. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookWithSecret"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Send a webhook.test event to this endpoint */
+  testWebhook: {
+    parameters: {
+      header?: {
+        /** @description ≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response. */
+        "idempotency-key"?: string;
+      };
+      path: {
+        /** @description Webhook id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Queued: the delivery, `pending`. */
+      202: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description The created resource. */
+          Location?: string;
+          /** @description `true` when this is a replayed answer. */
+          "Idempotent-Replayed"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDelivery"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The webhook is disabled (`conflict`), or the Idempotency-Key is in flight. */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The endpoint's deliveries, newest first (kept for the plan's history window) */
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        /** @description Page size, 1–100. */
+        limit?: number;
+        /** @description `next_cursor` of the previous page. */
+        cursor?: string;
+      };
+      path: {
+        /** @description Webhook id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description A page of deliveries. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDeliveryPage"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Get one delivery */
+  getWebhookDelivery: {
+    parameters: {
+      path: {
+        /** @description Webhook id */
+        id: string;
+        /** @description Delivery id */
+        delivery_id: string;
+      };
+    };
+    responses: {
+      /** @description The delivery. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDelivery"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Send the same event again (same `webhook-id` and body) as a new delivery */
+  redeliverWebhook: {
+    parameters: {
+      header?: {
+        /** @description ≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response. */
+        "idempotency-key"?: string;
+      };
+      path: {
+        /** @description Webhook id */
+        id: string;
+        /** @description Delivery id */
+        delivery_id: string;
+      };
+    };
+    responses: {
+      /** @description Queued: the new delivery, `pending`. */
+      202: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description The created resource. */
+          Location?: string;
+          /** @description `true` when this is a replayed answer. */
+          "Idempotent-Replayed"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDelivery"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The webhook is disabled (`conflict`), or the Idempotency-Key is in flight. */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;

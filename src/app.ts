@@ -17,6 +17,7 @@ import { scenariosRouter } from "./routes/scenarios/scenarios.index";
 import { schedulesRouter } from "./routes/schedules/schedules.index";
 import { screenshotsRouter } from "./routes/screenshots/screenshots.index";
 import { invitationRouter, teamRouter } from "./routes/team/team.index";
+import { webhooksRouter } from "./routes/webhooks/webhooks.index";
 import { websitesRouter } from "./routes/websites/websites.index";
 import { SESSION_COOKIE } from "./services/auth";
 
@@ -127,6 +128,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.route("/", screenshotsRouter);
   app.route("/", scenariosRouter);
   app.route("/", schedulesRouter);
+  app.route("/", webhooksRouter);
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

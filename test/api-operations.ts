@@ -8,7 +8,7 @@ import { FIXTURE } from "./helpers";
  * generated from the documented schema. A new route is covered by being documented.
  */
 
-export const KINDS = ["website", "screenshot", "scenario", "run", "schedule"] as const;
+export const KINDS = ["website", "screenshot", "scenario", "run", "schedule", "webhook", "delivery"] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, string>;
 
@@ -109,7 +109,7 @@ export function v1Operations(doc: Document): Operation[] {
 }
 
 const asKind = (word: string, where: string): Kind => {
-  const kind = word.replace(/s$/, "") as Kind;
+  const kind = word.replace(/ies$/, "y").replace(/s$/, "") as Kind;
   if (!KINDS.includes(kind)) throw new Error(`${where}: "${word}" names no known resource kind (${KINDS.join(", ")})`);
   return kind;
 };
@@ -154,6 +154,8 @@ export const BODY_EXAMPLES: Record<string, () => Record<string, unknown>> = {
   UpdateScenario: () => ({ name: "Security suite, renamed" }),
   CreateSchedule: () => ({ website_id: "", interval_minutes: 60 }),
   UpdateSchedule: () => ({ enabled: true }),
+  CreateWebhook: () => ({ url: `${FIXTURE()}/__hook?t=security-suite` }),
+  UpdateWebhook: () => ({ description: "Security suite" }),
 };
 
 function resolve(doc: Document, schema: JsonSchema): JsonSchema {

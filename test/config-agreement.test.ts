@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DAILY, EVERY_MINUTE } from "../src/jobs/cron";
-import { DEAD_LETTER_QUEUE, JOBS_QUEUE, MAX_DELIVERIES } from "../src/queue/messages";
+import { DEAD_LETTER_QUEUE, JOBS_QUEUE, MAX_DELIVERIES, WEBHOOKS_QUEUE } from "../src/queue/messages";
 import wrangler from "../wrangler.toml?raw";
 
 /** The facts wrangler.toml states for the platform and the code states for itself agree. */
@@ -17,6 +17,14 @@ describe("wrangler.toml and the code", () => {
     expect(jobs).toContain(`dead_letter_queue = "${DEAD_LETTER_QUEUE}"`);
     expect(Number(/max_retries = (\d+)/.exec(jobs)?.[1])).toBe(MAX_DELIVERIES - 1);
     expect(consumer(DEAD_LETTER_QUEUE)).not.toContain("dead_letter_queue");
+  });
+
+  it("give webhook deliveries a queue of their own (a slow receiver never shares a capture batch)", () => {
+    expect(wrangler).toMatch(new RegExp(`binding = "WEBHOOKS"\nqueue = "${WEBHOOKS_QUEUE}"`));
+    const webhooks = consumer(WEBHOOKS_QUEUE);
+    expect(webhooks).toContain(`dead_letter_queue = "${DEAD_LETTER_QUEUE}"`);
+    expect(Number(/max_retries = (\d+)/.exec(webhooks)?.[1])).toBe(MAX_DELIVERIES - 1);
+    expect(WEBHOOKS_QUEUE).not.toBe(JOBS_QUEUE);
   });
 
   it("agree on the cron triggers", () => {

@@ -127,6 +127,9 @@ function allowed(url: URL, policy: GuardPolicy): boolean {
   return policy.allow.some((entry) => entry === `${url.hostname}:${port}` || entry === `${url.hostname}:*`);
 }
 
+/** Whether the URL's `host:port` is on the local allowlist (ALLOW_PRIVATE_TARGETS). */
+export const isAllowlisted = (url: URL, policy: GuardPolicy) => allowed(url, policy);
+
 /**
  * Whether a connected address (as the browser reports it) is one the allowlist names,
  * directly or as `localhost` (loopback).

@@ -13,6 +13,9 @@ export const ID_PREFIX = {
   run: "run",
   schedule: "sch",
   webhook: "whk",
+  /** A webhook event: the `webhook-id` header, the same on every attempt. */
+  event: "msg",
+  delivery: "whd",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;
@@ -59,3 +62,14 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
 }
 
 export const ID_PATTERN = /^[a-z]{3,4}_[0-9a-hjkmnp-tv-z]{26}$/;
+
+/**
+ * An id of `kind` determined by `key` (SHA-256, in the same alphabet and length as newId):
+ * the same key always names the same thing, so work repeated after a redelivered queue
+ * message finds what the first attempt made instead of making it twice.
+ */
+export async function keyedId(kind: IdKind, key: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
+  const chars = [...digest.slice(0, 26)].map((b) => ALPHABET[b & 31]).join("");
+  return `${ID_PREFIX[kind]}_${chars}`;
+}

@@ -4,10 +4,11 @@
  * Screenshot bytes live in R2; rows keep their key.
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import {
   COMPARISON_STATUSES,
   DEFAULT_RUN_TIMEOUT_MS,
+  DELIVERY_STATUSES,
   IMAGE_FORMATS,
   PLAN_IDS,
   RUN_STATUSES,
@@ -15,6 +16,7 @@ import {
   SCREENSHOT_SOURCES,
   SCREENSHOT_STATUSES,
   USER_ROLES,
+  WEBHOOK_EVENT_TYPES,
 } from "../lib/values";
 
 const createdAt = () => integer("created_at").notNull();
@@ -282,6 +284,79 @@ export const screenshots = sqliteTable(
   ],
 );
 
+/** Webhook endpoints. Secrets are sealed (lib/secrets.ts, bound to the webhook id), never stored in clear. */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    accountId: ownerId(),
+    url: text("url").notNull(),
+    /** JSON array of event types, or `["*"]`. */
+    events: text("events").notNull(),
+    description: text("description"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** Why SnapTrack disabled it (410 Gone, failing for days); null when the user did. */
+    disabledReason: text("disabled_reason"),
+    secret: text("secret").notNull(),
+    /** The secret before the last rotation: it signs next to the new one until `previousSecretUntil`. */
+    previousSecret: text("previous_secret"),
+    previousSecretUntil: integer("previous_secret_until"),
+    /** First failed attempt since the last successful one; null while deliveries succeed. */
+    failingSince: integer("failing_since"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("webhooks_account").on(t.accountId, t.id)],
+);
+
+/** One event (its body is what every endpoint receives), kept for the account's history window. */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    /** Deterministic per (account, resource, type) for job events: a repeated job emits nothing twice. */
+    id: text("id").primaryKey(),
+    accountId: ownerId(),
+    type: text("type", { enum: WEBHOOK_EVENT_TYPES }).notNull(),
+    /** The exact JSON body sent (and signed), `{type, timestamp, data}`. */
+    body: text("body").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_events_created").on(t.createdAt)],
+);
+
+/** One event to one endpoint; a redelivery is a new row for the same event. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    accountId: ownerId(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => webhookEvents.id, { onDelete: "cascade" }),
+    type: text("type", { enum: WEBHOOK_EVENT_TYPES }).notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    durationMs: integer("duration_ms"),
+    nextAttemptAt: integer("next_attempt_at"),
+    /** Set while an attempt is in flight (null between attempts): a stale one was a consumer that died. */
+    claimedAt: integer("claimed_at"),
+    redeliveryOf: text("redelivery_of"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("webhook_deliveries_webhook").on(t.webhookId, t.id),
+    index("webhook_deliveries_event").on(t.eventId),
+    // An event is delivered once per endpoint (redeliveries aside), however often it is emitted.
+    uniqueIndex("webhook_deliveries_once").on(t.webhookId, t.eventId).where(sql`redelivery_of IS NULL`),
+  ],
+);
+
 export type Account = typeof accounts.$inferSelect;
 /** An account as handlers see it (logins and their passwords are users'). */
 export type AccountRecord = Account;
@@ -292,3 +367,6 @@ export type Screenshot = typeof screenshots.$inferSelect;
 export type Scenario = typeof scenarios.$inferSelect;
 export type Run = typeof runs.$inferSelect;
 export type Schedule = typeof schedules.$inferSelect;
+export type Webhook = typeof webhooks.$inferSelect;
+export type WebhookEvent = typeof webhookEvents.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

@@ -12,6 +12,7 @@ import { type Screenshot, schedules, screenshots, websites } from "../db/schema"
 import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import type { JobOf } from "../queue/messages";
+import { emitScreenshotEvent, notify } from "../services/webhooks";
 import { startComparison } from "./compare";
 
 /** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
@@ -135,6 +136,7 @@ export async function failScreenshot(
   now: number,
   statuses: Screenshot["status"][] = ["processing"],
   attempts?: number,
+  webhooks?: Queue,
 ) {
   const [row] = await db
     .update(screenshots)
@@ -146,8 +148,12 @@ export async function failScreenshot(
         attempts === undefined ? undefined : eq(screenshots.attempts, attempts),
       ),
     )
-    .returning({ scheduleId: screenshots.scheduleId });
+    .returning({ scheduleId: screenshots.scheduleId, accountId: screenshots.accountId, source: screenshots.source });
   if (row?.scheduleId) await db.update(schedules).set({ lastStatus: "failed" }).where(eq(schedules.id, row.scheduleId));
+  if (row && webhooks)
+    await notify(`screenshot.failed:${id}`, () =>
+      emitScreenshotEvent(db, webhooks, { id, ...row }, "screenshot.failed", now),
+    );
 }
 
 /** Back to `queued` with the reason, for the retry to pick up (only by the attempt that claimed it). */
@@ -205,11 +211,16 @@ export async function captureTask(
     const shot = await captureInto(browser, opts, w.row.url, policy, detection?.ignore_selectors ?? []);
     const stored = await storeShot(env, db, w.row, shot, null, now());
     w.message.ack();
-    if (stored) await queueComparison(env, db, { ...w.row, status: "completed" }, now());
+    if (stored) {
+      await queueComparison(env, db, { ...w.row, status: "completed" }, now());
+      await notify(`screenshot.completed:${w.row.id}`, () =>
+        emitScreenshotEvent(db, env.WEBHOOKS, w.row, "screenshot.completed", now()),
+      );
+    }
   } catch (err) {
     const permanent = permanentError(err);
     if (permanent) {
-      await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts);
+      await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts, env.WEBHOOKS);
       w.message.ack();
     } else {
       await retryCapture(db, w, err, now());
@@ -238,8 +249,13 @@ export async function captureGaveUp(env: Env, job: JobOf<"capture">, now: number
     .get();
   if (!row) return;
   const last = row.error?.replace(/^Retrying: /, "") ?? "the job could not be processed";
-  await failScreenshot(db, job.screenshot_id, `Gave up after ${row.attempts} attempts: ${last}`, now, [
-    "queued",
-    "processing",
-  ]);
+  await failScreenshot(
+    db,
+    job.screenshot_id,
+    `Gave up after ${row.attempts} attempts: ${last}`,
+    now,
+    ["queued", "processing"],
+    undefined,
+    env.WEBHOOKS,
+  );
 }

@@ -8,6 +8,7 @@ import { type Screenshot, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { enqueue, type JobOf } from "../queue/messages";
 import type { ComparisonFigures } from "../services/screenshots";
+import { emitScreenshotEvent, notify } from "../services/webhooks";
 
 /** A `pending` comparison untouched this long lost its message: the sweeper sends it again. */
 export const COMPARE_LOST = 10 * MINUTE;
@@ -125,11 +126,11 @@ export async function compareJob(env: Env, job: JobOf<"compare">, now: number): 
     if (!still) await env.SHOTS.delete(key);
     return;
   }
-  if (result.changed) changeDetected(row.id);
+  if (result.changed) {
+    // `data` is the screenshot as the API shows it, its completed `comparison` included.
+    await notify(`change.detected:${row.id}`, () => emitScreenshotEvent(db, env.WEBHOOKS, row, "change.detected", now));
+  }
 }
-
-/** change.detected is emitted here once webhooks land (the lead wires `emitEvent` at merge). */
-function changeDetected(_screenshotId: string): void {}
 
 async function completeComparison(
   db: Db,

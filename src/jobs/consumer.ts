@@ -21,6 +21,7 @@ import { purgePrefix } from "./purge";
 import { purgeExpired } from "./retention";
 import { claimRuns, type RunWork, retryRun, runGaveUp, runTask } from "./run";
 import { sweepStale } from "./sweep";
+import { deliverWebhook, deliveryGaveUp, type WebhookWork } from "./webhook";
 
 /** Pages open at once in the batch's one browser (captures and scenario runs). */
 export const BROWSER_CONCURRENCY = 4;
@@ -42,6 +43,7 @@ export async function handleQueue(
   const deadLetter = batch.queue === DEAD_LETTER_QUEUE;
   const captures: CaptureWork[] = [];
   const runs: RunWork[] = [];
+  const deliveries: WebhookWork[] = [];
   const others: { message: Message<unknown>; job: ParsedJob }[] = [];
   for (const message of batch.messages) {
     const parsed = JobMessageSchema.safeParse(message.body);
@@ -51,9 +53,12 @@ export async function handleQueue(
     } else if (deadLetter) others.push({ message, job: parsed.data });
     else if (parsed.data.type === "capture") captures.push({ message, job: parsed.data });
     else if (parsed.data.type === "run") runs.push({ message, job: parsed.data });
+    else if (parsed.data.type === "webhook") deliveries.push({ message, job: parsed.data });
     else others.push({ message, job: parsed.data });
   }
 
+  // Webhook messages come on their own queue (never in a capture batch); attempts run side by side.
+  if (deliveries.length > 0) await webhookJobs(env, deliveries, now);
   if (captures.length > 0 || runs.length > 0) await browserJobs(env, captures, runs, now);
 
   for (const { message, job } of others) {
@@ -80,7 +85,7 @@ export async function handleQueue(
 async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWork[], now: () => number) {
   const db = getDb(env.DB);
   const captures = await claimCaptures(db, captureWork, now());
-  const runs = await claimRuns(db, runWork, now());
+  const runs = await claimRuns(db, runWork, now(), env.WEBHOOKS);
   if (captures.length === 0 && runs.length === 0) return;
 
   let browser: Browser;
@@ -108,6 +113,24 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
     await drainContexts(browser);
     await releaseBrowser(browser);
   }
+}
+
+async function webhookJobs(env: Env, work: WebhookWork[], now: () => number) {
+  const db = getDb(env.DB);
+  await Promise.all(
+    work.map(async ({ message, job }) => {
+      try {
+        const done = await deliverWebhook(env, db, job, now);
+        if (done === "busy") message.retry({ delaySeconds: 30 });
+        else message.ack();
+      } catch (err) {
+        console.error(
+          JSON.stringify({ level: "error", msg: "webhook job failed", id: job.delivery_id, error: String(err) }),
+        );
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      }
+    }),
+  );
 }
 
 /** Continuations stop after this many rounds; the next cron tick picks up anything left. */
@@ -142,6 +165,7 @@ async function runJob(env: Env, job: ParsedJob, now: number): Promise<void> {
 async function onDeadLetter(env: Env, job: ParsedJob, now: number): Promise<void> {
   console.error(JSON.stringify({ level: "error", msg: "job dead-lettered", type: job.type }));
   if (job.type === "capture") await captureGaveUp(env, job, now);
-  if (job.type === "run") await runGaveUp(getDb(env.DB), job, now);
+  if (job.type === "run") await runGaveUp(getDb(env.DB), job, now, env.WEBHOOKS);
   if (job.type === "compare") await comparisonGaveUp(env, job, now);
+  if (job.type === "webhook") await deliveryGaveUp(getDb(env.DB), job, now);
 }

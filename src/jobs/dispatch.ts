@@ -6,6 +6,7 @@ import { effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { nextRunAfter, tooFast } from "../schedules/timing";
 import { queueRun } from "../services/runs";
 import { runQuotaRefusal, tryQueueCapture } from "../services/screenshots";
+import { emitSchedulePaused, notify } from "../services/webhooks";
 
 /** Due schedules read per query. */
 export const DISPATCH_BATCH = 50;
@@ -97,7 +98,7 @@ async function fire(
   const plan = effectivePlan(account, now);
   const fast = tooFast(schedule.gapMinutes, plan);
   if (fast) {
-    await db
+    const [paused] = await db
       .update(schedules)
       .set({
         enabled: false,
@@ -106,7 +107,9 @@ async function fire(
         lastStatus: "skipped: paused (plan)",
         updatedAt: now,
       })
-      .where(eq(schedules.id, schedule.id));
+      .where(eq(schedules.id, schedule.id))
+      .returning();
+    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(db, env.WEBHOOKS, paused, now));
     return "paused" as const;
   }
   if (schedule.websiteId) {
@@ -158,9 +161,11 @@ export async function pauseTooFast(
   for (const s of fast) {
     const reason = tooFast(s.gap, plan);
     if (!reason) continue;
-    await db
+    const [paused] = await db
       .update(schedules)
       .set({ enabled: false, pausedReason: pausedReason(reason), nextRunAt: null, updatedAt: now })
-      .where(eq(schedules.id, s.id));
+      .where(and(eq(schedules.id, s.id), eq(schedules.enabled, true)))
+      .returning();
+    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(db, env.WEBHOOKS, paused, now));
   }
 }

@@ -1,7 +1,7 @@
 import { inArray, type SQL, sql } from "drizzle-orm";
 import { chunks } from "../db/chunks";
 import { getDb } from "../db/client";
-import { runs, screenshots } from "../db/schema";
+import { runs, screenshots, webhookEvents } from "../db/schema";
 import { DAY } from "../lib/clock";
 import { PLANS } from "../limits/plans";
 
@@ -21,9 +21,10 @@ function windowMs(): SQL {
 const shortestWindow = () => Math.min(...Object.values(PLANS).map((p) => p.historyDays)) * DAY;
 
 /**
- * One bounded pass: screenshots (R2 bytes and diffs first, then rows — a pass interrupted between the
- * two is completed by the next) and runs older than their account's history window, plus
- * expired sessions, invitations and idempotency keys. Returns true when more may remain.
+ * One bounded pass: screenshots (R2 bytes and diffs first, then rows — a pass interrupted between
+ * the two is completed by the next), runs and webhook events (their deliveries go with them)
+ * older than their account's history window, plus expired sessions, invitations and idempotency
+ * keys. Returns true when more may remain.
  */
 export async function purgeExpired(
   env: Env,
@@ -62,6 +63,18 @@ export async function purgeExpired(
       ),
     );
   }
+  const oldEvents = await db.all<{ id: string }>(sql`
+    SELECT e.id FROM webhook_events e JOIN accounts a ON a.id = e.account_id
+    WHERE e.created_at < ${oldest} AND e.created_at < ${now} - ${windowMs()}
+    ORDER BY e.created_at LIMIT ${batch}`);
+  for (const slice of chunks(oldEvents)) {
+    await db.delete(webhookEvents).where(
+      inArray(
+        webhookEvents.id,
+        slice.map((e) => e.id),
+      ),
+    );
+  }
   await db.run(
     sql`DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ${now} LIMIT ${batch})`,
   );
@@ -71,5 +84,9 @@ export async function purgeExpired(
   await db.run(
     sql`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ${now} LIMIT ${batch})`,
   );
-  return { screenshots: shots.length, runs: oldRuns.length, more: shots.length === batch || oldRuns.length === batch };
+  return {
+    screenshots: shots.length,
+    runs: oldRuns.length,
+    more: shots.length === batch || oldRuns.length === batch || oldEvents.length === batch,
+  };
 }

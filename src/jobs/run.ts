@@ -16,6 +16,7 @@ import type { JobOf } from "../queue/messages";
 import { pendingSteps } from "../services/runs";
 import { storedSteps } from "../services/scenarios";
 import { screenshotRow } from "../services/screenshots";
+import { emitRunFinished, notify } from "../services/webhooks";
 import { parseCapture } from "../services/websites";
 import { retryDelaySeconds, storeShot } from "./capture";
 
@@ -37,19 +38,21 @@ export const runDeadline = (startedAt: number, timeoutMs: number) =>
   startedAt + Math.max(STALE_RUN, timeoutMs + RUN_GRACE);
 export const RUN_INTERRUPTED = "The run was interrupted (its worker stopped) and was not repeated";
 
-async function finish(db: Db, row: Run, fields: Partial<Run>, now: number) {
+/** Ends a run (once: only from queued/running) and reports it to webhooks as `run.finished`. */
+async function finish(db: Db, row: Run, fields: Partial<Run>, now: number, webhooks?: Queue) {
   const status = fields.status as Run["status"];
   const [done] = await db
     .update(runs)
     .set({ ...fields, finishedAt: now, durationMs: row.startedAt ? now - row.startedAt : null, updatedAt: now })
     .where(and(eq(runs.id, row.id), inArray(runs.status, ["queued", "running"])))
-    .returning({ scheduleId: runs.scheduleId });
+    .returning();
   // A run that stopped part-way leaves no screenshot half-made.
   await db
     .update(screenshots)
     .set({ status: "failed", error: "The run ended before this screenshot was stored", updatedAt: now })
     .where(and(eq(screenshots.runId, row.id), eq(screenshots.status, "processing")));
   if (done?.scheduleId) await db.update(schedules).set({ lastStatus: status }).where(eq(schedules.id, done.scheduleId));
+  if (done && webhooks) await notify(`run.finished:${done.id}`, () => emitRunFinished(db, webhooks, done, now));
 }
 
 /**
@@ -57,7 +60,7 @@ async function finish(db: Db, row: Run, fields: Partial<Run>, now: number) {
  * had effects on the site): past its deadline (runDeadline) it is ended `error` as
  * interrupted, otherwise the message comes back later.
  */
-export async function claimRuns(db: Db, work: RunWork[], now: number): Promise<ClaimedRun[]> {
+export async function claimRuns(db: Db, work: RunWork[], now: number, webhooks?: Queue): Promise<ClaimedRun[]> {
   const claimed: ClaimedRun[] = [];
   for (const w of work) {
     try {
@@ -79,7 +82,7 @@ export async function claimRuns(db: Db, work: RunWork[], now: number): Promise<C
       const existing = found?.run;
       if (existing?.status === "running") {
         if (runDeadline(existing.startedAt ?? 0, found?.timeoutMs ?? 0) < now) {
-          await finish(db, existing, { status: "error", error: RUN_INTERRUPTED }, now);
+          await finish(db, existing, { status: "error", error: RUN_INTERRUPTED }, now, webhooks);
           w.message.ack();
         } else {
           w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
@@ -131,7 +134,7 @@ export async function runTask(
     if (!secretsKey && steps.some(isSecretStep)) {
       // Configuration removed after the run was queued (or a scheduled run): nothing to retry.
       console.error(JSON.stringify({ level: "error", msg: SECRETS_KEY_MISSING, run_id: row.id }));
-      await finish(db, row, { status: "error", error: SECRETS_UNAVAILABLE }, now());
+      await finish(db, row, { status: "error", error: SECRETS_UNAVAILABLE }, now(), env.WEBHOOKS);
       w.message.ack();
       return;
     }
@@ -199,13 +202,18 @@ export async function runTask(
       row,
       { status: outcome.status, error: scrub(outcome.error), steps: JSON.stringify(results) },
       now(),
+      env.WEBHOOKS,
     );
     w.message.ack();
   } catch (err) {
     // The page could not even be opened, or storage failed: the run ends `error`, not stuck.
-    await finish(db, row, { status: "error", error: `The run could not complete: ${describeError(err)}` }, now()).catch(
-      () => {},
-    );
+    await finish(
+      db,
+      row,
+      { status: "error", error: `The run could not complete: ${describeError(err)}` },
+      now(),
+      env.WEBHOOKS,
+    ).catch(() => {});
     w.message.ack();
   }
 }
@@ -268,9 +276,9 @@ export function redact<T extends string | null | undefined>(text: T, secrets: st
 }
 
 /** Dead-lettered run (its retries to get a browser ran out): it ends `error`. */
-export async function runGaveUp(db: Db, job: JobOf<"run">, now: number) {
+export async function runGaveUp(db: Db, job: JobOf<"run">, now: number, webhooks?: Queue) {
   const row = await db.select().from(runs).where(eq(runs.id, job.run_id)).get();
   if (!row) return;
   const last = row.error?.replace(/^Retrying: /, "") ?? "the job could not be processed";
-  await finish(db, row, { status: "error", error: `Gave up after ${row.attempts} attempts: ${last}` }, now);
+  await finish(db, row, { status: "error", error: `Gave up after ${row.attempts} attempts: ${last}` }, now, webhooks);
 }

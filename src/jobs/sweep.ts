@@ -1,8 +1,10 @@
 import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { chunks } from "../db/chunks";
 import { type Db, getDb } from "../db/client";
 import { runs, scenarios, schedules, screenshots } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { enqueueMany, type JobMessage, MAX_DELIVERIES } from "../queue/messages";
+import { emitRunFinished, emitScreenshotEvent, notify } from "../services/webhooks";
 import { STALE_CLAIM } from "./capture";
 import { RUN_GRACE, RUN_INTERRUPTED, STALE_RUN } from "./run";
 
@@ -132,7 +134,12 @@ export async function sweepStale(env: Env, now: number): Promise<SweepResult> {
     durationMs: sql`${now} - ${runs.startedAt}`,
     updatedAt: now,
   });
-  const shot = { id: screenshots.id, accountId: screenshots.accountId, scheduleId: screenshots.scheduleId };
+  const shot = {
+    id: screenshots.id,
+    accountId: screenshots.accountId,
+    scheduleId: screenshots.scheduleId,
+    source: screenshots.source,
+  };
   const run = { id: runs.id, accountId: runs.accountId, scheduleId: runs.scheduleId };
 
   const [lostShots, lostShotsEnded, deadShots, deadShotsEnded, overdueEnded, lostRuns, lostRunsEnded, orphans] =
@@ -182,6 +189,15 @@ export async function sweepStale(env: Env, now: number): Promise<SweepResult> {
     ...scheduleUpdates("failed", [...lostShotsEnded, ...deadShotsEnded]),
     ...scheduleUpdates("error", [...overdueEnded, ...lostRunsEnded]),
   ]);
+
+  // Webhook events for what the sweep ended (bounded by its batch; a scenario's screenshots
+  // are reported by their run).
+  for (const r of [...lostShotsEnded, ...deadShotsEnded])
+    await notify(`screenshot.failed:${r.id}`, () => emitScreenshotEvent(db, env.WEBHOOKS, r, "screenshot.failed", now));
+  for (const slice of chunks([...overdueEnded, ...lostRunsEnded].map((r) => r.id))) {
+    for (const row of await db.select().from(runs).where(inArray(runs.id, slice)))
+      await notify(`run.finished:${row.id}`, () => emitRunFinished(db, env.WEBHOOKS, row, now));
+  }
 
   const jobs: JobMessage[] = [
     ...[...lostShots, ...deadShots].map((r) => ({

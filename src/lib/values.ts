@@ -35,6 +35,31 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const STEP_STATUSES = ["pending", "passed", "failed", "skipped"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
+/** Webhook events (the contract's list); an endpoint subscribes to some of them or to `*`. */
+export const WEBHOOK_EVENT_TYPES = [
+  "screenshot.completed",
+  "screenshot.failed",
+  "change.detected",
+  "run.finished",
+  "schedule.paused",
+  "webhook.test",
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const DELIVERY_STATUSES = ["pending", "delivered", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A receiver has this long to answer one delivery attempt. */
+export const WEBHOOK_TIMEOUT_MS = 15_000;
+/** Seconds before each retry of a failed delivery: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h; then it is `failed`. */
+export const WEBHOOK_RETRY_DELAYS_S = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600] as const;
+/** After a secret rotation the previous secret keeps signing (next to the new one) this long. */
+export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 3_600_000;
+/** An endpoint whose every attempt failed for this long is disabled. */
+export const WEBHOOK_DISABLE_AFTER_MS = 5 * 24 * 3_600_000;
+/** A webhook body (`{type, timestamp, data}`) is at most this many bytes. */
+export const WEBHOOK_MAX_BODY_BYTES = 20 * 1024;
+
 /** A scenario run's overall time budget unless the scenario sets `timeout_ms`. */
 export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 

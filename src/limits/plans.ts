@@ -18,6 +18,8 @@ export interface Plan {
   teamUsers: number;
   /** Shortest allowed gap between two runs of a schedule. */
   fastestScheduleMinutes: number;
+  /** Webhook endpoints the account may have. */
+  webhookEndpoints: number;
 }
 
 export const PLANS: Readonly<Record<PlanId, Plan>> = {
@@ -33,6 +35,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     bulkZip: false,
     teamUsers: 1,
     fastestScheduleMinutes: 24 * 60,
+    webhookEndpoints: 1,
   },
   starter: {
     id: "starter",
@@ -46,6 +49,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     bulkZip: false,
     teamUsers: 3,
     fastestScheduleMinutes: 60,
+    webhookEndpoints: 3,
   },
   pro: {
     id: "pro",
@@ -59,6 +63,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     bulkZip: true,
     teamUsers: 10,
     fastestScheduleMinutes: 15,
+    webhookEndpoints: 10,
   },
   business: {
     id: "business",
@@ -72,6 +77,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     bulkZip: true,
     teamUsers: 50,
     fastestScheduleMinutes: 5,
+    webhookEndpoints: 25,
   },
 };
 
@@ -85,4 +91,5 @@ export const planLimits = (plan: Plan) => ({
   bulk_zip: plan.bulkZip,
   team_users: plan.teamUsers,
   fastest_schedule_minutes: plan.fastestScheduleMinutes,
+  webhook_endpoints: plan.webhookEndpoints,
 });

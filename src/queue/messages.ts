@@ -3,6 +3,8 @@ import { z } from "zod";
 /** The queues in wrangler.toml and how often a message is delivered (a test checks they agree). */
 export const JOBS_QUEUE = "snaptrack-jobs";
 export const DEAD_LETTER_QUEUE = "snaptrack-jobs-dlq";
+/** Webhook deliveries, consumed apart from captures (a slow receiver never holds up a capture batch). */
+export const WEBHOOKS_QUEUE = "snaptrack-webhooks";
 /** Deliveries before a message goes to the dead-letter queue: 1 + wrangler.toml's `max_retries`. */
 export const MAX_DELIVERIES = 6;
 
@@ -18,6 +20,16 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("retention"), round: z.number().int().min(0).default(0) }),
   /** Schedules dispatch continues here when one cron tick had more due than one batch. */
   z.object({ type: z.literal("dispatch"), round: z.number().int().min(0).default(0) }),
+  /**
+   * One delivery attempt (on the webhooks queue): `attempt` is the delivery's attempt number
+   * it makes, so a redelivered message for an attempt already made sends nothing.
+   */
+  z.object({
+    type: z.literal("webhook"),
+    delivery_id: z.string(),
+    account_id: z.string(),
+    attempt: z.number().int().min(1),
+  }),
   /** The crash sweeper continues here when one pass filled its batch. */
   z.object({ type: z.literal("sweep"), round: z.number().int().min(0).default(0) }),
 ]);

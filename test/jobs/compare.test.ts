@@ -15,6 +15,7 @@ import {
   settled,
   type TestAccount,
 } from "../helpers";
+import { receivedAtLeast, receiver, verify } from "../webhook-receiver";
 
 interface Comparison {
   status: "pending" | "completed" | "failed";
@@ -56,9 +57,17 @@ describe("change detection on website captures (real browser, queue, R2, D1)", (
   let first: Compared;
   let second: Compared;
   let boxed: Compared;
+  let hook: { id: string; secret: string };
+  const changes = receiver();
 
   beforeAll(async () => {
-    acc = await newAccount("pro");
+    acc = await newAccount("business"); // 60 requests a minute: this file makes ~30 calls per account
+    const created = await call(
+      "/v1/webhooks",
+      jsonInit("POST", { url: changes.url, events: ["change.detected"] }, acc.auth),
+    );
+    expect(created.status).toBe(201);
+    hook = await body(created);
     site = await createWebsite(acc, `${FIXTURE()}/change`, VIEWPORT);
     const patch = await call(
       `/v1/websites/${site.id}`,
@@ -114,6 +123,18 @@ describe("change detection on website captures (real browser, queue, R2, D1)", (
     expect(row[20 * 4]).toBeGreaterThan(200); // elsewhere: faded
   });
 
+  it("sends change.detected, signed, with the screenshot and its comparison, for the change only", async () => {
+    const [req] = await receivedAtLeast(changes.t, 1);
+    const event = verify(hook.secret, req as NonNullable<typeof req>);
+    expect(event.type).toBe("change.detected");
+    expect(event.data).toEqual(await body(await call(`/v1/screenshots/${boxed.id}`, { headers: acc.auth })));
+    // The unchanged capture sent nothing: one delivery in all.
+    const deliveries = await body<{ data: unknown[] }>(
+      await call(`/v1/webhooks/${hook.id}/deliveries`, { headers: acc.auth }),
+    );
+    expect(deliveries.data).toHaveLength(1);
+  });
+
   it("the website's changes list the changed capture only", async () => {
     const res = await call(`/v1/websites/${site.id}/changes`, { headers: acc.auth });
     expect(res.status).toBe(200);
@@ -152,7 +173,7 @@ describe("change detection on website captures (real browser, queue, R2, D1)", (
 
 describe("a tall full page", () => {
   it("a small change at the bottom of a 12,000 px page is caught by the tile rule", async () => {
-    const acc = await newAccount("pro");
+    const acc = await newAccount("business"); // 60 requests a minute: this file makes ~30 calls per account
     const site = await createWebsite(acc, `${FIXTURE()}/change?tall=1`, { ...VIEWPORT, full_page: true });
     await call(
       `/v1/websites/${site.id}`,

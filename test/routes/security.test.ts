@@ -91,6 +91,18 @@ async function giveDiff(id: string) {
     .run();
 }
 
+async function webhook() {
+  const res = await call("/v1/webhooks", jsonInit("POST", { url: `${FIXTURE()}/__hook?t=security-suite` }, owner.auth));
+  expect(res.status, await res.clone().text()).toBe(201);
+  return body<{ id: string }>(res);
+}
+
+async function webhookTest(id: string) {
+  const res = await call(`/v1/webhooks/${id}/test`, { method: "POST", headers: owner.auth });
+  expect(res.status, await res.clone().text()).toBe(202);
+  return body<{ id: string }>(res);
+}
+
 beforeAll(async () => {
   [owner, other, free, expired] = await Promise.all([
     newAccount("business"),
@@ -115,13 +127,26 @@ beforeAll(async () => {
   expect(queued.status).toBe(202);
   const spareShot = await body<{ id: string }>(queued);
 
-  main = { website: site.id, screenshot: shot.id, scenario: scenario.id, run: run.id, schedule: siteSchedule.id };
+  const [hook, spareHook] = [await webhook(), await webhook()];
+  const delivery = await webhookTest(hook.id);
+
+  main = {
+    website: site.id,
+    screenshot: shot.id,
+    scenario: scenario.id,
+    run: run.id,
+    schedule: siteSchedule.id,
+    webhook: hook.id,
+    delivery: delivery.id,
+  };
   spare = {
     website: spareSite.id,
     screenshot: spareShot.id,
     scenario: spareScenario.id,
     run: run.id,
     schedule: spareSchedule.id,
+    webhook: spareHook.id,
+    delivery: (await webhookTest(spareHook.id)).id,
   };
   ownerIds = [owner.id];
   for (const op of operations.filter((o) => isList(o) && o.pathParams.length === 0)) {
@@ -135,7 +160,7 @@ beforeAll(async () => {
     if (!first.next_cursor) throw new Error(`${op.name}: the owner needs two rows for a cursor to test`);
     cursors.set(op.name, first.next_cursor);
   }
-  ownerIds.push(run.id);
+  ownerIds.push(run.id, delivery.id);
 }, 180_000);
 
 /** A call that passes the gate: on a fresh minute, with every rate-limit field exact. */

@@ -19,6 +19,7 @@ export const AccountSchema = z
       bulk_zip: z.boolean(),
       team_users: z.number().int(),
       fastest_schedule_minutes: z.number().int(),
+      webhook_endpoints: z.number().int(),
     }),
     usage: z.object({
       captures_today: z.number().int(),
