@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "../context";
 import { getDb } from "../db/client";
 import { hashApiToken, isWellFormedToken } from "../lib/api-token";
@@ -7,8 +6,9 @@ import { iso, retryAfterSeconds } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { GateResult, RateLimitResult } from "../limits/account-limiter";
-import { SESSION_COOKIE, sessionAccount, tokenAccountId } from "../services/auth";
+import { sessionAccount, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
+import { clearSessionCookie, readSessionCookie } from "./session-cookie";
 
 const BEARER_RE = /^Bearer ([^\s]+)$/i;
 
@@ -102,10 +102,10 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
 /** Dashboard endpoints: the HttpOnly session cookie. */
 export function sessionAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const sessionId = getCookie(c, SESSION_COOKIE);
+    const sessionId = readSessionCookie(c);
     const account = sessionId ? await sessionAccount(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
     if (!account) {
-      if (sessionId) deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      if (sessionId) clearSessionCookie(c);
       throw new ApiError("unauthorized", "Log in first: this endpoint needs a session.", {
         headers: { "WWW-Authenticate": 'Cookie realm="snaptrack", cookie-name="snaptrack_session"' },
       });

@@ -110,6 +110,7 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
     error: null,
     attempts: 0,
     r2Key: null,
+    thumbKey: null,
     format: options.format,
     width: null,
     height: null,
