@@ -28,7 +28,9 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
 export async function targetSite() {
   const server = createServer((req, res) => {
     res.setHeader("content-type", "text/html");
-    res.end(`<body style="margin:0;background:#2b6cb0;color:#fff"><h1 style="font:64px sans-serif">Target ${req.url}</h1></body>`);
+    res.end(
+      `<body style="margin:0;background:#2b6cb0;color:#fff"><h1 style="font:64px sans-serif">Target ${req.url}</h1></body>`,
+    );
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return {

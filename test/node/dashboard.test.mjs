@@ -12,7 +12,11 @@ let browser;
 let site;
 
 before(async () => {
-  [server, browser, site] = await Promise.all([startServer({ tmp: tmp.dir, state: state.dir }), launchBrowser(), targetSite()]);
+  [server, browser, site] = await Promise.all([
+    startServer({ tmp: tmp.dir, state: state.dir }),
+    launchBrowser(),
+    targetSite(),
+  ]);
 });
 
 after(async () => {
