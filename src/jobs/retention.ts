@@ -32,11 +32,11 @@ export async function purgeExpired(
 ): Promise<{ screenshots: number; runs: number; more: boolean }> {
   const db = getDb(env.DB);
   const oldest = now - shortestWindow();
-  const shots = await db.all<{ id: string; r2_key: string | null }>(sql`
-    SELECT s.id, s.r2_key FROM screenshots s JOIN accounts a ON a.id = s.account_id
+  const shots = await db.all<{ id: string; r2_key: string | null; thumb_key: string | null }>(sql`
+    SELECT s.id, s.r2_key, s.thumb_key FROM screenshots s JOIN accounts a ON a.id = s.account_id
     WHERE s.created_at < ${oldest} AND s.created_at < ${now} - ${windowMs()}
     ORDER BY s.created_at LIMIT ${batch}`);
-  const keys = shots.map((s) => s.r2_key).filter((k): k is string => k !== null);
+  const keys = shots.flatMap((s) => [s.r2_key, s.thumb_key]).filter((k): k is string => k !== null);
   // Screenshots of one id may exist under earlier attempts' keys only if a write failed; those
   // were deleted then. R2 deletes up to 1,000 keys per call.
   for (const slice of chunks(keys, 1000)) await env.SHOTS.delete(slice);

@@ -80,9 +80,11 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; }
   grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); }
 .tile { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); overflow: hidden; }
 .tile a.shot { display: block; color: inherit; text-decoration: none; }
-.tile .thumb { display: block; width: 100%; aspect-ratio: 16 / 10; object-fit: cover; object-position: top;
+.thumb { display: block; width: 100%; height: auto; aspect-ratio: 16 / 10; object-fit: cover; object-position: top;
   background: #e9edf2; }
-.tile .ph { display: flex; align-items: center; justify-content: center; color: var(--muted); font-size: .9rem; }
+.ph { display: flex; align-items: center; justify-content: center; color: var(--muted); font-size: .9rem; }
+.site .thumb { border-radius: 6px; margin-bottom: .5rem; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-size: .85rem; }
 .tile .cap { padding: .5rem .75rem; font-size: .9rem; }
 .status { display: inline-block; font-size: .8rem; font-weight: 700; padding: .1rem .5rem; border-radius: 999px;
   background: #e3e8ef; color: #333d4a; }

@@ -4,7 +4,33 @@ import { sameOriginWrites } from "../middleware/auth";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { overviewPage } from "./overview";
-import { pageContext, pageSession } from "./session";
+import {
+  deleteScreenshotSubmit,
+  screenshotImage,
+  screenshotPage,
+  screenshotStatus,
+  screenshotThumb,
+} from "./screenshots";
+import { ownerOnly, pageContext, pageSession } from "./session";
+import {
+  apiKeysPage,
+  changePlanSubmit,
+  generateTokenSubmit,
+  planPage,
+  renewSubmit,
+  revokeTokenSubmit,
+} from "./settings";
+import {
+  captureSubmit,
+  createWebsiteSubmit,
+  deleteWebsitePage,
+  deleteWebsiteSubmit,
+  editWebsitePage,
+  editWebsiteSubmit,
+  newWebsitePage,
+  websitePage,
+  websitesPage,
+} from "./websites";
 
 /**
  * The dashboard: server-rendered pages over the same services as the API. Every page is
@@ -36,4 +62,31 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/logout", logoutSubmit);
 
   app.get("/app", overviewPage);
+
+  app.get("/app/websites", websitesPage);
+  app.post("/app/websites", createWebsiteSubmit);
+  app.get("/app/websites/new", newWebsitePage);
+  app.get("/app/websites/:id", (c) => websitePage(c));
+  app.get("/app/websites/:id/edit", editWebsitePage);
+  app.post("/app/websites/:id/edit", editWebsiteSubmit);
+  app.get("/app/websites/:id/delete", deleteWebsitePage);
+  app.post("/app/websites/:id/delete", deleteWebsiteSubmit);
+  app.post("/app/websites/:id/capture", captureSubmit);
+
+  app.get("/app/screenshots/:id", screenshotPage);
+  app.get("/app/screenshots/:id/image", screenshotImage);
+  app.get("/app/screenshots/:id/thumb", screenshotThumb);
+  app.get("/app/screenshots/:id/status", screenshotStatus);
+  app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
+
+  app.use("/app/settings/api-keys", ownerOnly());
+  app.use("/app/settings/api-keys/*", ownerOnly());
+  app.use("/app/settings/plan", ownerOnly());
+  app.use("/app/settings/plan/*", ownerOnly());
+  app.get("/app/settings/api-keys", apiKeysPage);
+  app.post("/app/settings/api-keys", generateTokenSubmit);
+  app.post("/app/settings/api-keys/revoke", revokeTokenSubmit);
+  app.get("/app/settings/plan", planPage);
+  app.post("/app/settings/plan", changePlanSubmit);
+  app.post("/app/settings/plan/renew", renewSubmit);
 }

@@ -9,7 +9,13 @@ import { DAY, iso, isoOrNull, retryAfterSeconds } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
 import type { Limiter } from "../limits/account-limiter";
 import type { Plan } from "../limits/plans";
-import { type CaptureUsage, effectivePlan, type QuotaRefusal, quotaRefusal } from "../limits/subscription";
+import {
+  type CaptureUsage,
+  effectivePlan,
+  type QuotaRefusal,
+  quotaRefusal,
+  subscriptionStatus,
+} from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { storedSteps } from "./scenarios";
 import { getWebsite, parseCapture } from "./websites";
@@ -167,6 +173,25 @@ export async function requestScreenshot(
   return { row, plan: effectivePlan(account, now) };
 }
 
+/**
+ * "Take screenshot" in the dashboard: the same quota as the API (reserved in the account's
+ * limiter, exact under concurrency; a Free account may capture here), but not the API's
+ * per-minute request limit. Refused while the subscription has expired, as the API is.
+ */
+export async function requestDashboardScreenshot(
+  db: Db,
+  limiter: Limiter,
+  queue: Queue,
+  account: AccountRecord,
+  websiteId: string,
+  now: number,
+) {
+  if (subscriptionStatus(account, now) === "expired") {
+    throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to take screenshots again.");
+  }
+  return requestScreenshot(db, limiter, queue, account, websiteId, undefined, now);
+}
+
 /** `tryQueueCapture` for the API: a refusal is the 429. */
 export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input: NewScreenshot, now: number) {
   const result = await tryQueueCapture(db, limiter, queue, input, now);
@@ -208,9 +233,10 @@ export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: stri
   const [row] = await db
     .delete(screenshots)
     .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
-    .returning({ key: screenshots.r2Key });
+    .returning({ key: screenshots.r2Key, thumb: screenshots.thumbKey });
   if (!row) throw notFound("Screenshot");
-  if (row.key) await bucket.delete(row.key);
+  const keys = [row.key, row.thumb].filter((k): k is string => k !== null);
+  if (keys.length) await bucket.delete(keys);
 }
 
 /** Completed screenshots by ids (all must exist and be completed) for a bulk download. */
