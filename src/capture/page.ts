@@ -261,8 +261,8 @@ export async function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined>
     const data = await g.page.screenshot({
       type: "jpeg",
       quality: THUMB_QUALITY,
+      // Chromium ignores clip.scale when captureBeyondViewport is false: leave it at its default (true).
       clip: { x: 0, y: 0, width, height, scale },
-      captureBeyondViewport: false,
     });
     return new Uint8Array(data as Uint8Array);
   } catch {
