@@ -13,7 +13,7 @@ const CSS = `
 }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
-body { margin: 0; background: var(--bg); color: var(--fg);
+body { margin: 0; overflow-wrap: break-word; background: var(--bg); color: var(--fg);
   font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 a { color: var(--accent); }
 a:hover { text-decoration-thickness: 2px; }
@@ -27,7 +27,10 @@ header.top a { color: #fff; text-decoration: none; }
 header.top a:hover, header.top a[aria-current="page"] { text-decoration: underline; text-underline-offset: 4px; }
 .brand { font-weight: 700; font-size: 1.15rem; margin-right: auto; }
 nav.main ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: 0; padding: 0; }
-.who { display: flex; align-items: center; gap: .5rem; font-size: .9rem; color: #d8dee8; }
+.who { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; font-size: .9rem; color: #d8dee8;
+  min-width: 0; max-width: 100%; }
+.who span { overflow-wrap: anywhere; min-width: 0; }
+.who button { white-space: nowrap; }
 .who form { margin: 0; }
 .who button { background: transparent; color: #fff; border: 1px solid #8795a8; padding: .25rem .6rem; }
 main { max-width: 1200px; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
@@ -36,10 +39,12 @@ h1 { font-size: 1.6rem; margin: .25rem 0 1rem; line-height: 1.25; }
 h2 { font-size: 1.2rem; margin: 1.75rem 0 .75rem; }
 p { margin: .5rem 0; }
 .muted { color: var(--muted); }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 1rem; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 1rem; min-width: 0; }
+.card > h2:first-child { margin-top: 0; }
 .cards { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); }
 .row { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; }
 .spread { justify-content: space-between; }
+.actions { margin-top: 1rem; }
 .btn, button { display: inline-block; font: inherit; font-weight: 600; border-radius: 6px; cursor: pointer;
   padding: .5rem .95rem; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-fg);
   text-decoration: none; line-height: 1.3; min-height: 2.5rem; }
@@ -85,7 +90,8 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 .ph { display: flex; align-items: center; justify-content: center; color: var(--muted); font-size: .9rem; }
 .site .thumb { border-radius: 6px; margin-bottom: .5rem; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-size: .85rem; }
-.tile .cap { padding: .5rem .75rem; font-size: .9rem; }
+.tile .cap { display: flex; flex-wrap: wrap; align-items: center; gap: .25rem .5rem; padding: .5rem .75rem;
+  font-size: .875rem; }
 .status { display: inline-block; font-size: .8rem; font-weight: 700; padding: .1rem .5rem; border-radius: 999px;
   background: #e3e8ef; color: #333d4a; }
 .status.completed { background: #dff3e6; color: var(--ok); }

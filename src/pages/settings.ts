@@ -37,7 +37,7 @@ async function apiKeysView(c: Context<AppEnv>, fresh?: string, flash?: Html) {
 <thead><tr><th scope="col">Token</th><th scope="col">Created</th><th scope="col">Last used</th></tr></thead>
 <tbody><tr><td class="token" id="token-prefix">${token.prefix}…</td><td>${when(token.created_at)}</td><td>${when(token.last_used_at)}</td></tr></tbody>
 </table></div>
-<div class="row" style="margin-top:1rem">
+<div class="row actions">
 <form method="post" action="/app/settings/api-keys">${csrf}<button type="submit" class="secondary">Regenerate token</button></form>
 <form method="post" action="/app/settings/api-keys/revoke">${csrf}<button type="submit" class="danger">Revoke token</button></form>
 </div>

@@ -19,6 +19,11 @@ export async function launchBrowser() {
 export async function newPage(browser, { width = 1280, height = 900 } = {}) {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
+  // Anything our pages do that their CSP refuses (an inline style or script) shows up here.
+  page.cspViolations = [];
+  page.on("console", (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) page.cspViolations.push(msg.text());
+  });
   await page.setViewport({ width, height });
   page.setDefaultTimeout(20_000);
   return page;

@@ -122,7 +122,10 @@ describe("dashboard", () => {
     assert.match(await page.$eval("#f-viewport-width-error", (el) => el.textContent), /320/);
     assert.equal(await page.$eval("#f-name", (el) => el.value), "Target");
     const websiteId = await addWebsite(page, server.origin, { name: "Target", url: `${site.origin}/home` });
-    // (addWebsite typed into a fresh form: the viewport error above came from the same bounds the API uses.)
+    await page.goto(`${server.origin}/app/websites`);
+    assert.match(await page.$eval("main", (m) => m.textContent), /free plan allows 1 website/);
+    assert.equal(await page.$("a[href='/app/websites/new']"), null, "no Add at the plan's limit");
+    await page.goto(`${server.origin}/app/websites/${websiteId}`);
 
     // Take a screenshot: the tile appears and goes to completed without the page reloading.
     await page.evaluate(() => {
@@ -166,7 +169,7 @@ describe("dashboard", () => {
     // Free: the API keys page explains that the API needs Starter or higher.
     await page.goto(`${server.origin}/app/settings/api-keys`);
     assert.match(await page.$eval("main", (m) => m.textContent), /Starter plan or higher/);
-    assert.equal(await page.$("#f-generate"), null);
+    assert.equal(await page.$("form[action='/app/settings/api-keys'] button"), null, "no token to generate on Free");
 
     // Upgrade (at once), generate a token, use it, revoke it.
     await page.goto(`${server.origin}/app/settings/plan`);
@@ -193,6 +196,7 @@ describe("dashboard", () => {
     await submit(page, "form:has(input[value=starter]) button");
     assert.equal(await page.$eval("#current-plan", (el) => el.textContent), "Pro");
     assert.match(await page.$eval("#pending-plan", (el) => el.textContent), /Starter on \d{4}-\d{2}-\d{2}/);
+    assert.deepEqual(page.cspViolations, [], "no page breaks its own Content-Security-Policy");
     await page.browserContext().close();
   });
 });
