@@ -2,9 +2,9 @@ import type { Context } from "hono";
 import { html } from "hono/html";
 import type { AppEnv } from "../context";
 import { effectivePlan } from "../limits/subscription";
+import { screenshotWithWebsite } from "../services/dashboard";
 import { screenshotDownload, screenshotThumbnail } from "../services/downloads";
 import { deleteScreenshot, getScreenshot, screenshotView } from "../services/screenshots";
-import { getWebsite } from "../services/websites";
 import { bytes, csrfField, statusBadge, when } from "./components";
 import { pageUser, renderPage } from "./layout";
 import { tile } from "./tiles";
@@ -14,9 +14,7 @@ const idParam = (c: Context<AppEnv>) => c.req.param("id") ?? "";
 /** `/app/screenshots/:id`: the image, its metadata, download and delete. Another account's id is 404. */
 export async function screenshotPage(c: Context<AppEnv>) {
   const account = c.get("account");
-  const db = c.get("db");
-  const shot = await getScreenshot(db, account.id, idParam(c));
-  const website = await getWebsite(db, account.id, shot.websiteId);
+  const { shot, website } = await screenshotWithWebsite(c.get("db"), account.id, idParam(c));
   const v = screenshotView(shot, effectivePlan(account, c.get("now")));
   const title = `Screenshot of ${website.name}`;
   const options = JSON.stringify(v.capture, null, 2);

@@ -95,3 +95,15 @@ export async function websitePageData(db: Db, accountId: string, websiteId: stri
     scenarios: scens as Scenario[],
   };
 }
+
+/** A screenshot with its website's name and id, in one query (the screenshot page). */
+export async function screenshotWithWebsite(db: Db, accountId: string, id: string) {
+  const row = await db
+    .select({ shot: screenshots, website: { id: websites.id, name: websites.name } })
+    .from(screenshots)
+    .innerJoin(websites, eq(websites.id, screenshots.websiteId))
+    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
+    .get();
+  if (!row) throw notFound("Screenshot");
+  return row;
+}
