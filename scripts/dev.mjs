@@ -201,7 +201,7 @@ async function main() {
       `  API        ${origin}/v1`,
       `  Docs       ${origin}/docs`,
       `  Dashboard  ${origin}/`,
-      "Ctrl-C stops it.",
+      "Open the dashboard in a browser and sign up; Ctrl-C stops it.",
       "",
     ].join("\n"),
   );

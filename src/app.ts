@@ -1,6 +1,7 @@
 import "./lib/zod-setup";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv, Deps } from "./context";
 import { systemClock } from "./lib/clock";
@@ -11,6 +12,7 @@ import { apiGate, ownerOnly, sameOriginWrites, sessionAuth } from "./middleware/
 import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
+import { mountPages } from "./pages/index";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
@@ -36,9 +38,9 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.use("*", requestContext(deps));
   app.use("*", bodyLimit());
 
-  app.get("/", (c) =>
-    c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/docs", openapi: "/v1/openapi.json" }),
-  );
+  // `GET /`: API clients get this index; browsers the landing page (mountPages, below).
+  const apiIndex = (c: Context<AppEnv>) =>
+    c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/docs", openapi: "/v1/openapi.json" });
   // The API reference, its script served from this Worker's static assets (no CDN).
   // Served by the asset router before the Worker runs; this route answers where it does not.
   app.get("/docs/scalar.js", (c) => c.env.ASSETS.fetch(c.req.raw));
@@ -129,6 +131,9 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.route("/", scenariosRouter);
   app.route("/", schedulesRouter);
   app.route("/", webhooksRouter);
+
+  // The web dashboard (src/pages): landing, sign up, log in, /app.
+  mountPages(app, apiIndex);
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

@@ -27,5 +27,10 @@ export interface AppEnv {
     user: SessionUser;
     /** Capture usage as of the gate (bearer requests only). */
     usage: CaptureUsage;
+    /** Dashboard pages: set for every page request, so errors render as HTML pages. */
+    page: boolean;
+    /** Dashboard pages with a session: its id (cookie value) and the CSRF token derived from it. */
+    sessionId: string;
+    csrf: string;
   };
 }

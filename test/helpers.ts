@@ -47,7 +47,8 @@ export const uniqueEmail = (tag = "user") =>
   `${tag}.${Date.now()}.${++seq}.${Math.random().toString(36).slice(2, 8)}@example.com`;
 
 export function sessionCookie(res: Response): string {
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("snaptrack_session="));
+  // `__Host-snaptrack_session` on https (the test base), `snaptrack_session` on plain http.
+  const cookie = res.headers.getSetCookie().find((c) => /^(__Host-)?snaptrack_session=/.test(c));
   if (!cookie) throw new Error("no session cookie set");
   return cookie.split(";")[0] as string;
 }

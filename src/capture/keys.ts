@@ -22,3 +22,6 @@ export function screenshotKey(shot: {
     : `${websitePrefix(shot.accountId, shot.websiteId)}shot/`;
   return `${base}${shot.id}.${EXTENSIONS[shot.format]}`;
 }
+
+/** A screenshot's gallery thumbnail: next to its image (same prefix, so purges take both). */
+export const thumbnailKey = (imageKey: string) => `${imageKey}.thumb.jpg`;

@@ -178,6 +178,8 @@ export interface Shot {
   height: number;
   /** Boxes (image pixels) of the elements asked to be measured, clipped to the image. */
   ignore?: Box[];
+  /** A small JPEG of the top of the page for galleries (see `thumbnail`), when one was made. */
+  thumb?: Uint8Array;
 }
 
 export type { Box };
@@ -283,5 +285,33 @@ export async function withDeadline<T>(ms: number, what: string, work: Promise<T>
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Gallery thumbnails: this many pixels wide, 16:10, JPEG at this quality (about 10–30 KB). */
+export const THUMB_WIDTH = 320;
+export const THUMB_QUALITY = 60;
+
+/**
+ * A thumbnail of the top of the page as it is now (after the capture, so hidden elements
+ * stay hidden): one more CDP screenshot of the viewport's top 16:10, scaled down in the
+ * browser. A failure leaves the screenshot without one (pages show a placeholder).
+ */
+export async function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined> {
+  try {
+    const viewport = g.page.viewport();
+    if (!viewport) return undefined;
+    const width = viewport.width;
+    const height = Math.min(viewport.height, Math.round((width * 10) / 16));
+    const scale = THUMB_WIDTH / (width * (viewport.deviceScaleFactor ?? 1));
+    const data = await g.page.screenshot({
+      type: "jpeg",
+      quality: THUMB_QUALITY,
+      // Chromium ignores clip.scale when captureBeyondViewport is false: leave it at its default (true).
+      clip: { x: 0, y: 0, width, height, scale },
+    });
+    return new Uint8Array(data as Uint8Array);
+  } catch {
+    return undefined;
   }
 }

@@ -246,6 +246,8 @@ export const screenshots = sqliteTable(
     error: text("error"),
     attempts: integer("attempts").notNull().default(0),
     r2Key: text("r2_key"),
+    /** A small JPEG of the top of the page for galleries (made at capture time), next to the image. */
+    thumbKey: text("thumb_key"),
     format: text("format", { enum: IMAGE_FORMATS }),
     width: integer("width"),
     height: integer("height"),

@@ -2,9 +2,9 @@ import type { Browser } from "@cloudflare/puppeteer";
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { describeError, permanentError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
-import { screenshotKey } from "../capture/keys";
+import { screenshotKey, thumbnailKey } from "../capture/keys";
 import type { CaptureOptions } from "../capture/options";
-import { assertContained, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import { assertContained, navigate, openPage, type Shot, shoot, thumbnail, withDeadline } from "../capture/page";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
 import { type Db, getDb } from "../db/client";
@@ -71,6 +71,7 @@ export async function captureInto(
       (async () => {
         await navigate(page, url, opts);
         const shot = await shoot(page, opts, measure);
+        shot.thumb = await thumbnail(page);
         assertContained(page);
         return shot;
       })(),
@@ -90,6 +91,17 @@ export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, s
   const sha256 = await sha256Hex(shot.bytes);
   const key = screenshotKey({ ...row, id: `${row.id}.${row.attempts}`, scenarioId, format });
   await env.SHOTS.put(key, shot.bytes, { httpMetadata: { contentType: CONTENT_TYPES[format] }, sha256 });
+  // The gallery thumbnail next to the image, under the same attempt's key (deleted with it).
+  const thumbKey = shot.thumb ? thumbnailKey(key) : null;
+  const keys = thumbKey ? [key, thumbKey] : [key];
+  if (thumbKey && shot.thumb) {
+    try {
+      await env.SHOTS.put(thumbKey, shot.thumb, { httpMetadata: { contentType: CONTENT_TYPES.jpeg } });
+    } catch (err) {
+      await env.SHOTS.delete(key);
+      throw err;
+    }
+  }
   let completed: { id: string }[];
   try {
     completed = await db
@@ -97,6 +109,7 @@ export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, s
       .set({
         status: "completed",
         r2Key: key,
+        thumbKey,
         width: shot.width,
         height: shot.height,
         bytes: shot.bytes.byteLength,
@@ -111,12 +124,12 @@ export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, s
       )
       .returning({ id: screenshots.id });
   } catch (err) {
-    await env.SHOTS.delete(key);
+    await env.SHOTS.delete(keys);
     throw err;
   }
   if (completed.length === 0) {
     // Deleted (or taken over) while we worked: our bytes belong to nobody.
-    await env.SHOTS.delete(key);
+    await env.SHOTS.delete(keys);
     return false;
   }
   await db.update(websites).set({ lastCaptureAt: now }).where(eq(websites.id, row.websiteId));

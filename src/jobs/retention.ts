@@ -34,12 +34,17 @@ export async function purgeExpired(
   const db = getDb(env.DB);
   const oldest = now - shortestWindow();
   // An approved baseline is kept while it is its website's baseline.
-  const shots = await db.all<{ id: string; r2_key: string | null; diff_key: string | null }>(sql`
-    SELECT s.id, s.r2_key, s.diff_key FROM screenshots s JOIN accounts a ON a.id = s.account_id
+  const shots = await db.all<{
+    id: string;
+    r2_key: string | null;
+    diff_key: string | null;
+    thumb_key: string | null;
+  }>(sql`
+    SELECT s.id, s.r2_key, s.diff_key, s.thumb_key FROM screenshots s JOIN accounts a ON a.id = s.account_id
     WHERE s.created_at < ${oldest} AND s.created_at < ${now} - ${windowMs()}
       AND NOT EXISTS (SELECT 1 FROM websites w WHERE w.baseline_screenshot_id = s.id)
     ORDER BY s.created_at LIMIT ${batch}`);
-  const keys = shots.flatMap((s) => [s.r2_key, s.diff_key]).filter((k): k is string => k !== null);
+  const keys = shots.flatMap((s) => [s.r2_key, s.diff_key, s.thumb_key]).filter((k): k is string => k !== null);
   // Screenshots of one id may exist under earlier attempts' keys only if a write failed; those
   // were deleted then. R2 deletes up to 1,000 keys per call.
   for (const slice of chunks(keys, 1000)) await env.SHOTS.delete(slice);

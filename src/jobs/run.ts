@@ -221,10 +221,10 @@ export async function runTask(
 /** Deletes a run's stored screenshots: bytes first, then rows. */
 async function discardRunShots(env: Env, db: Db, runId: string) {
   const rows = await db
-    .select({ id: screenshots.id, r2Key: screenshots.r2Key })
+    .select({ id: screenshots.id, r2Key: screenshots.r2Key, thumbKey: screenshots.thumbKey })
     .from(screenshots)
     .where(eq(screenshots.runId, runId));
-  const keys = rows.map((r) => r.r2Key).filter((k): k is string => k !== null);
+  const keys = rows.flatMap((r) => [r.r2Key, r.thumbKey]).filter((k): k is string => k !== null);
   if (keys.length > 0) await env.SHOTS.delete(keys);
   await db.delete(screenshots).where(eq(screenshots.runId, runId));
 }

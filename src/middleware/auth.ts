@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../context";
 import { getDb } from "../db/client";
 import { hashApiToken, isWellFormedToken } from "../lib/api-token";
@@ -7,8 +6,9 @@ import { iso, retryAfterSeconds } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { GateResult, RateLimitResult } from "../limits/account-limiter";
-import { resolveSession, SESSION_COOKIE, SESSION_TTL, tokenAccountId } from "../services/auth";
+import { resolveSession, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
+import { clearSessionCookie, readSessionCookie } from "./session-cookie";
 
 const BEARER_RE = /^Bearer ([^\s]+)$/i;
 
@@ -99,24 +99,13 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The session cookie: HttpOnly, SameSite=Lax, Secure on https. */
-export function startSession(c: Context<AppEnv>, sessionId: string) {
-  setCookie(c, SESSION_COOKIE, sessionId, {
-    httpOnly: true,
-    sameSite: "Lax",
-    secure: new URL(c.req.url).protocol === "https:",
-    path: "/",
-    maxAge: SESSION_TTL / 1000,
-  });
-}
-
 /** Dashboard endpoints: the HttpOnly session cookie. */
 export function sessionAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const sessionId = getCookie(c, SESSION_COOKIE);
+    const sessionId = readSessionCookie(c);
     const session = sessionId ? await resolveSession(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
     if (!session) {
-      if (sessionId) deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      if (sessionId) clearSessionCookie(c);
       throw new ApiError("unauthorized", "Log in first: this endpoint needs a session.", {
         headers: { "WWW-Authenticate": 'Cookie realm="snaptrack", cookie-name="snaptrack_session"' },
       });

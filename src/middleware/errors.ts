@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context";
 import { ApiError, type ErrorCode, errorBody, fieldErrors } from "../lib/errors";
 import { MAX_BODY_TEXT } from "../lib/values";
+import { errorPage, wantsPage } from "../pages/errors";
 import { newRequestId } from "./request";
 
 /** Maps Hono's own exceptions (body limit, JSON parsing, media type) onto our codes. */
@@ -62,7 +63,8 @@ export const handleError: ErrorHandler<AppEnv> = (err, c) => {
       }),
     );
   }
-  return errorResponse(c, apiError);
+  // Dashboard pages and browser navigations get the error as a page; API clients the envelope.
+  return wantsPage(c) ? errorPage(c, apiError) : errorResponse(c, apiError);
 };
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -78,15 +80,14 @@ export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
         re: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+")}/?$`),
       }));
     const allowed = METHODS.filter((m) => table?.some((r) => r.method === m && r.re.test(c.req.path)));
-    if (allowed.length > 0) {
-      return errorResponse(
-        c,
-        new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, {
-          headers: { Allow: allowed.join(", ") },
-        }),
-      );
-    }
-    return errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`));
+    const error =
+      allowed.length > 0
+        ? new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, {
+            headers: { Allow: allowed.join(", ") },
+          })
+        : new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
+    // Browsers outside /v1 get a page in the dashboard's look; API clients the envelope.
+    return wantsPage(c) ? errorPage(c, error) : errorResponse(c, error);
   };
 }
 

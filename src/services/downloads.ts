@@ -61,6 +61,25 @@ export async function screenshotDownload(
   };
 }
 
+/**
+ * A screenshot's thumbnail (the small JPEG made at capture time) for galleries: 404 when it
+ * has none (older rows; pages show a placeholder instead of the full image).
+ */
+export async function screenshotThumbnail(db: Db, bucket: R2Bucket, accountId: string, id: string): Promise<Download> {
+  const row = await getScreenshot(db, accountId, id);
+  const object = row.status === "completed" && row.thumbKey ? await bucket.get(row.thumbKey) : null;
+  if (!object) throw new ApiError("not_found", "This screenshot has no thumbnail.");
+  return {
+    status: 200,
+    body: object.body,
+    headers: {
+      "Content-Type": object.httpMetadata?.contentType ?? "image/jpeg",
+      "Content-Length": String(object.size),
+      "Cache-Control": "private, max-age=31536000, immutable",
+    },
+  };
+}
+
 export type BulkRequest = { ids: string[] } | { website_id: string; since?: number; until?: number };
 
 /**

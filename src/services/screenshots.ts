@@ -10,7 +10,13 @@ import { DAY, iso, isoOrNull, retryAfterSeconds } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
 import type { Limiter } from "../limits/account-limiter";
 import type { Plan } from "../limits/plans";
-import { type CaptureUsage, effectivePlan, type QuotaRefusal, quotaRefusal } from "../limits/subscription";
+import {
+  type CaptureUsage,
+  effectivePlan,
+  type QuotaRefusal,
+  quotaRefusal,
+  subscriptionStatus,
+} from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { storedSteps } from "./scenarios";
 import { getWebsite, parseCapture } from "./websites";
@@ -112,6 +118,7 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
     error: null,
     attempts: 0,
     r2Key: null,
+    thumbKey: null,
     format: options.format,
     width: null,
     height: null,
@@ -217,6 +224,25 @@ export async function requestScreenshot(
   return { row, plan: effectivePlan(account, now) };
 }
 
+/**
+ * "Take screenshot" in the dashboard: the same quota as the API (reserved in the account's
+ * limiter, exact under concurrency; a Free account may capture here), but not the API's
+ * per-minute request limit. Refused while the subscription has expired, as the API is.
+ */
+export async function requestDashboardScreenshot(
+  db: Db,
+  limiter: Limiter,
+  queue: Queue,
+  account: AccountRecord,
+  websiteId: string,
+  now: number,
+) {
+  if (subscriptionStatus(account, now) === "expired") {
+    throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to take screenshots again.");
+  }
+  return requestScreenshot(db, limiter, queue, account, websiteId, undefined, now);
+}
+
 /** `tryQueueCapture` for the API: a refusal is the 429. */
 export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input: NewScreenshot, now: number) {
   const result = await tryQueueCapture(db, limiter, queue, input, now);
@@ -258,9 +284,9 @@ export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: stri
   const [row] = await db
     .delete(screenshots)
     .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
-    .returning({ key: screenshots.r2Key, diffKey: screenshots.diffKey });
+    .returning({ key: screenshots.r2Key, diffKey: screenshots.diffKey, thumb: screenshots.thumbKey });
   if (!row) throw notFound("Screenshot");
-  const keys = [row.key, row.diffKey].filter((k): k is string => k !== null);
+  const keys = [row.key, row.diffKey, row.thumb].filter((k): k is string => k !== null);
   if (keys.length > 0) await bucket.delete(keys);
 }
 

@@ -164,7 +164,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     expect(again.explicitAcks).toEqual(["dup"]);
     expect(await rowOf(shot.id)).toEqual(before);
     expect(await r2Count(prefix)).toBe(objects);
-    expect(objects).toBe(1);
+    expect(objects).toBe(2); // the image and its gallery thumbnail
   });
 
   it("leaves nothing half-written: when D1 fails after the R2 write, the object is removed and the job retried", async () => {
@@ -208,7 +208,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     );
     expect(retry.explicitAcks).toEqual(["m2"]);
     expect(await rowOf(row.id)).toMatchObject({ status: "completed", attempts: 2 });
-    expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(1);
+    expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(2); // the image and its thumbnail
   });
 
   it("a worker that wakes up after its claim was taken over changes nothing", async () => {
@@ -279,8 +279,9 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     release();
     const result = await running;
     expect(result.explicitAcks).toEqual(["m3"]);
-    expect(stored).toHaveLength(1); // the bytes were written, then deleted again
-    expect(await env.SHOTS.head(stored[0] as string)).toBeNull();
+    // The image and its thumbnail were written, then deleted again.
+    expect(stored).toEqual([expect.stringMatching(/\.png$/), `${stored[0]}.thumb.jpg`]);
+    for (const key of stored) expect(await env.SHOTS.head(key)).toBeNull();
     expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(0);
   });
 

@@ -1,13 +1,12 @@
-import { deleteCookie, getCookie } from "hono/cookie";
-import { startSession } from "../../middleware/auth";
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../../middleware/session-cookie";
 import { accountView } from "../../services/accounts";
-import { endSession, login, SESSION_COOKIE, signupWithSession } from "../../services/auth";
+import { endSession, login, signupWithSession } from "../../services/auth";
 import type { AppRouteHandler } from "../types";
 import type * as routes from "./auth.routes";
 
 export const signupRoute: AppRouteHandler<typeof routes.signupRoute> = async (c) => {
   const { account, sessionId } = await signupWithSession(c.get("db"), c.req.valid("json"), c.get("now"));
-  startSession(c, sessionId);
+  setSessionCookie(c, sessionId);
   return c.json(accountView(account, { today: 0, thisMonth: 0 }, 1, c.get("now")), 201);
 };
 
@@ -19,18 +18,18 @@ export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) =
     {
       ...c.req.valid("json"),
       address: c.req.header("CF-Connecting-IP"),
-      previousSession: getCookie(c, SESSION_COOKIE),
+      previousSession: readSessionCookie(c),
     },
     c.get("now"),
     c.get("requestId"),
   );
-  startSession(c, sessionId);
+  setSessionCookie(c, sessionId);
   return c.json(accountView(account, usage, seats, c.get("now")), 200);
 };
 
 export const logoutRoute: AppRouteHandler<typeof routes.logoutRoute> = async (c) => {
-  const sessionId = getCookie(c, SESSION_COOKIE);
+  const sessionId = readSessionCookie(c);
   if (sessionId) await endSession(c.get("db"), sessionId);
-  deleteCookie(c, SESSION_COOKIE, { path: "/" });
+  clearSessionCookie(c);
   return c.body(null, 204);
 };

@@ -1,4 +1,4 @@
-import { startSession } from "../../middleware/auth";
+import { setSessionCookie } from "../../middleware/session-cookie";
 import * as team from "../../services/team";
 import type { AppRouteHandler } from "../types";
 import type * as routes from "./team.routes";
@@ -35,6 +35,6 @@ export const acceptInvitation: AppRouteHandler<typeof routes.acceptInvitation> =
     c.req.valid("json"),
     c.get("now"),
   );
-  startSession(c, sessionId);
+  setSessionCookie(c, sessionId);
   return c.json(view, 201);
 };

@@ -20,7 +20,8 @@ describe("signup", () => {
     expect(account.plan).toBe("free");
     expect(account.subscription.status).toBe("active");
 
-    const cookie = res.headers.getSetCookie().find((c) => c.startsWith("snaptrack_session="));
+    // On https the name carries the __Host- prefix: Secure, host-only, Path=/ enforced by the browser.
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith("__Host-snaptrack_session="));
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).toMatch(/Secure/); // the test base URL is https
@@ -37,6 +38,7 @@ describe("signup", () => {
     );
     expect(res.status).toBe(201);
     expect(res.headers.getSetCookie().join()).not.toMatch(/Secure/);
+    expect(res.headers.getSetCookie().join()).toMatch(/^snaptrack_session=/);
   });
 
   it("refuses a second account for the same email in any letter case", async () => {
@@ -162,7 +164,7 @@ describe("login and logout", () => {
     const cookie = sessionCookie(await signup(uniqueEmail("logout")));
     const res = await call("/auth/logout", { method: "POST", headers: { cookie } });
     expect(res.status).toBe(204);
-    expect(res.headers.getSetCookie().join()).toMatch(/snaptrack_session=;/);
+    expect(res.headers.getSetCookie().join()).toMatch(/__Host-snaptrack_session=;/);
     await expectError(await call("/account", { headers: { cookie } }), 401, "unauthorized");
   });
 

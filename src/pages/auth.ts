@@ -1,0 +1,153 @@
+import type { Context } from "hono";
+import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../context";
+import { ApiError, type FieldErrors, fieldErrors } from "../lib/errors";
+import { PLANS } from "../limits/plans";
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../middleware/session-cookie";
+import { Signup } from "../routes/auth/auth.schemas";
+import { endSession, login, resolveSession, signupWithSession } from "../services/auth";
+import { count, field, notice } from "./components";
+import { renderPage } from "./layout";
+import { safeNext } from "./session";
+
+export const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** `GET /` for browsers: the landing page, or the dashboard when a session is open. */
+export async function landing(c: Context<AppEnv>) {
+  const sessionId = readSessionCookie(c);
+  if (sessionId && (await resolveSession(c.get("db"), sessionId, c.get("now")))) return c.redirect("/app", 303);
+  const { free, starter } = PLANS;
+  return renderPage(
+    c,
+    { title: "Screenshot monitoring" },
+    html`<section class="hero">
+<h1>Watch your websites, one screenshot at a time</h1>
+<p>SnapTrack captures your pages on demand, on schedules and inside multi-step scenarios, and keeps the history for you.</p>
+<p class="row"><a class="btn" href="/signup">Sign up free</a> <a class="btn secondary" href="/login">Log in</a></p>
+</section>
+<div class="cards">
+  <section class="card"><h2>Free</h2>
+    <p>${free.websites} website, ${count(free.capturesPerDay)} captures a day, ${free.historyDays} days of history — all through this dashboard.</p></section>
+  <section class="card"><h2>Starter and up</h2>
+    <p>The REST API with a token (from ${starter.requestsPerMinute} requests a minute), up to ${count(PLANS.business.websites)} websites,
+    longer history and faster schedules. See the <a href="/docs">API reference</a>.</p></section>
+</div>`,
+  );
+}
+
+function signupForm(
+  c: Context<AppEnv>,
+  values: { email?: string; name?: string },
+  errors: FieldErrors = {},
+  status: ContentfulStatusCode = 200,
+) {
+  return renderPage(
+    c,
+    { title: "Sign up", narrow: true },
+    html`<h1>Create your account</h1>
+${Object.keys(errors).length ? notice("error", "Check the fields marked below.") : ""}
+<form method="post" action="/signup" novalidate>
+  ${field({ name: "name", label: "Your name", value: values.name, errors, required: true, autocomplete: "name" })}
+  ${field({ name: "email", label: "Email", type: "email", value: values.email, errors, required: true, autocomplete: "email" })}
+  ${field({
+    name: "password",
+    label: "Password",
+    type: "password",
+    errors,
+    required: true,
+    autocomplete: "new-password",
+    hint: "At least 10 characters.",
+  })}
+  <button type="submit">Sign up</button>
+</form>
+<p>Already have an account? <a href="/login">Log in</a></p>`,
+    status,
+  );
+}
+
+export const signupPage = (c: Context<AppEnv>) => signupForm(c, {});
+
+/** `POST /signup`: the same rules as `POST /auth/signup` (its schema, its service). */
+export async function signupSubmit(c: Context<AppEnv>) {
+  const form = await c.req.parseBody();
+  const values = { email: str(form.email), name: str(form.name), password: str(form.password) };
+  const parsed = Signup.safeParse(values);
+  if (!parsed.success) return signupForm(c, values, fieldErrors(parsed.error.issues), 422);
+  try {
+    const { sessionId } = await signupWithSession(c.get("db"), parsed.data, c.get("now"));
+    setSessionCookie(c, sessionId);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "conflict") {
+      return signupForm(c, values, { email: ["An account with this email already exists. Log in instead."] }, 409);
+    }
+    throw err;
+  }
+  return c.redirect("/app", 303);
+}
+
+function loginForm(
+  c: Context<AppEnv>,
+  values: { email?: string; next?: string },
+  problem?: string,
+  status: ContentfulStatusCode = 200,
+) {
+  return renderPage(
+    c,
+    { title: "Log in", narrow: true },
+    html`<h1>Log in</h1>
+${problem ? notice("error", problem) : ""}
+<form method="post" action="/login">
+  <input type="hidden" name="next" value="${safeNext(values.next)}">
+  ${field({ name: "email", label: "Email", type: "email", value: values.email, required: true, autocomplete: "username" })}
+  ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password" })}
+  <button type="submit">Log in</button>
+</form>
+<p>New here? <a href="/signup">Create an account</a></p>`,
+    status,
+  );
+}
+
+export const loginPage = (c: Context<AppEnv>) => loginForm(c, { next: c.req.query("next") });
+
+/** `POST /login`: the same throttled login as `POST /auth/login` (failures counted, 429 past the limit). */
+export async function loginSubmit(c: Context<AppEnv>) {
+  const form = await c.req.parseBody();
+  const values = {
+    email: str(form.email).slice(0, 254),
+    password: str(form.password).slice(0, 256),
+    next: str(form.next),
+  };
+  try {
+    const { sessionId } = await login(
+      c.get("db"),
+      c.get("deps").loginThrottle(c.env),
+      c.get("deps").limiter(c.env),
+      {
+        email: values.email,
+        password: values.password,
+        address: c.req.header("CF-Connecting-IP"),
+        previousSession: readSessionCookie(c),
+      },
+      c.get("now"),
+      c.get("requestId"),
+    );
+    setSessionCookie(c, sessionId);
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === "unauthorized" || err.code === "rate_limited")) {
+      const res = await loginForm(c, values, err.message, err.status as ContentfulStatusCode);
+      const retry = err.headers["Retry-After"];
+      if (retry) res.headers.set("Retry-After", retry);
+      return res;
+    }
+    throw err;
+  }
+  return c.redirect(safeNext(values.next), 303);
+}
+
+/** `POST /logout` (behind pageSession, so the CSRF token is checked): ends the session on the server. */
+export async function logoutSubmit(c: Context<AppEnv>) {
+  await endSession(c.get("db"), c.get("sessionId"));
+  clearSessionCookie(c);
+  return c.redirect("/", 303);
+}

@@ -1,0 +1,66 @@
+import type { Context } from "hono";
+import { html, raw } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../context";
+import { assetVersions } from "./assets";
+import { attrs, csrfField, type Html } from "./components";
+
+export type Section = "overview" | "websites" | "api-keys" | "plan" | (string & {});
+
+/** Top-level navigation of signed-in pages; new sections add their entry here. */
+const NAV: { href: string; label: string; section: Section }[] = [
+  { href: "/app", label: "Overview", section: "overview" },
+  { href: "/app/websites", label: "Websites", section: "websites" },
+  { href: "/app/settings/api-keys", label: "API keys", section: "api-keys" },
+  { href: "/app/settings/plan", label: "Plan", section: "plan" },
+];
+
+export interface PageProps {
+  title: string;
+  /** Signed-in pages: the account's email and the CSRF token for the log-out form (`pageUser(c)`). */
+  user?: { email: string; csrf: string };
+  section?: Section;
+  narrow?: boolean;
+}
+
+function layout(p: PageProps, assets: { css: string; js: string }, body: Html) {
+  const nav = p.user
+    ? html`<nav class="main" aria-label="Main"><ul>${NAV.map(
+        (item) =>
+          html`<li><a${attrs({ href: item.href, "aria-current": item.section === p.section ? "page" : undefined })}>${item.label}</a></li>`,
+      )}</ul></nav>
+      <div class="who"><span>${p.user.email}</span>
+        <form method="post" action="/logout">${csrfField(p.user.csrf)}<button type="submit">Log out</button></form>
+      </div>`
+    : html`<nav class="main" aria-label="Account"><ul>
+        <li><a href="/login">Log in</a></li><li><a href="/signup">Sign up</a></li><li><a href="/docs">API docs</a></li>
+      </ul></nav>`;
+  return html`${raw("<!doctype html>")}
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${p.title} · SnapTrack</title>
+<link rel="stylesheet" href="/assets/app.css?v=${assets.css}">
+<script src="/assets/app.js?v=${assets.js}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top"><div class="bar">
+  <a class="brand" href="${p.user ? "/app" : "/"}">SnapTrack</a>
+  ${nav}
+</div></header>
+<main id="main"${attrs({ class: p.narrow ? "narrow" : undefined })} tabindex="-1">
+${body}
+</main>
+</body>
+</html>`;
+}
+
+/** An HTML page in the dashboard's layout (security headers: `pageContext`). */
+export async function renderPage(c: Context<AppEnv>, props: PageProps, body: Html, status: ContentfulStatusCode = 200) {
+  return c.html(layout(props, await assetVersions(), body), status);
+}
+
+/** The signed-in account as the layout shows it. */
+export const pageUser = (c: Context<AppEnv>) => ({ email: c.get("account").email, csrf: c.get("csrf") });

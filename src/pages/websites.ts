@@ -1,0 +1,290 @@
+import type { Context } from "hono";
+import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { guardPolicy } from "../config";
+import type { AppEnv } from "../context";
+import type { Website } from "../db/schema";
+import { ApiError, type FieldErrors, fieldErrors } from "../lib/errors";
+import { effectivePlan } from "../limits/subscription";
+import { name as nameSchema, url as urlSchema } from "../routes/websites/websites.schemas";
+import { websitePageData, websitesWithLatest } from "../services/dashboard";
+import { requestDashboardScreenshot, screenshotView } from "../services/screenshots";
+import {
+  checkStoredUrl,
+  createWebsite,
+  deleteWebsite,
+  getWebsite,
+  storedCapture,
+  updateWebsite,
+} from "../services/websites";
+import { str } from "./auth";
+import {
+  type CaptureFormValues,
+  captureFields,
+  parseCaptureForm,
+  regroup,
+  valuesFromForm,
+  valuesFromOptions,
+} from "./capture-form";
+import { count, csrfField, field, type Html, notice, when } from "./components";
+import { pageUser, renderPage } from "./layout";
+import { gallery, tile } from "./tiles";
+
+const wantsJson = (c: Context<AppEnv>) => (c.req.header("Accept") ?? "").includes("application/json");
+
+/** `/app/websites`: every website with its latest thumbnail and last capture time. */
+export async function websitesPage(c: Context<AppEnv>) {
+  const account = c.get("account");
+  const plan = effectivePlan(account, c.get("now"));
+  const sites = await websitesWithLatest(c.get("db"), account.id);
+  const full = sites.length >= plan.websites;
+  const flash = c.req.query("deleted") ? notice("ok", "The website and its screenshots were deleted.") : "";
+  return renderPage(
+    c,
+    { title: "Websites", user: pageUser(c), section: "websites" },
+    html`<div class="row spread"><h1>Websites</h1>${
+      full ? "" : html`<a class="btn" href="/app/websites/new">Add website</a>`
+    }</div>
+${flash}
+${
+  full
+    ? notice(
+        "warn",
+        html`Your ${plan.id} plan allows ${count(plan.websites)} website${plan.websites === 1 ? "" : "s"}, and you have ${count(sites.length)}.
+        Delete one or <a href="/app/settings/plan">upgrade</a> to add more.`,
+      )
+    : ""
+}
+${
+  sites.length
+    ? html`<ul class="sites">${sites.map(
+        ({ website, latest }) => html`<li class="card site">
+  ${latest ? tileImage(latest.id, Boolean(latest.thumbKey)) : html`<span class="thumb ph" aria-hidden="true">No screenshot yet</span>`}
+  <h2><a href="/app/websites/${website.id}">${website.name}</a></h2>
+  <p class="url">${website.url}</p>
+  <p class="muted">Last capture: ${when(website.lastCaptureAt)}</p>
+</li>`,
+      )}</ul>`
+    : html`<p>No websites yet. Add the first one to start taking screenshots.</p>`
+}`,
+  );
+}
+
+const tileImage = (id: string, hasThumb: boolean) =>
+  hasThumb
+    ? html`<img class="thumb" src="/app/screenshots/${id}/thumb" alt="" loading="lazy" width="320" height="200">`
+    : html`<span class="thumb ph" aria-hidden="true">No preview</span>`;
+
+interface FormState {
+  name?: string;
+  url?: string;
+  capture: CaptureFormValues;
+  errors: FieldErrors;
+  problem?: Html | string;
+}
+
+function websiteForm(c: Context<AppEnv>, website: Website | null, s: FormState, status: ContentfulStatusCode = 200) {
+  const title = website ? `Edit ${website.name}` : "Add a website";
+  const action = website ? `/app/websites/${website.id}/edit` : "/app/websites";
+  const hasErrors = Object.keys(s.errors).length > 0;
+  return renderPage(
+    c,
+    { title, user: pageUser(c), section: "websites" },
+    html`<p><a href="${website ? `/app/websites/${website.id}` : "/app/websites"}">← ${website ? website.name : "Websites"}</a></p>
+<h1>${title}</h1>
+${s.problem ? notice("error", s.problem) : hasErrors ? notice("error", "Check the fields marked below.") : ""}
+<form method="post" action="${action}" novalidate>
+  ${csrfField(c.get("csrf"))}
+  ${field({ name: "name", label: "Name", value: s.name, errors: s.errors, required: true })}
+  ${field({
+    name: "url",
+    label: "URL",
+    type: "url",
+    value: s.url,
+    errors: s.errors,
+    required: true,
+    placeholder: "https://example.com/",
+    inputmode: "url",
+  })}
+  <h2>Capture options</h2>
+  <p class="muted">Empty fields use the defaults shown.</p>
+  ${captureFields(s.capture, s.errors)}
+  <p class="row"><button type="submit">${website ? "Save changes" : "Add website"}</button>
+  <a href="${website ? `/app/websites/${website.id}` : "/app/websites"}">Cancel</a></p>
+</form>`,
+    status,
+  );
+}
+
+/** Name, URL and capture options from the form, checked by the API's own schemas. */
+async function readWebsiteForm(c: Context<AppEnv>) {
+  const form = await c.req.parseBody();
+  const state: FormState = { name: str(form.name), url: str(form.url), capture: valuesFromForm(form), errors: {} };
+  const name = nameSchema.safeParse(state.name);
+  const url = urlSchema.safeParse(state.url);
+  if (!name.success) state.errors.name = fieldErrors(name.error.issues).body ?? [];
+  if (!url.success) state.errors.url = fieldErrors(url.error.issues).body ?? [];
+  const capture = parseCaptureForm(state.capture);
+  if (!capture.ok) Object.assign(state.errors, capture.errors);
+  // With other fields wrong, the URL is still checked (as the service will), so every error shows at once.
+  if (url.success && Object.keys(state.errors).length) {
+    await checkStoredUrl(url.data, guardPolicy(c.env)).catch((err) => refusal(err, state));
+  }
+  const input =
+    name.success && url.success && capture.ok ? { name: name.data, url: url.data, capture: capture.options } : null;
+  return { state, input };
+}
+
+/** A service refusal shown on the form: field errors beside their fields, anything else above it. */
+function refusal(err: unknown, state: FormState): ContentfulStatusCode {
+  if (!(err instanceof ApiError)) throw err;
+  if (err.code === "validation_failed" && err.errors) Object.assign(state.errors, regroup(err.errors));
+  else if (err.code === "plan_limit_reached")
+    state.problem = html`${err.message} <a href="/app/settings/plan">See plans</a>.`;
+  else throw err;
+  return err.status as ContentfulStatusCode;
+}
+
+export const newWebsitePage = (c: Context<AppEnv>) => websiteForm(c, null, { capture: {}, errors: {} });
+
+export async function createWebsiteSubmit(c: Context<AppEnv>) {
+  const { state, input } = await readWebsiteForm(c);
+  if (!input) return websiteForm(c, null, state, 422);
+  const account = c.get("account");
+  try {
+    const website = await createWebsite(
+      c.get("db"),
+      account.id,
+      effectivePlan(account, c.get("now")),
+      input,
+      guardPolicy(c.env),
+      c.get("now"),
+    );
+    return c.redirect(`/app/websites/${website.id}`, 303);
+  } catch (err) {
+    return websiteForm(c, null, state, refusal(err, state));
+  }
+}
+
+export async function editWebsitePage(c: Context<AppEnv>) {
+  const website = await getWebsite(c.get("db"), c.get("account").id, c.req.param("id") ?? "");
+  return websiteForm(c, website, {
+    name: website.name,
+    url: website.url,
+    capture: valuesFromOptions(storedCapture(website.capture)),
+    errors: {},
+  });
+}
+
+export async function editWebsiteSubmit(c: Context<AppEnv>) {
+  const db = c.get("db");
+  const accountId = c.get("account").id;
+  const website = await getWebsite(db, accountId, c.req.param("id") ?? "");
+  const { state, input } = await readWebsiteForm(c);
+  if (!input) return websiteForm(c, website, state, 422);
+  try {
+    await updateWebsite(db, accountId, website.id, input, guardPolicy(c.env), c.get("now"));
+    return c.redirect(`/app/websites/${website.id}?saved=1`, 303);
+  } catch (err) {
+    return websiteForm(c, website, state, refusal(err, state));
+  }
+}
+
+export async function deleteWebsitePage(c: Context<AppEnv>) {
+  const website = await getWebsite(c.get("db"), c.get("account").id, c.req.param("id") ?? "");
+  return renderPage(
+    c,
+    { title: `Delete ${website.name}`, user: pageUser(c), section: "websites", narrow: true },
+    html`<h1>Delete ${website.name}?</h1>
+<p>This deletes the website with all its screenshots, schedules and scenarios. It cannot be undone.</p>
+<form method="post" action="/app/websites/${website.id}/delete" class="row">
+  ${csrfField(c.get("csrf"))}
+  <button type="submit" class="danger">Delete website</button>
+  <a href="/app/websites/${website.id}">Keep it</a>
+</form>`,
+  );
+}
+
+export async function deleteWebsiteSubmit(c: Context<AppEnv>) {
+  await deleteWebsite(c.get("db"), c.env.JOBS, c.get("account").id, c.req.param("id") ?? "");
+  return c.redirect("/app/websites?deleted=1", 303);
+}
+
+/** `/app/websites/:id`: the gallery (newest first, paged), "Take screenshot", schedules and scenarios. */
+export async function websitePage(c: Context<AppEnv>, problem?: string, status: ContentfulStatusCode = 200) {
+  const account = c.get("account");
+  const cursor = c.req.query("before");
+  const data = await websitePageData(c.get("db"), account.id, c.req.param("id") ?? "", cursor || undefined);
+  const w = data.website;
+  const flash = problem
+    ? notice("error", problem)
+    : c.req.query("saved")
+      ? notice("ok", "Saved.")
+      : c.req.query("queued")
+        ? notice("ok", "Screenshot queued.")
+        : "";
+  return renderPage(
+    c,
+    { title: w.name, user: pageUser(c), section: "websites" },
+    html`<p><a href="/app/websites">← Websites</a></p>
+<div class="row spread"><h1>${w.name}</h1>
+  <div class="row"><a class="btn secondary" href="/app/websites/${w.id}/edit">Edit</a>
+  <a class="btn secondary" href="/app/websites/${w.id}/delete">Delete</a></div></div>
+<p class="url"><a href="${w.url}" rel="noopener noreferrer">${w.url}</a> · Last capture: ${when(w.lastCaptureAt)}</p>
+${flash}
+<div id="capture-message" class="notice" role="status" hidden></div>
+<form method="post" action="/app/websites/${w.id}/capture" data-capture>
+  ${csrfField(c.get("csrf"))}
+  <button type="submit" id="take-screenshot">Take screenshot</button>
+</form>
+<h2>Screenshots</h2>
+${cursor ? html`<p><a href="/app/websites/${w.id}">← Newest</a></p>` : ""}
+${data.screenshots.length ? "" : html`<p id="gallery-empty">No screenshots yet.</p>`}
+${gallery(data.screenshots, "gallery")}
+${data.nextCursor ? html`<p class="pager"><a class="btn secondary" href="/app/websites/${w.id}?before=${data.nextCursor}">Older screenshots</a></p>` : ""}
+<h2>Schedules</h2>
+${
+  data.schedules.length
+    ? html`<ul>${data.schedules.map(
+        (s) => html`<li><a href="/app/schedules/${s.id}">${s.cron ?? `every ${s.intervalMinutes} min`}</a>
+        (${s.timezone}) · ${s.enabled ? `next ${when(s.nextRunAt)}` : "paused"}</li>`,
+      )}</ul>`
+    : html`<p class="muted">No schedules.</p>`
+}
+<h2>Scenarios</h2>
+${
+  data.scenarios.length
+    ? html`<ul>${data.scenarios.map((s) => html`<li><a href="/app/scenarios/${s.id}">${s.name}</a></li>`)}</ul>`
+    : html`<p class="muted">No scenarios.</p>`
+}`,
+    status,
+  );
+}
+
+/**
+ * "Take screenshot": queued through the same service as `POST /v1/screenshots` (the same
+ * quota), without the API's per-minute limit. The script posts it with fetch and gets the
+ * new tile as JSON; without script the form posts and comes back to the website's page.
+ */
+export async function captureSubmit(c: Context<AppEnv>) {
+  const account = c.get("account");
+  const id = c.req.param("id") ?? "";
+  try {
+    const { row, plan } = await requestDashboardScreenshot(
+      c.get("db"),
+      c.get("deps").limiter(c.env),
+      c.env.JOBS,
+      account,
+      id,
+      c.get("now"),
+    );
+    if (wantsJson(c)) return c.json({ ...screenshotView(row, plan), html: String(await tile(row)) }, 202);
+    return c.redirect(`/app/websites/${id}?queued=1`, 303);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code === "not_found" || err.status >= 500) throw err;
+    const message =
+      err.code === "validation_failed" ? `${err.message} Edit the website's capture options.` : err.message;
+    if (wantsJson(c)) return c.json({ error: err.code, message }, err.status as ContentfulStatusCode);
+    return websitePage(c, message, err.status as ContentfulStatusCode);
+  }
+}

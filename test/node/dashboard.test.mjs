@@ -1,0 +1,202 @@
+// The web dashboard in a real browser (Debian's Chromium through puppeteer-core) against
+// `npm start`: the flows a user clicks through, and the security a browser enforces.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  addWebsite,
+  cookieHeader,
+  csrfOf,
+  launchBrowser,
+  newPage,
+  PASSWORD,
+  signUp,
+  submit,
+  targetSite,
+} from "./dashboard-helpers.mjs";
+import { scratch, startServer } from "./local-server.mjs";
+
+const tmp = scratch("snaptrack-dash-tmp-");
+const state = scratch("snaptrack-dash-state-");
+let server;
+let browser;
+let site;
+
+before(async () => {
+  [server, browser, site] = await Promise.all([
+    startServer({ tmp: tmp.dir, state: state.dir }),
+    launchBrowser(),
+    targetSite(),
+  ]);
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+  server?.kill();
+  tmp.remove();
+  state.remove();
+});
+
+describe("dashboard", () => {
+  test("sign up, log out, log in again; pages carry a strict CSP", async () => {
+    const page = await newPage(browser);
+    const landing = await page.goto(`${server.origin}/`);
+    const csp = landing.headers()["content-security-policy"];
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(await page.$eval("h1", (h) => h.textContent.includes("Watch your websites")), true);
+
+    const email = await signUp(page, server.origin, "flow");
+    assert.equal(await page.$eval("#plan-name", (el) => el.textContent), "Free");
+    const cookie = (await page.browserContext().cookies()).find((c) => c.name === "snaptrack_session");
+    assert.ok(cookie?.httpOnly, "the session cookie is HttpOnly");
+    assert.equal(cookie.sameSite, "Lax");
+
+    await submit(page, "header form button[type=submit]");
+    assert.equal(new URL(page.url()).pathname, "/");
+    await page.goto(`${server.origin}/app`);
+    assert.equal(new URL(page.url()).pathname, "/login", "signed out, /app sends to the login page");
+
+    await page.type("#f-email", email);
+    await page.type("#f-password", "wrong password!");
+    await submit(page);
+    assert.match(await page.$eval("[role=alert]", (el) => el.textContent), /Email or password is wrong/);
+    await page.type("#f-password", PASSWORD);
+    await submit(page);
+    assert.equal(new URL(page.url()).pathname, "/app");
+    await page.browserContext().close();
+  });
+
+  test("cross-site form posts are refused; unknown pages are an HTML 404 in the same look", async () => {
+    const page = await newPage(browser);
+    await signUp(page, server.origin, "csrf");
+    const token = await csrfOf(page);
+
+    // A form on another site (the target server's origin) posting to the dashboard, with the
+    // right token even: the browser sends Origin and Sec-Fetch-Site: cross-site.
+    const evil = await newPage(browser);
+    await evil.goto(`${site.origin}/evil`);
+    const refused = evil.waitForResponse((r) => r.url() === `${server.origin}/logout`);
+    await evil.evaluate(
+      (action, csrf) => {
+        const form = document.createElement("form");
+        form.method = "post";
+        form.action = action;
+        const input = Object.assign(document.createElement("input"), { name: "_csrf", value: csrf });
+        form.append(input);
+        document.body.append(form);
+        form.submit();
+      },
+      `${server.origin}/logout`,
+      token,
+    );
+    assert.equal((await refused).status(), 403);
+
+    // Same-origin, without the token: refused too; the session survives both.
+    const status = await page.evaluate(async () => (await fetch("/logout", { method: "POST" })).status);
+    assert.equal(status, 403);
+    await page.goto(`${server.origin}/app`);
+    assert.equal(new URL(page.url()).pathname, "/app");
+
+    const missing = await page.goto(`${server.origin}/app/nothing-here`);
+    assert.equal(missing.status(), 404);
+    assert.match(missing.headers()["content-type"], /text\/html/);
+    assert.equal(await page.$eval("h1", (h) => h.textContent), "Page not found");
+    assert.ok(await page.$("header.top nav"), "the error page has the dashboard's layout");
+    await page.browserContext().close();
+    await evil.browserContext().close();
+  });
+
+  test("a Free account: website (field errors), live capture, screenshot page; then API token, revoke, downgrade", async () => {
+    const page = await newPage(browser);
+    await signUp(page, server.origin, "free");
+
+    // A bad URL is shown beside its field, with the other values kept.
+    await page.goto(`${server.origin}/app/websites/new`);
+    await page.type("#f-name", "Target");
+    await page.type("#f-url", "ftp://example.com/");
+    await page.type("#f-viewport-width", "100");
+    await submit(page);
+    assert.match(await page.$eval("#f-url-error", (el) => el.textContent), /http/i);
+    assert.match(await page.$eval("#f-viewport-width-error", (el) => el.textContent), /320/);
+    assert.equal(await page.$eval("#f-name", (el) => el.value), "Target");
+    const websiteId = await addWebsite(page, server.origin, { name: "Target", url: `${site.origin}/home` });
+    await page.goto(`${server.origin}/app/websites`);
+    assert.match(await page.$eval("main", (m) => m.textContent), /free plan allows 1 website/);
+    assert.equal(await page.$("a[href='/app/websites/new']"), null, "no Add at the plan's limit");
+    await page.goto(`${server.origin}/app/websites/${websiteId}`);
+
+    // Take a screenshot: the tile appears and goes to completed without the page reloading.
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+    });
+    await page.click("#take-screenshot");
+    await page.waitForSelector("#gallery .tile[data-status-url]");
+    await page.waitForSelector("#gallery .tile[data-status=completed] img.thumb", { timeout: 45_000 });
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page was not reloaded");
+    assert.equal(new URL(page.url()).pathname, `/app/websites/${websiteId}`);
+
+    // The gallery shows a thumbnail (small), never the full image.
+    const thumbSrc = await page.$eval("#gallery img.thumb", (img) => img.getAttribute("src"));
+    const thumb = await page.evaluate(async (src) => {
+      const r = await fetch(src);
+      return { status: r.status, type: r.headers.get("content-type"), size: (await r.arrayBuffer()).byteLength };
+    }, thumbSrc);
+    assert.equal(thumb.status, 200);
+    assert.equal(thumb.type, "image/jpeg");
+    assert.ok(thumb.size > 0 && thumb.size <= 30 * 1024, `thumbnail of ${thumb.size} bytes`);
+
+    // The screenshot page: the image, its metadata, a download link.
+    await Promise.all([page.waitForNavigation(), page.click("#gallery .tile a")]);
+    const shotPath = new URL(page.url()).pathname;
+    assert.match(shotPath, /^\/app\/screenshots\/[^/]+$/);
+    await page.waitForFunction(() => document.querySelector("img.shot-full")?.naturalWidth === 1280);
+    const meta = await page.$eval("dl.meta", (dl) => dl.textContent);
+    assert.match(meta, /1280 × 800 px/);
+    assert.match(meta, /png/);
+    assert.ok(await page.$(`a[href="${shotPath}/image?download=1"]`));
+
+    // Another account sees neither the page nor the image: 404.
+    const other = await newPage(browser);
+    await signUp(other, server.origin, "other");
+    for (const path of [shotPath, `${shotPath}/image`, `${shotPath}/thumb`, `/app/websites/${websiteId}`]) {
+      const res = await fetch(`${server.origin}${path}`, { headers: { cookie: await cookieHeader(other) } });
+      assert.equal(res.status, 404, path);
+    }
+    await other.browserContext().close();
+
+    // Free: the API keys page explains that the API needs Starter or higher.
+    await page.goto(`${server.origin}/app/settings/api-keys`);
+    assert.match(await page.$eval("main", (m) => m.textContent), /Starter plan or higher/);
+    assert.equal(await page.$("form[action='/app/settings/api-keys'] button"), null, "no token to generate on Free");
+
+    // Upgrade (at once), generate a token, use it, revoke it.
+    await page.goto(`${server.origin}/app/settings/plan`);
+    await submit(page, "form:has(input[value=pro]) button");
+    assert.equal(await page.$eval("#current-plan", (el) => el.textContent), "Pro");
+    await page.goto(`${server.origin}/app/settings/api-keys`);
+    await submit(page, "main form button[type=submit]");
+    const token = await page.$eval("#new-token", (el) => el.value);
+    assert.match(token, /^snpt_/);
+    assert.match(await page.$eval("main", (m) => m.textContent), /will not be shown again/);
+    const v1 = () => fetch(`${server.origin}/v1/account`, { headers: { authorization: `Bearer ${token}` } });
+    const ok = await v1();
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).plan, "pro");
+    await page.goto(`${server.origin}/app/settings/api-keys`);
+    assert.equal(await page.$("#new-token"), null, "the token is shown only once");
+    const prefix = await page.$eval("#token-prefix", (el) => el.textContent.replace(/…$/, ""));
+    assert.ok(prefix.length >= 9 && token.startsWith(prefix), `prefix ${prefix}`);
+    await submit(page, "form[action$=revoke] button");
+    assert.equal((await v1()).status, 401);
+
+    // A downgrade waits for the end of the period, and says so with its date.
+    await page.goto(`${server.origin}/app/settings/plan`);
+    await submit(page, "form:has(input[value=starter]) button");
+    assert.equal(await page.$eval("#current-plan", (el) => el.textContent), "Pro");
+    assert.match(await page.$eval("#pending-plan", (el) => el.textContent), /Starter on \d{4}-\d{2}-\d{2}/);
+    assert.deepEqual(page.cspViolations, [], "no page breaks its own Content-Security-Policy");
+    await page.browserContext().close();
+  });
+});

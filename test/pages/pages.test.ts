@@ -1,0 +1,177 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { imageSize } from "../../src/capture/image";
+import { durableObjectLimiter } from "../../src/limits/account-limiter";
+import { PLANS } from "../../src/limits/plans";
+import { csrfToken } from "../../src/pages/session";
+import { BASE, body, call, createWebsite, FIXTURE, newAccount, type TestAccount } from "../helpers";
+
+/**
+ * Dashboard pages inside workerd. Pages are not API operations, so they are fetched
+ * directly (not through `call`, which checks answers against the OpenAPI document).
+ */
+const page = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(`${BASE}${path}`, init));
+const HTML = { accept: "text/html" };
+
+/** A form post as a same-origin browser sends it, with the session's CSRF token unless told otherwise. */
+async function post(
+  acc: TestAccount,
+  path: string,
+  fields: Record<string, string> = {},
+  init: { csrf?: string | null; headers?: Record<string, string> } = {},
+) {
+  const csrf = init.csrf === undefined ? await csrfToken(acc.cookie.split("=").slice(1).join("=")) : init.csrf;
+  const form = new URLSearchParams({ ...fields, ...(csrf === null ? {} : { _csrf: csrf }) });
+  return page(path, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      cookie: acc.cookie,
+      origin: BASE,
+      "sec-fetch-site": "same-origin",
+      "content-type": "application/x-www-form-urlencoded",
+      ...HTML,
+      ...init.headers,
+    },
+    body: form,
+  });
+}
+
+const usage = async (acc: TestAccount) =>
+  (await body<{ usage: { captures_today: number } }>(await call("/account", { headers: { cookie: acc.cookie } }))).usage
+    .captures_today;
+
+async function settledRow(id: string) {
+  await vi.waitFor(
+    async () => {
+      const row = await env.DB.prepare("SELECT status FROM screenshots WHERE id = ?")
+        .bind(id)
+        .first<{ status: string }>();
+      if (row?.status !== "completed" && row?.status !== "failed") throw new Error(`still ${row?.status}`);
+    },
+    { timeout: 45_000, interval: 200 },
+  );
+  return env.DB.prepare("SELECT * FROM screenshots WHERE id = ?")
+    .bind(id)
+    .first<{ status: string; r2_key: string; thumb_key: string }>();
+}
+
+describe("dashboard pages", () => {
+  it("browsers get HTML pages (errors too) with the security headers; API clients keep JSON", async () => {
+    const landing = await page("/", { headers: HTML });
+    expect(landing.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(landing.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
+    expect(landing.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await landing.text()).toContain("Sign up");
+    expect((await page("/")).headers.get("content-type")).toMatch(/^application\/json/);
+
+    const missing = await page("/nowhere", { headers: HTML });
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain("Page not found");
+    expect((await page("/nowhere")).headers.get("content-type")).toMatch(/^application\/json/);
+    const api = await page("/v1/websites", { headers: HTML });
+    expect(api.status).toBe(401);
+    expect(api.headers.get("content-type")).toMatch(/^application\/json/);
+
+    // Signed out, /app pages send to the login page and come back.
+    const app = await page("/app/websites", { headers: HTML, redirect: "manual" });
+    expect(app.status).toBe(303);
+    expect(app.headers.get("location")).toBe("/login?next=%2Fapp%2Fwebsites");
+  });
+
+  it("refuses writes without the session's CSRF token or from another site", async () => {
+    const acc = await newAccount("free");
+    const fields = { name: "x", url: `${FIXTURE()}/colors` };
+    const noToken = await post(acc, "/app/websites", fields, { csrf: null });
+    expect(noToken.status).toBe(403);
+    expect(noToken.headers.get("content-type")).toMatch(/^text\/html/);
+    expect((await post(acc, "/app/websites", fields, { csrf: "0".repeat(64) })).status).toBe(403);
+    expect((await post(acc, "/app/websites", fields, { headers: { origin: "https://evil.test" } })).status).toBe(403);
+    expect((await post(acc, "/app/websites", fields, { headers: { "sec-fetch-site": "cross-site" } })).status).toBe(
+      403,
+    );
+    const sites = await env.DB.prepare("SELECT count(*) AS n FROM websites WHERE account_id = ?")
+      .bind(acc.id)
+      .first<{ n: number }>();
+    expect(sites?.n).toBe(0);
+    const ok = await post(acc, "/app/websites", fields);
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get("location")).toMatch(/^\/app\/websites\/web_/);
+  });
+
+  it("a dashboard capture on Free: the same exact quota as the API, a thumbnail, images only for their owner", async () => {
+    const acc = await newAccount("free");
+    const other = await newAccount("free");
+    const site = await post(acc, "/app/websites", { name: "Colors", url: `${FIXTURE()}/colors` });
+    const websiteId = (site.headers.get("location") ?? "").split("/").pop() as string;
+
+    // Free has no API rate allowance at all, yet the dashboard captures: no per-minute limit here.
+    const queued = await post(
+      acc,
+      `/app/websites/${websiteId}/capture`,
+      {},
+      { headers: { accept: "application/json" } },
+    );
+    expect(queued.status).toBe(202);
+    const shot = await body<{ id: string; status: string; html: string }>(queued);
+    expect(shot.status).toBe("queued");
+    expect(shot.html).toContain(`/app/screenshots/${shot.id}/status`);
+    expect(await usage(acc)).toBe(1);
+
+    const row = await settledRow(shot.id);
+    expect(row?.status).toBe("completed");
+    const status = await body<{ status: string; html: string }>(
+      await page(`/app/screenshots/${shot.id}/status`, { headers: { cookie: acc.cookie } }),
+    );
+    expect(status.status).toBe("completed");
+    expect(status.html).toContain(`/app/screenshots/${shot.id}/thumb`);
+
+    const thumb = await page(`/app/screenshots/${shot.id}/thumb`, { headers: { cookie: acc.cookie } });
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get("content-type")).toBe("image/jpeg");
+    const thumbBytes = new Uint8Array(await thumb.arrayBuffer());
+    expect(thumbBytes.byteLength).toBeLessThanOrEqual(30 * 1024);
+    expect(imageSize(thumbBytes)).toEqual({ width: 320, height: 200 });
+    const image = await page(`/app/screenshots/${shot.id}/image`, { headers: { cookie: acc.cookie } });
+    expect(image.status).toBe(200);
+    expect(image.headers.get("content-disposition")).toMatch(/^inline/);
+    expect(imageSize(new Uint8Array(await image.arrayBuffer()))).toEqual({ width: 1280, height: 800 });
+
+    for (const path of ["", "/image", "/thumb", "/status"]) {
+      const res = await page(`/app/screenshots/${shot.id}${path}`, { headers: { cookie: other.cookie, ...HTML } });
+      expect(res.status, path).toBe(404);
+    }
+
+    // Use up the day's quota in the account's limiter (the one the API uses): the next capture is refused, nothing queued.
+    const limiter = durableObjectLimiter(env.LIMITER);
+    const left = PLANS.free.capturesPerDay - (await usage(acc));
+    expect((await limiter.consume(acc.id, left, Date.now())).ok).toBe(true);
+    const refused = await post(acc, `/app/websites/${websiteId}/capture`);
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain(`daily capture quota of ${PLANS.free.capturesPerDay}`);
+    expect(await usage(acc)).toBe(PLANS.free.capturesPerDay);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE account_id = ?")
+      .bind(acc.id)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(1);
+
+    // Deleting the screenshot deletes the image and the thumbnail.
+    const deleted = await post(acc, `/app/screenshots/${shot.id}/delete`);
+    expect(deleted.status).toBe(303);
+    expect(await env.SHOTS.head(row?.r2_key as string)).toBeNull();
+    expect(await env.SHOTS.head(row?.thumb_key as string)).toBeNull();
+  });
+
+  it("refuses captures once the subscription has expired", async () => {
+    const acc = await newAccount("starter");
+    const site = await createWebsite(acc, `${FIXTURE()}/colors`);
+    await env.DB.prepare("UPDATE accounts SET current_period_end = ? WHERE id = ?")
+      .bind(Date.now() - 1000, acc.id)
+      .run();
+    await durableObjectLimiter(env.LIMITER).invalidate(acc.id);
+    const res = await post(acc, `/app/websites/${site.id}/capture`);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("Renew it");
+    expect(await usage(acc)).toBe(0);
+  });
+});
