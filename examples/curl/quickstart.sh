@@ -42,3 +42,45 @@ jq -r '.steps[] | "step \(.index) \(.action) \(.status) \(.duration_ms) ms"' <<<
 
 curl -sf -H "$AUTH" -H "$JSON" -d "{\"website_id\":\"$SITE\",\"cron\":\"0 9 * * 1-5\",\"timezone\":\"Europe/Berlin\"}" \
   "$BASE/v1/schedules" | jq -r '"schedule \(.id) next run \(.next_run_at)"'
+
+# Change detection: every website capture is compared with the previous one (the defaults).
+AGAIN="$(curl -sf -H "$AUTH" -H "$JSON" -d "{\"website_id\":\"$SITE\"}" "$BASE/v1/screenshots" | jq -r .id)"
+until AGAIN_JSON="$(curl -sf --retry 10 -H "$AUTH" "$BASE/v1/screenshots/$AGAIN")" &&
+  jq -e '(.status == "completed" or .status == "failed") and (.comparison.status // "") != "pending"' <<< "$AGAIN_JSON" > /dev/null; do
+  sleep 1
+done
+jq -r '"comparison with \(.comparison.baseline_id) changed: \(.comparison.changed)"' <<< "$AGAIN_JSON"
+curl -sf --retry 10 -H "$AUTH" "$BASE/v1/websites/$SITE/changes" | jq -r '"changes \(.data | length)"'
+
+# Webhooks: a receiver (here a one-shot local server in python3; yours is public and https)
+# writes the request's headers and body; the signature is checked with openssl.
+python3 - "$WORK" <<'PY' &
+import http.server, sys
+work = sys.argv[1]
+class R(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        open(f"{work}/hook.body", "wb").write(body)
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+            open(f"{work}/{name}", "w").write(self.headers[name])
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), R)
+server.timeout = 60  # give up if nothing arrives
+open(f"{work}/port.tmp", "w").write(str(server.server_port))
+__import__("os").rename(f"{work}/port.tmp", f"{work}/port")
+server.handle_request()
+PY
+RECEIVER=$!
+until [ -s "$WORK/port" ]; do sleep 0.1; done
+HOOK_JSON="$(curl -sf -H "$AUTH" -H "$JSON" -d "{\"url\":\"http://127.0.0.1:$(cat "$WORK/port")/snaptrack\"}" "$BASE/v1/webhooks")"
+curl -sf -X POST -H "$AUTH" "$BASE/v1/webhooks/$(jq -r .id <<< "$HOOK_JSON")/test" > /dev/null
+wait "$RECEIVER"
+# Standard Webhooks: base64(HMAC-SHA256(key = the secret's bytes, "id.timestamp.body")).
+KEY_HEX="$(jq -r .secret <<< "$HOOK_JSON" | sed 's/^whsec_//' | base64 -d | od -An -tx1 -v | tr -d ' \n')"
+EXPECTED="$({ printf '%s.%s.' "$(cat "$WORK/webhook-id")" "$(cat "$WORK/webhook-timestamp")"; cat "$WORK/hook.body"; } |
+  openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEY_HEX" -binary | base64)"
+tr ' ' '\n' < "$WORK/webhook-signature" | grep -qxF "v1,$EXPECTED" || { echo "webhook signature does not verify" >&2; exit 1; }
+echo "webhook $(cat "$WORK/webhook-id") $(jq -r .type "$WORK/hook.body") signature verified"

@@ -80,3 +80,44 @@ const schedule = must(
   "create schedule",
 );
 console.log("schedule", schedule.id, "next run", schedule.next_run_at);
+
+// Change detection: every website capture is compared with the previous one (the defaults).
+let again = must(await api.POST("/v1/screenshots", { body: { website_id: website.id } }), "take second screenshot");
+while (again.status === "queued" || again.status === "processing" || again.comparison?.status === "pending") {
+  await new Promise((r) => setTimeout(r, 1000));
+  again = must(await api.GET("/v1/screenshots/{id}", { params: { path: { id: again.id } } }), "poll screenshot");
+}
+console.log("comparison with", again.comparison?.baseline_id, "changed:", again.comparison?.changed);
+const changes = must(
+  await api.GET("/v1/websites/{id}/changes", { params: { path: { id: website.id } } }),
+  "list changes",
+);
+console.log("changes", changes.data.length);
+
+// Webhooks: a receiver (here a local server; yours is public and https), signed per Standard
+// Webhooks and verified with the `standardwebhooks` package.
+const { Webhook } = await import("standardwebhooks");
+const { createServer } = await import("node:http");
+let delivered: (v: { headers: Record<string, string>; body: string }) => void = () => {};
+const arrival = new Promise<{ headers: Record<string, string>; body: string }>((r) => {
+  delivered = r;
+});
+const receiver = createServer((req, res) => {
+  let body = "";
+  req.on("data", (d) => (body += d));
+  req.on("end", () => {
+    res.end();
+    delivered({ headers: req.headers as Record<string, string>, body });
+  });
+});
+await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+const port = (receiver.address() as { port: number }).port;
+const hook = must(
+  await api.POST("/v1/webhooks", { body: { url: `http://127.0.0.1:${port}/snaptrack`, events: ["*"] } }),
+  "create webhook",
+);
+must(await api.POST("/v1/webhooks/{id}/test", { params: { path: { id: hook.id } } }), "send test event");
+const { headers, body } = await arrival;
+receiver.close();
+const event = new Webhook(hook.secret).verify(body, headers) as { type: string };
+console.log("webhook", headers["webhook-id"], event.type, "signature verified");

@@ -1,7 +1,12 @@
 """The SnapTrack API from Python, with the standard library only (urllib, json)."""
+import base64
+import hashlib
+import hmac
+import http.server
 import json
 import os
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -75,3 +80,55 @@ schedule, _ = call(
     "POST", "/v1/schedules", {"website_id": website["id"], "cron": "0 9 * * 1-5", "timezone": "Europe/Berlin"}, auth
 )
 print("schedule", schedule["id"], "next run", schedule["next_run_at"])
+
+# Change detection: every website capture is compared with the previous one (the defaults).
+again, _ = call("POST", "/v1/screenshots", {"website_id": website["id"]}, auth)
+while again["status"] in ("queued", "processing") or (again.get("comparison") or {}).get("status") == "pending":
+    time.sleep(1)
+    again, _ = call("GET", f"/v1/screenshots/{again['id']}", headers=auth)
+comparison = again.get("comparison") or {}
+print("comparison with", comparison.get("baseline_id"), "changed:", comparison.get("changed"))
+changes, _ = call("GET", f"/v1/websites/{website['id']}/changes", headers=auth)
+print("changes", len(changes["data"]))
+
+
+def verify_webhook(secret, headers, body, tolerance=300):
+    """Standard Webhooks: HMAC-SHA256 of "id.timestamp.body" with the secret's bytes, base64."""
+    msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
+    if abs(time.time() - int(timestamp)) > tolerance:
+        raise ValueError("webhook timestamp too old or too new")
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    # Several signatures (space-separated) during a secret rotation: any one may match.
+    for candidate in headers["webhook-signature"].split(" "):
+        version, _, signature = candidate.partition(",")
+        if version == "v1" and hmac.compare_digest(signature, expected):
+            return json.loads(body)
+    raise ValueError("no valid webhook signature")
+
+
+# Webhooks: a receiver (here a local one-shot server; yours is public and https).
+arrived = {}
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        arrived["body"] = self.rfile.read(int(self.headers["content-length"]))
+        arrived["headers"] = {k.lower(): v for k, v in self.headers.items()}
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+listener = threading.Thread(target=server.handle_request)
+listener.start()
+hook, _ = call("POST", "/v1/webhooks", {"url": f"http://127.0.0.1:{server.server_port}/snaptrack"}, auth)
+call("POST", f"/v1/webhooks/{hook['id']}/test", headers=auth)
+listener.join(timeout=60)
+server.server_close()
+event = verify_webhook(hook["secret"], arrived["headers"], arrived["body"])
+print("webhook", arrived["headers"]["webhook-id"], event["type"], "signature verified")
