@@ -20,6 +20,13 @@ export interface paths {
     /** End the session on the server */
     post: operations["logout"];
   };
+  "/auth/accept-invitation": {
+    /**
+     * Join an account through an invitation link and start a session
+     * @description `token` is the last part of the invitation link. The link works once and for 7 days.
+     */
+    post: operations["acceptInvitation"];
+  };
   "/account": {
     /** The logged-in account */
     get: operations["getSessionAccount"];
@@ -48,6 +55,25 @@ export interface paths {
     post: operations["createApiToken"];
     /** Revoke the API token (effective on the next request) */
     delete: operations["revokeApiToken"];
+  };
+  "/account/team": {
+    /** Members, pending invitations and seats */
+    get: operations["getTeam"];
+  };
+  "/account/invitations": {
+    /**
+     * Invite someone by email (owners)
+     * @description Creates a single-use link valid for 7 days. Seats (owner + members + pending invitations) are limited by the plan. Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409).
+     */
+    post: operations["createInvitation"];
+  };
+  "/account/invitations/{id}": {
+    /** Revoke a pending invitation (owners) */
+    delete: operations["revokeInvitation"];
+  };
+  "/account/members/{id}": {
+    /** Remove a member (owners); their sessions end at once */
+    delete: operations["removeMember"];
   };
   "/v1/account": {
     /** Plan, limits, usage this day and month, subscription */
@@ -180,6 +206,13 @@ export interface components {
         pending_plan: "free" | "starter" | "pro" | "business" | null;
         pending_plan_at: string | null;
       };
+      /** @description Team seats: the plan's limit and how many are taken. */
+      team: {
+        /** @description Owner, members and pending invitations. */
+        seats_used: number;
+        /** @description The plan's team seats. */
+        seats_limit: number;
+      };
       created_at: string;
     };
     Error: {
@@ -216,6 +249,11 @@ export interface components {
       email: string;
       password: string;
     };
+    AcceptInvitation: {
+      token: string;
+      name: string;
+      password: string;
+    };
     PlanChange: {
       /**
        * @example pro
@@ -236,6 +274,57 @@ export interface components {
        * @example snpt_…
        */
       token: string;
+    };
+    Team: {
+      members: components["schemas"]["Member"][];
+      /** @description Pending invitations, newest first. */
+      invitations: components["schemas"]["Invitation"][];
+      seats_used: number;
+      seats_limit: number;
+    };
+    Member: {
+      /** @example usr_01jf8z3k6m9q2w4e6r8t0y2u4i */
+      id: string;
+      email: string;
+      name: string;
+      /**
+       * @description Owners also manage the plan, the API token and members.
+       * @example member
+       * @enum {string}
+       */
+      role: "owner" | "member";
+      created_at: string;
+    };
+    Invitation: {
+      /** @example inv_01jf8z3k6m9q2w4e6r8t0y2u4i */
+      id: string;
+      email: string;
+      /**
+       * @description Owners also manage the plan, the API token and members.
+       * @example member
+       * @enum {string}
+       */
+      role: "owner" | "member";
+      created_at: string;
+      /** @description Seven days after it was sent; the link works once. */
+      expires_at: string;
+    };
+    NewInvitation: components["schemas"]["Invitation"] & {
+      /**
+       * @description The single-use link to send to the invitee (no mail is sent). Shown this once; it is also written to the log.
+       * @example https://snaptrack.example/invite/…
+       */
+      link: string;
+    };
+    InvitationRequest: {
+      email: string;
+      /**
+       * @description Owners also manage the plan, the API token and members.
+       * @default member
+       * @example member
+       * @enum {string}
+       */
+      role?: "owner" | "member";
     };
     Website: {
       /** @example web_01jf8z3k6m9q2w4e6r8t0y2u4i */
@@ -641,7 +730,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -744,7 +833,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -831,7 +920,7 @@ export interface operations {
         };
         content: never;
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -843,6 +932,121 @@ export interface operations {
       };
       /** @description Body over 1 MB (`payload_too_large`). */
       413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Join an account through an invitation link and start a session
+   * @description `token` is the last part of the invitation link. The link works once and for 7 days.
+   */
+  acceptInvitation: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AcceptInvitation"];
+      };
+    };
+    responses: {
+      /** @description The account joined, as `GET /account` shows it; the session cookie is set. */
+      201: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description The created resource. */
+          Location?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Account"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The link was used, revoked or has expired (`not_found`). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The invited email already has a SnapTrack login (`conflict`). */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed. */
+      422: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
@@ -886,7 +1090,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -959,7 +1163,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -1037,7 +1241,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -1092,7 +1296,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -1162,7 +1366,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -1215,7 +1419,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request. */
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
       403: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -1227,6 +1431,314 @@ export interface operations {
       };
       /** @description There was no token. */
       404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Members, pending invitations and seats */
+  getTeam: {
+    responses: {
+      /** @description The team. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Team"];
+        };
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Invite someone by email (owners)
+   * @description Creates a single-use link valid for 7 days. Seats (owner + members + pending invitations) are limited by the plan. Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409).
+   */
+  createInvitation: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["InvitationRequest"];
+      };
+    };
+    responses: {
+      /** @description The invitation and its link (shown once). */
+      201: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description The created resource. */
+          Location?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["NewInvitation"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A cross-site write, or a member asking for what only owners manage (`forbidden`); or the plan's seats are all taken (`plan_limit_reached`). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The email already has a SnapTrack login (`conflict`). */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Revoke a pending invitation (owners) */
+  revokeInvitation: {
+    parameters: {
+      path: {
+        /** @description Invitation id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Revoked; its link no longer works. */
+      204: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: never;
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A cross-site write, or a member asking for what only owners manage (`forbidden`); or the plan's seats are all taken (`plan_limit_reached`). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such pending invitation in this account. */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Remove a member (owners); their sessions end at once */
+  removeMember: {
+    parameters: {
+      path: {
+        /** @description User id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Removed and logged out everywhere. */
+      204: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: never;
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A cross-site write, or a member asking for what only owners manage (`forbidden`); or the plan's seats are all taken (`plan_limit_reached`). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such member in this account. */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description You cannot remove yourself (`conflict`). */
+      409: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;

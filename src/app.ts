@@ -8,7 +8,7 @@ import { systemClock } from "./lib/clock";
 import { withResponseHeaders } from "./lib/openapi";
 import { durableObjectLimiter } from "./limits/account-limiter";
 import { durableObjectLoginThrottle } from "./limits/login-throttle";
-import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
+import { apiGate, ownerOnly, sameOriginWrites, sessionAuth } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
@@ -18,6 +18,7 @@ import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
 import { schedulesRouter } from "./routes/schedules/schedules.index";
 import { screenshotsRouter } from "./routes/screenshots/screenshots.index";
+import { invitationRouter, teamRouter } from "./routes/team/team.index";
 import { websitesRouter } from "./routes/websites/websites.index";
 import { SESSION_COOKIE } from "./services/auth";
 
@@ -105,8 +106,21 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.use("/account/*", sameOriginWrites());
   app.use("/account", sessionAuth());
   app.use("/account/*", sessionAuth());
+  // Plan, API token and members are managed by owners; members share everything else.
+  for (const path of [
+    "/account/plan",
+    "/account/renew",
+    "/account/api-token",
+    "/account/invitations",
+    "/account/members",
+  ]) {
+    app.use(path, ownerOnly());
+    app.use(`${path}/*`, ownerOnly());
+  }
   app.route("/", authRouter);
+  app.route("/", invitationRouter);
   app.route("/", accountRouter);
+  app.route("/", teamRouter);
 
   // API side: bearer token → subscription → plan → rate limit, then the route.
   app.use("/v1/*", apiGate());

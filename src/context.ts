@@ -4,6 +4,7 @@ import type { Clock } from "./lib/clock";
 import type { Limiter } from "./limits/account-limiter";
 import type { LoginThrottler } from "./limits/login-throttle";
 import type { CaptureUsage } from "./limits/subscription";
+import type { SessionUser } from "./services/auth";
 
 /** What the app is built from; tests swap the clock (and, for fault injection, the limiters). */
 export interface Deps {
@@ -22,6 +23,8 @@ export interface AppEnv {
     now: number;
     /** Set by bearer or session auth. */
     account: AccountRecord;
+    /** The person behind a session (session auth only; API tokens belong to the account). */
+    user: SessionUser;
     /** Capture usage as of the gate (bearer requests only). */
     usage: CaptureUsage;
     /** Dashboard pages: set for every page request, so errors render as HTML pages. */

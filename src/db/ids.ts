@@ -5,6 +5,8 @@
  */
 export const ID_PREFIX = {
   account: "acc",
+  user: "usr",
+  invitation: "inv",
   website: "web",
   screenshot: "shot",
   scenario: "scn",

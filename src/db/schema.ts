@@ -13,6 +13,7 @@ import {
   RUN_TRIGGERS,
   SCREENSHOT_SOURCES,
   SCREENSHOT_STATUSES,
+  USER_ROLES,
 } from "../lib/values";
 
 const createdAt = () => integer("created_at").notNull();
@@ -27,7 +28,6 @@ export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
   email: text("email").notNull().unique(),
   name: text("name").notNull(),
-  passwordHash: text("password_hash").notNull(),
   plan: text("plan", { enum: PLAN_IDS }).notNull(),
   /** A downgrade waiting for `pendingPlanAt` (the period end when it was asked for). */
   pendingPlan: text("pending_plan", { enum: PLAN_IDS }),
@@ -37,16 +37,60 @@ export const accounts = sqliteTable("accounts", {
   updatedAt: updatedAt(),
 });
 
+/**
+ * The people who log in. Every user belongs to one account; whoever signs up is its owner,
+ * the others joined through an invitation. Emails are unique across SnapTrack.
+ */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    accountId: ownerId(),
+    email: text("email").notNull().unique(),
+    name: text("name").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role", { enum: USER_ROLES }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("users_account").on(t.accountId)],
+);
+
+/** A single-use link to join an account; pending until accepted, revoked or expired. */
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    accountId: ownerId(),
+    email: text("email").notNull(),
+    role: text("role", { enum: USER_ROLES }).notNull(),
+    /** SHA-256 of the link's token; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    invitedBy: text("invited_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("invitations_account").on(t.accountId, t.expiresAt)],
+);
+
 export const sessions = sqliteTable(
   "sessions",
   {
     /** SHA-256 of the cookie value; the value itself is never stored. */
     idHash: text("id_hash").primaryKey(),
     accountId: ownerId(),
+    /** Removing a user ends their sessions with them. */
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
     expiresAt: integer("expires_at").notNull(),
   },
-  (t) => [index("sessions_account").on(t.accountId), index("sessions_expires").on(t.expiresAt)],
+  (t) => [
+    index("sessions_account").on(t.accountId),
+    index("sessions_user").on(t.userId),
+    index("sessions_expires").on(t.expiresAt),
+  ],
 );
 
 /** One active token per account (the primary key enforces it). */
@@ -218,8 +262,10 @@ export const screenshots = sqliteTable(
 );
 
 export type Account = typeof accounts.$inferSelect;
-/** An account as handlers see it: never the password hash. */
-export type AccountRecord = Omit<Account, "passwordHash">;
+/** An account as handlers see it (logins and their passwords are users'). */
+export type AccountRecord = Account;
+export type User = typeof users.$inferSelect;
+export type Invitation = typeof invitations.$inferSelect;
 export type Website = typeof websites.$inferSelect;
 export type Screenshot = typeof screenshots.$inferSelect;
 export type Scenario = typeof scenarios.$inferSelect;

@@ -23,7 +23,7 @@ const shortestWindow = () => Math.min(...Object.values(PLANS).map((p) => p.histo
 /**
  * One bounded pass: screenshots (R2 bytes first, then rows — a pass interrupted between the
  * two is completed by the next) and runs older than their account's history window, plus
- * expired sessions and idempotency keys. Returns true when more may remain.
+ * expired sessions, invitations and idempotency keys. Returns true when more may remain.
  */
 export async function purgeExpired(
   env: Env,
@@ -62,6 +62,9 @@ export async function purgeExpired(
   }
   await db.run(
     sql`DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ${now} LIMIT ${batch})`,
+  );
+  await db.run(
+    sql`DELETE FROM invitations WHERE rowid IN (SELECT rowid FROM invitations WHERE expires_at < ${now} LIMIT ${batch})`,
   );
   await db.run(
     sql`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ${now} LIMIT ${batch})`,

@@ -45,7 +45,9 @@ export const v1ErrorResponses = {
 export const sessionErrorResponses = {
   400: errorContent("Malformed JSON (`bad_request`)."),
   401: errorContent("No valid session (`unauthorized`)."),
-  403: errorContent("A cross-site write (`forbidden`): POST, PUT and DELETE need a same-origin request."),
+  403: errorContent(
+    "`forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members).",
+  ),
   413: errorContent(`Body over ${MAX_BODY_TEXT} (\`payload_too_large\`).`),
   415: errorContent("A body that is not JSON, on routes that take one (`unsupported_media_type`)."),
   422: errorContent("Validation failed."),

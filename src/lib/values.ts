@@ -17,6 +17,10 @@ export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 export const RUN_STATUSES = ["queued", "running", "passed", "failed", "error"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** A user's role in their account: owners also manage plan, API token and members. */
+export const USER_ROLES = ["owner", "member"] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
 export const RUN_TRIGGERS = ["api", "schedule"] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 

@@ -159,9 +159,8 @@ export class AccountLimiter extends DurableObject<Env> {
     this.accountId ??= accountId;
     if (this.account !== undefined) return this.account;
     const generation = this.generation;
-    const { passwordHash: _secret, ...fields } = getTableColumns(accounts);
     const row = await getDb(this.env.DB)
-      .select({ ...fields, tokenHash: apiTokens.tokenHash, lastUsedAt: apiTokens.lastUsedAt })
+      .select({ ...getTableColumns(accounts), tokenHash: apiTokens.tokenHash, lastUsedAt: apiTokens.lastUsedAt })
       .from(accounts)
       .leftJoin(apiTokens, eq(apiTokens.accountId, accounts.id))
       .where(eq(accounts.id, accountId))

@@ -6,7 +6,7 @@ import { iso, retryAfterSeconds } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { GateResult, RateLimitResult } from "../limits/account-limiter";
-import { sessionAccount, tokenAccountId } from "../services/auth";
+import { resolveSession, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
 import { clearSessionCookie, readSessionCookie } from "./session-cookie";
 
@@ -103,14 +103,28 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
 export function sessionAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const sessionId = readSessionCookie(c);
-    const account = sessionId ? await sessionAccount(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
-    if (!account) {
+    const session = sessionId ? await resolveSession(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
+    if (!session) {
       if (sessionId) clearSessionCookie(c);
       throw new ApiError("unauthorized", "Log in first: this endpoint needs a session.", {
         headers: { "WWW-Authenticate": 'Cookie realm="snaptrack", cookie-name="snaptrack_session"' },
       });
     }
-    c.set("account", account);
+    c.set("account", session.account);
+    c.set("user", session.user);
+    await next();
+  };
+}
+
+/**
+ * Plan, API token and members are the owners' to manage; members are refused with 403
+ * `forbidden` (they still see and change the account's websites, captures, scenarios…).
+ */
+export function ownerOnly(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.get("user").role !== "owner") {
+      throw new ApiError("forbidden", "Only the account's owners can manage its plan, API token and members.");
+    }
     await next();
   };
 }

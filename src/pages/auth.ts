@@ -6,7 +6,7 @@ import { ApiError, type FieldErrors, fieldErrors } from "../lib/errors";
 import { PLANS } from "../limits/plans";
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../middleware/session-cookie";
 import { Signup } from "../routes/auth/auth.schemas";
-import { endSession, login, sessionAccount, signupWithSession } from "../services/auth";
+import { endSession, login, resolveSession, signupWithSession } from "../services/auth";
 import { count, field, notice } from "./components";
 import { renderPage } from "./layout";
 import { safeNext } from "./session";
@@ -16,7 +16,7 @@ export const str = (v: unknown) => (typeof v === "string" ? v : "");
 /** `GET /` for browsers: the landing page, or the dashboard when a session is open. */
 export async function landing(c: Context<AppEnv>) {
   const sessionId = readSessionCookie(c);
-  if (sessionId && (await sessionAccount(c.get("db"), sessionId, c.get("now")))) return c.redirect("/app", 303);
+  if (sessionId && (await resolveSession(c.get("db"), sessionId, c.get("now")))) return c.redirect("/app", 303);
   const { free, starter } = PLANS;
   return renderPage(
     c,

@@ -12,7 +12,7 @@ import { gallery } from "./tiles";
 export async function overviewPage(c: Context<AppEnv>) {
   const account = c.get("account");
   const [view, data] = await Promise.all([
-    sessionAccountView(c.get("deps").limiter(c.env), account, c.get("now")),
+    sessionAccountView(c.get("db"), c.get("deps").limiter(c.env), account, c.get("now")),
     overviewData(c.get("db"), account.id),
   ]);
   const plan = PLANS[view.plan];

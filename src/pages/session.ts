@@ -4,7 +4,7 @@ import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { setHeader } from "../middleware/request";
 import { clearSessionCookie, readSessionCookie } from "../middleware/session-cookie";
-import { sessionAccount } from "../services/auth";
+import { resolveSession } from "../services/auth";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -64,16 +64,16 @@ const forbidden = () =>
   new ApiError("forbidden", "This form has expired or did not come from this site. Reload the page and try again.");
 
 /**
- * Signed-in dashboard pages: the session cookie, resolved with the same `sessionAccount` the
- * JSON endpoints use; no session ⇒ a redirect to the login page (which comes back here).
+ * Signed-in dashboard pages: the session cookie, resolved with the same `resolveSession` the
+ * JSON endpoints use (the account and the user behind it); no session ⇒ a redirect to the login page (which comes back here).
  * Every state-changing request must carry the session's CSRF token (hidden `_csrf` field or
  * `X-CSRF-Token`); cross-site requests are refused before that by `sameOriginWrites`.
  */
 export function pageSession(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const sessionId = readSessionCookie(c);
-    const account = sessionId ? await sessionAccount(c.get("db"), sessionId, c.get("now")) : undefined;
-    if (!account || !sessionId) {
+    const session = sessionId ? await resolveSession(c.get("db"), sessionId, c.get("now")) : undefined;
+    if (!session || !sessionId) {
       if (sessionId) clearSessionCookie(c);
       const url = new URL(c.req.url);
       const back = c.req.method === "GET" ? `?next=${encodeURIComponent(url.pathname + url.search)}` : "";
@@ -85,7 +85,8 @@ export function pageSession(): MiddlewareHandler<AppEnv> {
       const enc = new TextEncoder();
       if (!sent || !timingSafeEqual(enc.encode(sent), enc.encode(csrf))) throw forbidden();
     }
-    c.set("account", account);
+    c.set("account", session.account);
+    c.set("user", session.user);
     c.set("sessionId", sessionId);
     c.set("csrf", csrf);
     await next();

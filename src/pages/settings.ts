@@ -82,7 +82,7 @@ const limitsList = (p: Plan) => html`<ul>
 export async function planPage(c: Context<AppEnv>) {
   const account = c.get("account");
   const now = c.get("now");
-  const view = accountView(account, { today: 0, thisMonth: 0 }, now);
+  const view = accountView(account, { today: 0, thisMonth: 0 }, 0, now);
   const current = PLANS[view.plan];
   const sub = view.subscription;
   const csrf = csrfField(c.get("csrf"));

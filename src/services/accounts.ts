@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { type Account, type AccountRecord, accounts } from "../db/schema";
+import { type Account, type AccountRecord, accounts, invitations, users } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import type { PlanId } from "../lib/values";
 import type { Limiter } from "../limits/account-limiter";
@@ -14,8 +14,24 @@ import {
   subscriptionStatus,
 } from "../limits/subscription";
 
+/** Seats taken (owner + members + pending invitations) as one SQL expression, for reads and guarded writes. */
+export const seatsUsedSql = (accountId: string, now: number) =>
+  sql<number>`(SELECT count(*) FROM ${users} WHERE ${users.accountId} = ${accountId}) + (SELECT count(*) FROM ${invitations} WHERE ${invitations.accountId} = ${accountId} AND ${invitations.expiresAt} > ${now})`;
+
+/** Owner + members + pending invitations. */
+export async function seatsUsed(db: Db, accountId: string, now: number): Promise<number> {
+  const row = await db
+    .select({ n: seatsUsedSql(accountId, now) })
+    .from(accounts)
+    .where(eq(accounts.id, accountId))
+    .get();
+  return Number(row?.n ?? 0);
+}
+
+export const seatsLimit = (account: AccountRecord, now: number) => effectivePlan(account, now).teamUsers;
+
 /** The account document shared by `GET /v1/account` and the session endpoints. */
-export function accountView(account: AccountRecord, usage: CaptureUsage, now: number) {
+export function accountView(account: AccountRecord, usage: CaptureUsage, seatsUsed: number, now: number) {
   const plan = effectivePlan(account, now);
   const pendingApplies = account.pendingPlan !== null && plan.id !== account.pendingPlan;
   return {
@@ -36,13 +52,20 @@ export function accountView(account: AccountRecord, usage: CaptureUsage, now: nu
       pending_plan: pendingApplies ? account.pendingPlan : null,
       pending_plan_at: pendingApplies ? isoOrNull(account.pendingPlanAt) : null,
     },
+    team: { seats_used: seatsUsed, seats_limit: plan.teamUsers },
     created_at: iso(account.createdAt),
   };
 }
 
 /** The account document for session requests (no gate ran, so usage is asked of the limiter). */
-export async function sessionAccountView(limiter: Limiter, account: AccountRecord, now: number) {
-  return accountView(account, await limiter.usage(account.id, now), now);
+export async function sessionAccountView(db: Db, limiter: Limiter, account: AccountRecord, now: number) {
+  const [usage, seats] = await Promise.all([limiter.usage(account.id, now), seatsUsed(db, account.id, now)]);
+  return accountView(account, usage, seats, now);
+}
+
+/** `GET /v1/account`: the gate already knows the usage; the seats are one query. */
+export async function apiAccountView(db: Db, account: AccountRecord, usage: CaptureUsage, now: number) {
+  return accountView(account, usage, await seatsUsed(db, account.id, now), now);
 }
 
 async function updateAccount(db: Db, limiter: Limiter, id: string, patch: Partial<Account>): Promise<Account> {

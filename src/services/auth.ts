@@ -1,14 +1,16 @@
 import { and, eq, gt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { type Account, accounts, apiTokens, sessions } from "../db/schema";
+import { type Account, accounts, apiTokens, sessions, type User, users } from "../db/schema";
 import { DISPLAY_PREFIX_CHARS, generateApiToken, hashApiToken } from "../lib/api-token";
 import { DAY, iso, isoOrNull } from "../lib/clock";
 import { burnPasswordCheck, hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
+import type { UserRole } from "../lib/values";
 import type { Limiter } from "../limits/account-limiter";
 import { beginLogin, type LoginThrottler } from "../limits/login-throttle";
 import { firstPeriodEnd } from "../limits/subscription";
+import { seatsUsed } from "./accounts";
 
 export const SESSION_COOKIE = "snaptrack_session";
 export const SESSION_TTL = 30 * DAY;
@@ -16,19 +18,48 @@ export const SESSION_TTL = 30 * DAY;
 /** Emails compare case-insensitively and without surrounding space. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
+/** Who is behind a session: the user and the account they act for. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: UserRole;
+}
+
+export const userView = (user: Pick<User, "id" | "email" | "name" | "role">): SessionUser => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  role: user.role,
+});
+
+const emailTaken = () => new ApiError("conflict", "A SnapTrack login with this email already exists.");
+
+/** True when D1 refused a write for a UNIQUE constraint (a race the pre-check cannot see). */
+export const isUniqueViolation = (err: unknown) => String((err as Error)?.message ?? err).includes("UNIQUE constraint");
+
+export async function emailInUse(db: Db, email: string): Promise<boolean> {
+  const row = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.email, normalizeEmail(email)))
+    .get();
+  return row !== undefined;
+}
+
+/** A new account with its owner: the person who signed up. */
 export async function signup(
   db: Db,
   input: { email: string; password: string; name: string },
   now: number,
-): Promise<Account> {
+): Promise<{ account: Account; user: User }> {
   const email = normalizeEmail(input.email);
-  const existing = await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.email, email)).get();
-  if (existing) throw new ApiError("conflict", "An account with this email already exists.");
+  if (await emailInUse(db, email)) throw emailTaken();
+  const name = input.name.trim();
   const account: Account = {
     id: newId("account", now),
     email,
-    name: input.name.trim(),
-    passwordHash: await hashPassword(input.password),
+    name,
     plan: "free",
     pendingPlan: null,
     pendingPlanAt: null,
@@ -36,30 +67,49 @@ export async function signup(
     createdAt: now,
     updatedAt: now,
   };
-  // The unique index settles a race between two signups with one email.
-  const inserted = await db.insert(accounts).values(account).onConflictDoNothing().returning({ id: accounts.id });
-  if (inserted.length === 0) throw new ApiError("conflict", "An account with this email already exists.");
-  return account;
+  const user: User = {
+    id: newId("user", now),
+    accountId: account.id,
+    email,
+    name,
+    passwordHash: await hashPassword(input.password),
+    role: "owner",
+    createdAt: now,
+    updatedAt: now,
+  };
+  // One transaction; the unique indexes settle a race between two signups with one email.
+  try {
+    await db.batch([db.insert(accounts).values(account), db.insert(users).values(user)]);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw emailTaken();
+    throw err;
+  }
+  return { account, user };
 }
 
-export async function checkCredentials(db: Db, email: string, password: string): Promise<Account> {
-  const account = await db
-    .select()
-    .from(accounts)
-    .where(eq(accounts.email, normalizeEmail(email)))
+export async function checkCredentials(
+  db: Db,
+  email: string,
+  password: string,
+): Promise<{ account: Account; user: User }> {
+  const row = await db
+    .select({ user: users, account: accounts })
+    .from(users)
+    .innerJoin(accounts, eq(accounts.id, users.accountId))
+    .where(eq(users.email, normalizeEmail(email)))
     .get();
-  if (!account) {
+  if (!row) {
     await burnPasswordCheck(password);
-  } else if (await verifyPassword(password, account.passwordHash)) {
-    return account;
+  } else if (await verifyPassword(password, row.user.passwordHash)) {
+    return row;
   }
   throw new ApiError("unauthorized", "Email or password is wrong.");
 }
 
-/** `POST /auth/signup`: the new account and its first session id. */
+/** `POST /auth/signup`: the new account, its owner and their first session id. */
 export async function signupWithSession(db: Db, input: { email: string; password: string; name: string }, now: number) {
-  const account = await signup(db, input, now);
-  return { account, sessionId: await createSession(db, account.id, now) };
+  const { account, user } = await signup(db, input, now);
+  return { account, user, sessionId: await createSession(db, user, now) };
 }
 
 /**
@@ -80,9 +130,9 @@ export async function login(
     now,
     requestId,
   );
-  let account: Account;
+  let found: { account: Account; user: User };
   try {
-    account = await checkCredentials(db, input.email, input.password);
+    found = await checkCredentials(db, input.email, input.password);
   } catch (err) {
     if (err instanceof ApiError && err.code === "unauthorized") await attempt.failed();
     else await attempt.abandon();
@@ -90,30 +140,44 @@ export async function login(
   }
   await attempt.succeeded();
   if (input.previousSession) await endSession(db, input.previousSession);
-  const sessionId = await createSession(db, account.id, now);
-  return { account, sessionId, usage: await limiter.usage(account.id, now) };
+  const sessionId = await createSession(db, found.user, now);
+  const [usage, seats] = await Promise.all([
+    limiter.usage(found.account.id, now),
+    seatsUsed(db, found.account.id, now),
+  ]);
+  return { ...found, sessionId, usage, seats };
 }
 
 /** A fresh session id every login; only its hash is stored. */
-export async function createSession(db: Db, accountId: string, now: number): Promise<string> {
+export async function createSession(db: Db, user: Pick<User, "id" | "accountId">, now: number): Promise<string> {
   const id = randomSecret();
   await db.insert(sessions).values({
     idHash: await sha256Hex(id),
-    accountId,
+    accountId: user.accountId,
+    userId: user.id,
     createdAt: now,
     expiresAt: now + SESSION_TTL,
   });
   return id;
 }
 
-export async function sessionAccount(db: Db, sessionId: string, now: number): Promise<Account | undefined> {
+/** The user and account behind a session cookie; one query. A removed user has no sessions. */
+export async function resolveSession(
+  db: Db,
+  sessionId: string,
+  now: number,
+): Promise<{ account: Account; user: SessionUser } | undefined> {
   const row = await db
-    .select({ account: accounts })
+    .select({
+      account: accounts,
+      user: { id: users.id, email: users.email, name: users.name, role: users.role },
+    })
     .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(accounts, eq(accounts.id, sessions.accountId))
     .where(and(eq(sessions.idHash, await sha256Hex(sessionId)), gt(sessions.expiresAt, now)))
     .get();
-  return row?.account;
+  return row;
 }
 
 export async function endSession(db: Db, sessionId: string): Promise<void> {

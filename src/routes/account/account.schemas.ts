@@ -32,6 +32,12 @@ export const AccountSchema = z
       pending_plan: PlanIdSchema.nullable(),
       pending_plan_at: z.string().nullable(),
     }),
+    team: z
+      .object({
+        seats_used: z.number().int().openapi({ description: "Owner, members and pending invitations." }),
+        seats_limit: z.number().int().openapi({ description: "The plan's team seats." }),
+      })
+      .openapi({ description: "Team seats: the plan's limit and how many are taken." }),
     created_at: z.string(),
   })
   .openapi("Account");

@@ -7,11 +7,11 @@ import type * as routes from "./auth.routes";
 export const signupRoute: AppRouteHandler<typeof routes.signupRoute> = async (c) => {
   const { account, sessionId } = await signupWithSession(c.get("db"), c.req.valid("json"), c.get("now"));
   setSessionCookie(c, sessionId);
-  return c.json(accountView(account, { today: 0, thisMonth: 0 }, c.get("now")), 201);
+  return c.json(accountView(account, { today: 0, thisMonth: 0 }, 1, c.get("now")), 201);
 };
 
 export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) => {
-  const { account, sessionId, usage } = await login(
+  const { account, sessionId, usage, seats } = await login(
     c.get("db"),
     c.get("deps").loginThrottle(c.env),
     c.get("deps").limiter(c.env),
@@ -24,7 +24,7 @@ export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) =
     c.get("requestId"),
   );
   setSessionCookie(c, sessionId);
-  return c.json(accountView(account, usage, c.get("now")), 200);
+  return c.json(accountView(account, usage, seats, c.get("now")), 200);
 };
 
 export const logoutRoute: AppRouteHandler<typeof routes.logoutRoute> = async (c) => {

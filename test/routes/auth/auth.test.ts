@@ -61,7 +61,7 @@ describe("signup", () => {
     const b = uniqueEmail("hash-b");
     await signup(a);
     await signup(b);
-    const rows = await env.DB.prepare("SELECT email, password_hash FROM accounts WHERE email IN (?, ?)")
+    const rows = await env.DB.prepare("SELECT email, password_hash FROM users WHERE email IN (?, ?)")
       .bind(a, b)
       .all<{ email: string; password_hash: string }>();
     expect(rows.results).toHaveLength(2);

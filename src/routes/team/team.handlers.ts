@@ -1,0 +1,40 @@
+import { setSessionCookie } from "../../middleware/session-cookie";
+import * as team from "../../services/team";
+import type { AppRouteHandler } from "../types";
+import type * as routes from "./team.routes";
+
+export const getTeam: AppRouteHandler<typeof routes.getTeam> = async (c) =>
+  c.json(await team.teamView(c.get("db"), c.get("account"), c.get("now")), 200);
+
+export const createInvitation: AppRouteHandler<typeof routes.createInvitation> = async (c) => {
+  const { invitation, path } = await team.invite(
+    c.get("db"),
+    c.get("account"),
+    c.get("user").id,
+    c.req.valid("json"),
+    c.get("now"),
+  );
+  c.header("Cache-Control", "no-store");
+  return c.json({ ...invitation, link: new URL(path, c.req.url).href }, 201);
+};
+
+export const deleteInvitation: AppRouteHandler<typeof routes.deleteInvitation> = async (c) => {
+  await team.revokeInvitation(c.get("db"), c.get("account").id, c.req.valid("param").id);
+  return c.body(null, 204);
+};
+
+export const deleteMember: AppRouteHandler<typeof routes.deleteMember> = async (c) => {
+  await team.removeMember(c.get("db"), c.get("account").id, c.get("user").id, c.req.valid("param").id);
+  return c.body(null, 204);
+};
+
+export const acceptInvitation: AppRouteHandler<typeof routes.acceptInvitation> = async (c) => {
+  const { sessionId, view } = await team.acceptInvitationWithView(
+    c.get("db"),
+    c.get("deps").limiter(c.env),
+    c.req.valid("json"),
+    c.get("now"),
+  );
+  setSessionCookie(c, sessionId);
+  return c.json(view, 201);
+};
