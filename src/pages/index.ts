@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../context";
-import { sameOriginWrites } from "../middleware/auth";
+import { ownerOnly, sameOriginWrites } from "../middleware/auth";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { overviewPage } from "./overview";
@@ -11,7 +11,7 @@ import {
   screenshotStatus,
   screenshotThumb,
 } from "./screenshots";
-import { ownerOnly, pageContext, pageSession } from "./session";
+import { pageContext, pageSession } from "./session";
 import {
   apiKeysPage,
   changePlanSubmit,
@@ -36,7 +36,8 @@ import {
  * The dashboard: server-rendered pages over the same services as the API. Every page is
  * marked as one (`pageContext`: HTML errors, security headers); every write is same-origin
  * (`sameOriginWrites`); `/app` pages need a session (`pageSession`, which also checks the
- * CSRF token on writes). Owner-only pages add `ownerOnly()`.
+ * CSRF token on writes). Owner-only pages add the API's own `ownerOnly()`: a member gets
+ * its 403 as an HTML page.
  */
 export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => Response) {
   // `GET /`: browsers (Accept: text/html) get the landing page, or /app when signed in.

@@ -93,16 +93,6 @@ export function pageSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/**
- * Pages only an account's owner may use (API keys, plan). Every session is its account's
- * owner until teams land; then this is the one place that checks the role.
- */
-export function ownerOnly(): MiddlewareHandler<AppEnv> {
-  return async (_c, next) => {
-    await next();
-  };
-}
-
 /** Where to go after logging in: a local path only (no open redirect). */
 export function safeNext(next: string | undefined): string {
   if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/app";
