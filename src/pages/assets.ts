@@ -47,6 +47,10 @@ p { margin: .5rem 0; }
 .btn.danger, button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
 button[disabled] { opacity: .6; cursor: not-allowed; }
 form.inline { display: inline; margin: 0; }
+.btn.small, button.small { padding: .3rem .7rem; min-height: 2.25rem; font-size: .9rem; }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+td.wrap { overflow-wrap: anywhere; }
 label { display: block; font-weight: 600; margin-bottom: .25rem; }
 .field { margin: 0 0 1rem; }
 .field .hint { font-size: .875rem; color: var(--muted); margin: .2rem 0 0; }

@@ -21,6 +21,15 @@ import {
   revokeTokenSubmit,
 } from "./settings";
 import {
+  acceptInvitationSubmit,
+  invitationPage,
+  inviteSubmit,
+  removeMemberPage,
+  removeMemberSubmit,
+  revokeInvitationSubmit,
+  teamSettingsPage,
+} from "./team";
+import {
   captureSubmit,
   createWebsiteSubmit,
   deleteWebsitePage,
@@ -48,7 +57,7 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/assets/app.css", stylesheet);
   app.get("/assets/app.js", script);
 
-  for (const path of ["/signup", "/login", "/logout", "/app", "/app/*"]) {
+  for (const path of ["/signup", "/login", "/logout", "/invite/*", "/app", "/app/*"]) {
     app.use(path, pageContext());
     app.use(path, sameOriginWrites());
   }
@@ -61,6 +70,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/login", loginPage);
   app.post("/login", loginSubmit);
   app.post("/logout", logoutSubmit);
+  app.get("/invite/:token", invitationPage);
+  app.post("/invite/:token", acceptInvitationSubmit);
 
   app.get("/app", overviewPage);
 
@@ -90,4 +101,12 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/settings/plan", planPage);
   app.post("/app/settings/plan", changePlanSubmit);
   app.post("/app/settings/plan/renew", renewSubmit);
+
+  // Members may see the team; inviting, revoking and removing are the owners'.
+  app.get("/app/settings/team", teamSettingsPage);
+  app.use("/app/settings/team/*", ownerOnly());
+  app.post("/app/settings/team/invitations", inviteSubmit);
+  app.post("/app/settings/team/invitations/:id/revoke", revokeInvitationSubmit);
+  app.get("/app/settings/team/members/:id/remove", removeMemberPage);
+  app.post("/app/settings/team/members/:id/remove", removeMemberSubmit);
 }
