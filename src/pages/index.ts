@@ -5,6 +5,29 @@ import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { overviewPage } from "./overview";
 import {
+  deleteScenarioPage,
+  deleteScenarioSubmit,
+  editScenarioPage,
+  editScenarioSubmit,
+  newScenarioPage,
+  newScenarioSubmit,
+  runPage,
+  runScenarioSubmit,
+  runStatus,
+  scenarioPageRoute,
+  scenariosPage,
+} from "./scenarios";
+import {
+  deleteSchedulePage,
+  deleteScheduleSubmit,
+  newSchedulePage,
+  newScheduleSubmit,
+  pauseScheduleSubmit,
+  resumeScheduleSubmit,
+  schedulePageRoute,
+  schedulesPage,
+} from "./schedules";
+import {
   deleteScreenshotSubmit,
   screenshotImage,
   screenshotPage,
@@ -90,6 +113,27 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/screenshots/:id/thumb", screenshotThumb);
   app.get("/app/screenshots/:id/status", screenshotStatus);
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
+
+  app.get("/app/scenarios", scenariosPage);
+  app.get("/app/scenarios/new", newScenarioPage);
+  app.post("/app/scenarios/new", newScenarioSubmit);
+  app.get("/app/scenarios/:id", scenarioPageRoute);
+  app.get("/app/scenarios/:id/edit", editScenarioPage);
+  app.post("/app/scenarios/:id/edit", editScenarioSubmit);
+  app.post("/app/scenarios/:id/run", runScenarioSubmit);
+  app.get("/app/scenarios/:id/delete", deleteScenarioPage);
+  app.post("/app/scenarios/:id/delete", deleteScenarioSubmit);
+  app.get("/app/runs/:id", runPage);
+  app.get("/app/runs/:id/status", runStatus);
+
+  app.get("/app/schedules", (c) => schedulesPage(c));
+  app.get("/app/schedules/new", newSchedulePage);
+  app.post("/app/schedules/new", newScheduleSubmit);
+  app.get("/app/schedules/:id", schedulePageRoute);
+  app.post("/app/schedules/:id/pause", pauseScheduleSubmit);
+  app.post("/app/schedules/:id/resume", resumeScheduleSubmit);
+  app.get("/app/schedules/:id/delete", deleteSchedulePage);
+  app.post("/app/schedules/:id/delete", deleteScheduleSubmit);
 
   app.use("/app/settings/api-keys", ownerOnly());
   app.use("/app/settings/api-keys/*", ownerOnly());

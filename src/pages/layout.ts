@@ -6,7 +6,15 @@ import { isOwner } from "../services/auth";
 import { assetVersions } from "./assets";
 import { attrs, csrfField, type Html } from "./components";
 
-export type Section = "overview" | "websites" | "team" | "api-keys" | "plan" | (string & {});
+export type Section =
+  | "overview"
+  | "websites"
+  | "scenarios"
+  | "schedules"
+  | "team"
+  | "api-keys"
+  | "plan"
+  | (string & {});
 
 /**
  * Top-level navigation of signed-in pages; new sections add their entry here. `owners`
@@ -15,6 +23,8 @@ export type Section = "overview" | "websites" | "team" | "api-keys" | "plan" | (
 const NAV: { href: string; label: string; section: Section; owners?: true }[] = [
   { href: "/app", label: "Overview", section: "overview" },
   { href: "/app/websites", label: "Websites", section: "websites" },
+  { href: "/app/scenarios", label: "Scenarios", section: "scenarios" },
+  { href: "/app/schedules", label: "Schedules", section: "schedules" },
   { href: "/app/settings/team", label: "Team", section: "team" },
   { href: "/app/settings/api-keys", label: "API keys", section: "api-keys", owners: true },
   { href: "/app/settings/plan", label: "Plan", section: "plan", owners: true },
