@@ -51,6 +51,8 @@ form.inline { display: inline; margin: 0; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 td.wrap { overflow-wrap: anywhere; }
+/* Data tables scroll sideways on phones rather than breaking emails letter by letter. */
+.table-wrap table { min-width: 34rem; }
 ol.steps { list-style: none; padding: 0; margin: 0 0 1rem; display: grid; gap: 1rem; }
 .step fieldset { border: 0; padding: 0; margin: 0; }
 .step legend { font-size: 1.05rem; }
