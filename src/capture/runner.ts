@@ -2,7 +2,7 @@ import type { ElementHandle, KeyInput } from "@cloudflare/puppeteer";
 import type { RunStatus, StepStatus } from "../lib/values";
 import { describeError, isPlatformError, TargetError } from "./errors";
 import type { CaptureOptions } from "./options";
-import { type GuardedPage, isTimeout, navigate, type Shot, shoot, withDeadline } from "./page";
+import { type GuardedPage, isTimeout, navigate, type Shot, shoot, thumbnail, withDeadline } from "./page";
 import { gotoUrl, OPTIONAL_CLICK_WAIT_MS, type StepResult, type StoredStep, stepTimeout } from "./steps";
 
 export type StepOutcome = { status: Exclude<StepStatus, "failed">; screenshot_id?: string };
@@ -35,6 +35,13 @@ async function visible(g: GuardedPage, selector: string, timeout: number): Promi
 }
 
 /** Lets what a click or key press started (a request, a navigation) finish, briefly. */
+/** A run's screenshot with its gallery thumbnail (the run page shows thumbnails, never full images). */
+async function shootWithThumb(g: GuardedPage, opts: CaptureOptions): Promise<Shot> {
+  const shot = await shoot(g, opts);
+  shot.thumb = await thumbnail(g);
+  return shot;
+}
+
 const settle = (g: GuardedPage) => g.page.waitForNetworkIdle({ idleTime: 200, timeout: 3_000 }).catch(() => {});
 
 /** Re-checks until true or the step's time is up (assertions wait, as a person would). */
@@ -157,7 +164,7 @@ export async function performStep(
       return { status: "passed" };
     case "screenshot": {
       const id = await ctx.hooks.saveShot(index, step.name, () =>
-        shoot(g, {
+        shootWithThumb(g, {
           ...ctx.opts,
           full_page: step.full_page ?? ctx.opts.full_page,
           selector: step.selector ?? null,
@@ -271,7 +278,7 @@ export async function runSteps(
           15_000,
           "Failure screenshot",
           ctx.hooks.saveShot(index, `failure-step-${index}`, () =>
-            shoot(g, { ...ctx.opts, selector: null, delay_ms: 0 }),
+            shootWithThumb(g, { ...ctx.opts, selector: null, delay_ms: 0 }),
           ),
         );
       } catch (shotErr) {

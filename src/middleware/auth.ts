@@ -6,7 +6,7 @@ import { iso, retryAfterSeconds } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { GateResult, RateLimitResult } from "../limits/account-limiter";
-import { resolveSession, tokenAccountId } from "../services/auth";
+import { isOwner, resolveSession, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
 import { clearSessionCookie, readSessionCookie } from "./session-cookie";
 
@@ -122,7 +122,7 @@ export function sessionAuth(): MiddlewareHandler<AppEnv> {
  */
 export function ownerOnly(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (c.get("user").role !== "owner") {
+    if (!isOwner(c.get("user"))) {
       throw new ApiError("forbidden", "Only the account's owners can manage its plan, API token and members.");
     }
     await next();

@@ -52,6 +52,29 @@ p { margin: .5rem 0; }
 .btn.danger, button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
 button[disabled] { opacity: .6; cursor: not-allowed; }
 form.inline { display: inline; margin: 0; }
+.btn.small, button.small { padding: .3rem .7rem; min-height: 2.25rem; font-size: .9rem; }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+td.wrap { overflow-wrap: anywhere; }
+/* Data tables scroll sideways on phones rather than breaking emails letter by letter. */
+.table-wrap table { min-width: 34rem; }
+ol.steps { list-style: none; padding: 0; margin: 0 0 1rem; display: grid; gap: 1rem; }
+.step fieldset { border: 0; padding: 0; margin: 0; }
+.step legend { font-size: 1.05rem; }
+.action-row { align-items: flex-end; }
+.action-row .field { flex: 1 1 14rem; margin-bottom: 0; }
+.action-row button { margin-bottom: .1rem; }
+.step .grid2 { margin-top: .75rem; }
+.step-ops { gap: .5rem; }
+.add-step { align-items: flex-end; margin: 0 0 1.5rem; }
+.add-step .field { margin: 0; min-width: 14rem; }
+.step-list li { margin: .3rem 0; overflow-wrap: anywhere; }
+.thumb.small { width: 160px; max-width: 40vw; border: 1px solid var(--line); border-radius: 4px; }
+.status.passed { background: #dff3e6; color: var(--ok); }
+.status.error { background: #fde2e0; color: var(--danger); }
+.status.running { background: #fff0d6; color: var(--warn); }
+.status.skipped { background: #e3e8ef; color: #333d4a; }
+.preview { margin: 0 0 1rem; }
 label { display: block; font-weight: 600; margin-bottom: .25rem; }
 .field { margin: 0 0 1rem; }
 .field .hint { font-size: .875rem; color: var(--muted); margin: .2rem 0 0; }
@@ -169,6 +192,38 @@ const JS = `"use strict";
     root.querySelectorAll("[data-status-url]").forEach(poll);
   }
   scan(document);
+
+  // A run's results: polled while the run is queued or running, the section swapped for the
+  // server's rendering each time (it stops carrying the URL once the run has finished).
+  function pollRun(section) {
+    var url = section.getAttribute("data-run-status-url");
+    var delay = 800;
+    function tick() {
+      fetch(url, { headers: { accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (s) {
+          var box = document.createElement("div");
+          box.innerHTML = s.html;
+          var next = box.firstElementChild;
+          if (next) { section.replaceWith(next); section = next; }
+          if (!section.hasAttribute("data-run-status-url")) return;
+          delay = Math.min(delay * 1.2, 3000);
+          setTimeout(tick, delay);
+        })
+        .catch(function () { setTimeout(tick, 5000); });
+    }
+    setTimeout(tick, delay);
+  }
+  document.querySelectorAll("[data-run-status-url]").forEach(pollRun);
+
+  // The step editor: choosing another action shows its fields at once (the same "Show its
+  // fields" submit the button does without script).
+  document.addEventListener("change", function (e) {
+    var select = e.target;
+    if (!select.matches || !select.matches("form.editor select[name$='.action']")) return;
+    var button = select.closest("li").querySelector("[data-refresh]");
+    if (button) button.click();
+  });
 
   // "Take screenshot" without leaving the page: the same form, posted with fetch; the new
   // tile goes first in the gallery and is polled like the others.

@@ -94,6 +94,29 @@ export function field(p: FieldProps) {
 </div>`;
 }
 
+/** A labelled select; `options` as value/label pairs, the current value selected. */
+export function selectField(p: {
+  name: string;
+  label: string;
+  options: readonly { value: string; label: string }[];
+  value?: string;
+  errors?: FieldErrors;
+  hint?: Html | string;
+}) {
+  const id = fieldId(p.name);
+  const messages = p.errors?.[p.name];
+  return html`<div class="${messages?.length ? "field invalid" : "field"}">
+  <label for="${id}">${p.label}</label>
+  <select${attrs({
+    id,
+    name: p.name,
+    "aria-invalid": messages?.length ? "true" : undefined,
+    "aria-describedby": describedBy(p.name, Boolean(p.hint), messages),
+  })}>${p.options.map((o) => html`<option${attrs({ value: o.value, selected: p.value === o.value })}>${o.label}</option>`)}</select>
+  ${fieldNotes(p.name, p.hint, messages)}
+</div>`;
+}
+
 export const notice = (kind: "info" | "ok" | "error" | "warn", body: Html | string) =>
   html`<div class="notice ${kind}" role="${kind === "error" ? "alert" : "status"}">${body}</div>`;
 

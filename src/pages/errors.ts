@@ -3,7 +3,7 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../context";
 import type { ApiError } from "../lib/errors";
-import { renderPage } from "./layout";
+import { pageUser, renderPage } from "./layout";
 import { setSecurityHeaders } from "./session";
 
 const TITLES: Partial<Record<number, string>> = {
@@ -28,9 +28,7 @@ const TITLES: Partial<Record<number, string>> = {
  */
 export async function errorPage(c: Context<AppEnv>, err: ApiError) {
   const status = err.status as ContentfulStatusCode;
-  const account = c.get("account");
-  const csrf = c.get("csrf");
-  const user = account && csrf ? { email: account.email, csrf } : undefined;
+  const user = c.get("user") && c.get("csrf") ? pageUser(c) : undefined;
   const title = TITLES[status] ?? "Error";
   const res = await renderPage(
     c,

@@ -1,9 +1,32 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../context";
-import { sameOriginWrites } from "../middleware/auth";
+import { ownerOnly, sameOriginWrites } from "../middleware/auth";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { overviewPage } from "./overview";
+import {
+  deleteScenarioPage,
+  deleteScenarioSubmit,
+  editScenarioPage,
+  editScenarioSubmit,
+  newScenarioPage,
+  newScenarioSubmit,
+  runPage,
+  runScenarioSubmit,
+  runStatus,
+  scenarioPageRoute,
+  scenariosPage,
+} from "./scenarios";
+import {
+  deleteSchedulePage,
+  deleteScheduleSubmit,
+  newSchedulePage,
+  newScheduleSubmit,
+  pauseScheduleSubmit,
+  resumeScheduleSubmit,
+  schedulePageRoute,
+  schedulesPage,
+} from "./schedules";
 import {
   deleteScreenshotSubmit,
   screenshotImage,
@@ -11,7 +34,7 @@ import {
   screenshotStatus,
   screenshotThumb,
 } from "./screenshots";
-import { ownerOnly, pageContext, pageSession } from "./session";
+import { pageContext, pageSession } from "./session";
 import {
   apiKeysPage,
   changePlanSubmit,
@@ -20,6 +43,15 @@ import {
   renewSubmit,
   revokeTokenSubmit,
 } from "./settings";
+import {
+  acceptInvitationSubmit,
+  invitationPage,
+  inviteSubmit,
+  removeMemberPage,
+  removeMemberSubmit,
+  revokeInvitationSubmit,
+  teamSettingsPage,
+} from "./team";
 import {
   captureSubmit,
   createWebsiteSubmit,
@@ -36,7 +68,8 @@ import {
  * The dashboard: server-rendered pages over the same services as the API. Every page is
  * marked as one (`pageContext`: HTML errors, security headers); every write is same-origin
  * (`sameOriginWrites`); `/app` pages need a session (`pageSession`, which also checks the
- * CSRF token on writes). Owner-only pages add `ownerOnly()`.
+ * CSRF token on writes). Owner-only pages add the API's own `ownerOnly()`: a member gets
+ * its 403 as an HTML page.
  */
 export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => Response) {
   // `GET /`: browsers (Accept: text/html) get the landing page, or /app when signed in.
@@ -47,7 +80,7 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/assets/app.css", stylesheet);
   app.get("/assets/app.js", script);
 
-  for (const path of ["/signup", "/login", "/logout", "/app", "/app/*"]) {
+  for (const path of ["/signup", "/login", "/logout", "/invite/*", "/app", "/app/*"]) {
     app.use(path, pageContext());
     app.use(path, sameOriginWrites());
   }
@@ -60,6 +93,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/login", loginPage);
   app.post("/login", loginSubmit);
   app.post("/logout", logoutSubmit);
+  app.get("/invite/:token", invitationPage);
+  app.post("/invite/:token", acceptInvitationSubmit);
 
   app.get("/app", overviewPage);
 
@@ -79,6 +114,27 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/screenshots/:id/status", screenshotStatus);
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
 
+  app.get("/app/scenarios", scenariosPage);
+  app.get("/app/scenarios/new", newScenarioPage);
+  app.post("/app/scenarios/new", newScenarioSubmit);
+  app.get("/app/scenarios/:id", scenarioPageRoute);
+  app.get("/app/scenarios/:id/edit", editScenarioPage);
+  app.post("/app/scenarios/:id/edit", editScenarioSubmit);
+  app.post("/app/scenarios/:id/run", runScenarioSubmit);
+  app.get("/app/scenarios/:id/delete", deleteScenarioPage);
+  app.post("/app/scenarios/:id/delete", deleteScenarioSubmit);
+  app.get("/app/runs/:id", runPage);
+  app.get("/app/runs/:id/status", runStatus);
+
+  app.get("/app/schedules", (c) => schedulesPage(c));
+  app.get("/app/schedules/new", newSchedulePage);
+  app.post("/app/schedules/new", newScheduleSubmit);
+  app.get("/app/schedules/:id", schedulePageRoute);
+  app.post("/app/schedules/:id/pause", pauseScheduleSubmit);
+  app.post("/app/schedules/:id/resume", resumeScheduleSubmit);
+  app.get("/app/schedules/:id/delete", deleteSchedulePage);
+  app.post("/app/schedules/:id/delete", deleteScheduleSubmit);
+
   app.use("/app/settings/api-keys", ownerOnly());
   app.use("/app/settings/api-keys/*", ownerOnly());
   app.use("/app/settings/plan", ownerOnly());
@@ -89,4 +145,12 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/settings/plan", planPage);
   app.post("/app/settings/plan", changePlanSubmit);
   app.post("/app/settings/plan/renew", renewSubmit);
+
+  // Members may see the team; inviting, revoking and removing are the owners'.
+  app.get("/app/settings/team", teamSettingsPage);
+  app.use("/app/settings/team/*", ownerOnly());
+  app.post("/app/settings/team/invitations", inviteSubmit);
+  app.post("/app/settings/team/invitations/:id/revoke", revokeInvitationSubmit);
+  app.get("/app/settings/team/members/:id/remove", removeMemberPage);
+  app.post("/app/settings/team/members/:id/remove", removeMemberSubmit);
 }

@@ -2,30 +2,51 @@ import type { Context } from "hono";
 import { html, raw } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../context";
+import { isOwner } from "../services/auth";
 import { assetVersions } from "./assets";
 import { attrs, csrfField, type Html } from "./components";
 
-export type Section = "overview" | "websites" | "api-keys" | "plan" | (string & {});
+export type Section =
+  | "overview"
+  | "websites"
+  | "scenarios"
+  | "schedules"
+  | "team"
+  | "api-keys"
+  | "plan"
+  | (string & {});
 
-/** Top-level navigation of signed-in pages; new sections add their entry here. */
-const NAV: { href: string; label: string; section: Section }[] = [
+/**
+ * Top-level navigation of signed-in pages; new sections add their entry here. `owners`
+ * entries lead to pages behind `ownerOnly()`, so members are not shown them.
+ */
+const NAV: { href: string; label: string; section: Section; owners?: true }[] = [
   { href: "/app", label: "Overview", section: "overview" },
   { href: "/app/websites", label: "Websites", section: "websites" },
-  { href: "/app/settings/api-keys", label: "API keys", section: "api-keys" },
-  { href: "/app/settings/plan", label: "Plan", section: "plan" },
+  { href: "/app/scenarios", label: "Scenarios", section: "scenarios" },
+  { href: "/app/schedules", label: "Schedules", section: "schedules" },
+  { href: "/app/settings/team", label: "Team", section: "team" },
+  { href: "/app/settings/api-keys", label: "API keys", section: "api-keys", owners: true },
+  { href: "/app/settings/plan", label: "Plan", section: "plan", owners: true },
 ];
+
+export interface PageUser {
+  email: string;
+  owner: boolean;
+  csrf: string;
+}
 
 export interface PageProps {
   title: string;
-  /** Signed-in pages: the account's email and the CSRF token for the log-out form (`pageUser(c)`). */
-  user?: { email: string; csrf: string };
+  /** Signed-in pages: the user's email and role, the CSRF token for the log-out form (`pageUser(c)`). */
+  user?: PageUser;
   section?: Section;
   narrow?: boolean;
 }
 
 function layout(p: PageProps, assets: { css: string; js: string }, body: Html) {
   const nav = p.user
-    ? html`<nav class="main" aria-label="Main"><ul>${NAV.map(
+    ? html`<nav class="main" aria-label="Main"><ul>${NAV.filter((item) => p.user?.owner || !item.owners).map(
         (item) =>
           html`<li><a${attrs({ href: item.href, "aria-current": item.section === p.section ? "page" : undefined })}>${item.label}</a></li>`,
       )}</ul></nav>
@@ -62,5 +83,8 @@ export async function renderPage(c: Context<AppEnv>, props: PageProps, body: Htm
   return c.html(layout(props, await assetVersions(), body), status);
 }
 
-/** The signed-in account as the layout shows it. */
-export const pageUser = (c: Context<AppEnv>) => ({ email: c.get("account").email, csrf: c.get("csrf") });
+/** The signed-in user as the layout shows them. */
+export const pageUser = (c: Context<AppEnv>): PageUser => {
+  const user = c.get("user");
+  return { email: user.email, owner: isOwner(user), csrf: c.get("csrf") };
+};

@@ -16,6 +16,8 @@ export async function overviewPage(c: Context<AppEnv>) {
     overviewData(c.get("db"), account.id),
   ]);
   const plan = PLANS[view.plan];
+  // The plan page is the owners' (ownerOnly); members are told who can act instead of a link that answers 403.
+  const { owner } = pageUser(c);
   const sub = view.subscription;
   const upgrade = plan.apiAccess
     ? ""
@@ -23,7 +25,7 @@ export async function overviewPage(c: Context<AppEnv>) {
 <p>The Free plan works through this dashboard. Starter and above add the REST API with a token
 (${PLANS.starter.requestsPerMinute} requests a minute and up), ${PLANS.starter.websites} websites or more and
 ${PLANS.starter.historyDays} days of history or more.</p>
-<p><a class="btn" href="/app/settings/plan">See plans</a></p></section>`;
+${owner ? html`<p><a class="btn" href="/app/settings/plan">See plans</a></p>` : html`<p class="muted">An owner of this account can upgrade it.</p>`}</section>`;
   return renderPage(
     c,
     { title: "Overview", user: pageUser(c), section: "overview" },
@@ -32,7 +34,7 @@ ${
   sub.status === "expired"
     ? notice(
         "error",
-        html`Your subscription ended on ${day(sub.current_period_end)}. Captures are paused until you <a href="/app/settings/plan">renew it</a>.`,
+        html`Your subscription ended on ${day(sub.current_period_end)}. Captures are paused until ${owner ? html`you <a href="/app/settings/plan">renew it</a>` : "an owner renews it"}.`,
       )
     : ""
 }
@@ -42,7 +44,7 @@ ${
     <p>${sub.status === "active" ? "Current period ends" : "Ended"} ${day(sub.current_period_end)}</p>
     ${sub.pending_plan ? html`<p>Changes to <strong>${capitalize(sub.pending_plan)}</strong> on ${day(sub.pending_plan_at ?? sub.current_period_end)}.</p>` : ""}
     <p>Websites: ${count(data.websites)} of ${count(plan.websites)}</p>
-    <p><a href="/app/settings/plan">Manage plan</a></p>
+    ${owner ? html`<p><a href="/app/settings/plan">Manage plan</a></p>` : ""}
   </section>
   <section class="card" aria-labelledby="usage-h"><h2 id="usage-h">Captures</h2>
     ${meter({ id: "m-today", label: "Today", used: view.usage.captures_today, limit: plan.capturesPerDay, resets: view.usage.day_resets_at })}

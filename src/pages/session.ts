@@ -65,7 +65,7 @@ const forbidden = () =>
 
 /**
  * Signed-in dashboard pages: the session cookie, resolved with the same `resolveSession` the
- * JSON endpoints use; no session ⇒ a redirect to the login page (which comes back here).
+ * JSON endpoints use (the account and the user behind it); no session ⇒ a redirect to the login page (which comes back here).
  * Every state-changing request must carry the session's CSRF token (hidden `_csrf` field or
  * `X-CSRF-Token`); cross-site requests are refused before that by `sameOriginWrites`.
  */
@@ -89,16 +89,6 @@ export function pageSession(): MiddlewareHandler<AppEnv> {
     c.set("user", session.user);
     c.set("sessionId", sessionId);
     c.set("csrf", csrf);
-    await next();
-  };
-}
-
-/** Pages only an account's owners may use (API keys, plan, members): members get the 403 page. */
-export function ownerOnly(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (c.get("user").role !== "owner") {
-      throw new ApiError("forbidden", "Only the account's owners can manage its plan, API token and members.");
-    }
     await next();
   };
 }

@@ -33,6 +33,9 @@ export const userView = (user: Pick<User, "id" | "email" | "name" | "role">): Se
   role: user.role,
 });
 
+/** Owners manage the plan, the API token and the team; members use everything else. */
+export const isOwner = (user: Pick<SessionUser, "role">) => user.role === "owner";
+
 const emailTaken = () => new ApiError("conflict", "A SnapTrack login with this email already exists.");
 
 /** True when D1 refused a write for a UNIQUE constraint (a race the pre-check cannot see). */

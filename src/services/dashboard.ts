@@ -6,6 +6,8 @@ import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { decodeCursor, encodeCursor } from "../db/pagination";
 import {
+  type Run,
+  runs,
   type Scenario,
   type Schedule,
   type Screenshot,
@@ -106,4 +108,126 @@ export async function screenshotWithWebsite(db: Db, accountId: string, id: strin
     .get();
   if (!row) throw notFound("Screenshot");
   return row;
+}
+
+/** Runs per page of a scenario's run history. */
+export const RUNS_PAGE = 20;
+
+/** `/app/scenarios`: every scenario with its website's name and its latest run. */
+export async function scenariosPageData(db: Db, accountId: string) {
+  const [scens, sites, latest] = await db.batch([
+    db.select().from(scenarios).where(eq(scenarios.accountId, accountId)).orderBy(desc(scenarios.id)),
+    db
+      .select({ id: websites.id, name: websites.name, url: websites.url })
+      .from(websites)
+      .where(eq(websites.accountId, accountId))
+      .orderBy(desc(websites.id)),
+    db
+      .select()
+      .from(runs)
+      .where(
+        sql`${runs.id} IN (SELECT max(r.id) FROM runs r WHERE r.account_id = ${accountId} GROUP BY r.scenario_id)`,
+      ),
+  ]);
+  const names = new Map(sites.map((w) => [w.id, w.name]));
+  const byScenario = new Map((latest as Run[]).map((r) => [r.scenarioId, r]));
+  return {
+    websites: sites,
+    scenarios: (scens as Scenario[]).map((scenario) => ({
+      scenario,
+      website: names.get(scenario.websiteId) ?? "",
+      latest: byScenario.get(scenario.id) ?? null,
+    })),
+  };
+}
+
+/** A scenario's page: the scenario, its website, one page of its runs (newest first). */
+export async function scenarioPageData(db: Db, accountId: string, scenarioId: string, cursor: string | undefined) {
+  const before = decodeCursor(cursor);
+  const [scen, site, history] = await db.batch([
+    db
+      .select()
+      .from(scenarios)
+      .where(and(eq(scenarios.id, scenarioId), eq(scenarios.accountId, accountId))),
+    db
+      .select()
+      .from(websites)
+      .where(
+        and(
+          eq(websites.accountId, accountId),
+          sql`${websites.id} = (SELECT s.website_id FROM scenarios s WHERE s.id = ${scenarioId} AND s.account_id = ${accountId})`,
+        ),
+      ),
+    db
+      .select()
+      .from(runs)
+      .where(
+        and(eq(runs.accountId, accountId), eq(runs.scenarioId, scenarioId), before ? lt(runs.id, before) : undefined),
+      )
+      .orderBy(desc(runs.id))
+      .limit(RUNS_PAGE + 1),
+  ]);
+  const scenario = (scen as Scenario[])[0];
+  const website = (site as Website[])[0];
+  if (!scenario || !website) throw notFound("Scenario");
+  const rows = history as Run[];
+  const more = rows.length > RUNS_PAGE;
+  const page = more ? rows.slice(0, RUNS_PAGE) : rows;
+  const last = page[page.length - 1];
+  return { scenario, website, runs: page, nextCursor: more && last ? encodeCursor(last.id) : null };
+}
+
+/** A run's page: the run, its scenario and website, and the screenshots it took. */
+export async function runPageData(db: Db, accountId: string, runId: string) {
+  const [run, scen, site, shots] = await db.batch([
+    db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.id, runId), eq(runs.accountId, accountId))),
+    db
+      .select({ id: scenarios.id, name: scenarios.name })
+      .from(scenarios)
+      .where(
+        and(
+          eq(scenarios.accountId, accountId),
+          sql`${scenarios.id} = (SELECT r.scenario_id FROM runs r WHERE r.id = ${runId} AND r.account_id = ${accountId})`,
+        ),
+      ),
+    db
+      .select({ id: websites.id, name: websites.name })
+      .from(websites)
+      .where(
+        and(
+          eq(websites.accountId, accountId),
+          sql`${websites.id} = (SELECT r.website_id FROM runs r WHERE r.id = ${runId} AND r.account_id = ${accountId})`,
+        ),
+      ),
+    db
+      .select()
+      .from(screenshots)
+      .where(and(eq(screenshots.accountId, accountId), eq(screenshots.runId, runId))),
+  ]);
+  const row = (run as Run[])[0];
+  const scenario = scen[0];
+  const website = site[0];
+  if (!row || !scenario || !website) throw notFound("Run");
+  return { run: row, scenario, website, screenshots: shots as Screenshot[] };
+}
+
+/** `/app/schedules` and the schedule form: every schedule, and the websites and scenarios one can target. */
+export async function schedulesPageData(db: Db, accountId: string) {
+  const [scheds, sites, scens] = await db.batch([
+    db.select().from(schedules).where(eq(schedules.accountId, accountId)).orderBy(desc(schedules.id)),
+    db
+      .select({ id: websites.id, name: websites.name })
+      .from(websites)
+      .where(eq(websites.accountId, accountId))
+      .orderBy(desc(websites.id)),
+    db
+      .select({ id: scenarios.id, name: scenarios.name, websiteId: scenarios.websiteId })
+      .from(scenarios)
+      .where(eq(scenarios.accountId, accountId))
+      .orderBy(desc(scenarios.id)),
+  ]);
+  return { schedules: scheds as Schedule[], websites: sites, scenarios: scens };
 }

@@ -5,8 +5,10 @@ import { newId } from "../db/ids";
 import { listOwned, ownedRow } from "../db/owned";
 import { type AccountRecord, type Run, runs, type Scenario } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
+import { ApiError } from "../lib/errors";
 import { requireSecretsKey } from "../lib/secrets";
-import { type CaptureUsage, effectivePlan } from "../limits/subscription";
+import type { Limiter } from "../limits/account-limiter";
+import { type CaptureUsage, effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { getScenario, storedSteps } from "./scenarios";
 import { runQuotaProblem } from "./screenshots";
@@ -110,6 +112,27 @@ export async function startRun(
   const problem = runQuotaProblem(scenario, effectivePlan(account, now), usage, now);
   if (problem) throw problem;
   return queueRun(db, queue, scenario, "api", now);
+}
+
+/**
+ * "Run" in the dashboard: the same checks as the API's run (secrets key, the capture quota for
+ * its screenshot steps, asked of the account's limiter since no gate ran), without the API's
+ * per-minute limit; refused while the subscription has expired, as the API is.
+ */
+export async function startDashboardRun(
+  db: Db,
+  limiter: Limiter,
+  queue: Queue,
+  account: AccountRecord,
+  scenarioId: string,
+  secretsKey: string | undefined,
+  now: number,
+) {
+  if (subscriptionStatus(account, now) === "expired") {
+    throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to run scenarios again.");
+  }
+  const usage = await limiter.usage(account.id, now);
+  return startRun(db, queue, account, usage, scenarioId, secretsKey, now);
 }
 
 /** A scenario's runs, newest first (404 for another account's scenario). */

@@ -165,6 +165,33 @@ export async function updateSchedule(
   );
 }
 
+/** How many upcoming runs a preview shows. */
+export const PREVIEW_RUNS = 3;
+
+/**
+ * The next runs a schedule with this timing would make from `now`, checked exactly as
+ * creating it would be (cron or interval, time zone, the plan's fastest frequency); a new
+ * interval schedule is anchored at its creation, so at `now`.
+ */
+export function previewSchedule(plan: Plan, input: TimingInput, now: number): number[] {
+  const timing = {
+    cron: input.cron ?? null,
+    intervalMinutes: input.interval_minutes ?? null,
+    timezone: input.timezone ?? "UTC",
+    createdAt: now,
+  };
+  checkTiming(timing, plan, true);
+  const runs: number[] = [];
+  let after = now;
+  while (runs.length < PREVIEW_RUNS) {
+    const next = nextRunAfter(timing, after);
+    if (next === null) break;
+    runs.push(next);
+    after = next;
+  }
+  return runs;
+}
+
 export async function deleteSchedule(db: Db, accountId: string, id: string) {
   const deleted = await db
     .delete(schedules)

@@ -199,4 +199,114 @@ describe("dashboard", () => {
     assert.deepEqual(page.cspViolations, [], "no page breaks its own Content-Security-Policy");
     await page.browserContext().close();
   });
+  test("a scenario built and run, a schedule, a member who joins, is kept from owner pages and removed", async () => {
+    const o = server.origin;
+    const page = await newPage(browser);
+    await signUp(page, o, "team");
+    await page.goto(`${o}/app/settings/plan`);
+    await submit(page, "form:has(input[value=starter]) button");
+    const websiteId = await addWebsite(page, o, { name: "Team site", url: `${site.origin}/team` });
+
+    // The editor is one form: add a step, save with its field empty (the API's error beside
+    // it), fill it, move it up, save.
+    await page.goto(`${o}/app/scenarios/new?website_id=${websiteId}`);
+    await page.type("#f-name", "Smoke");
+    await page.select("#f-new_action", "assert_visible");
+    await submit(page, "button[value=add]");
+    await submit(page, "form.editor > p.row button[value=save]");
+    assert.match(await page.$eval("#f-steps-1-selector-error", (el) => el.textContent), /Is required/);
+    await page.type("#f-steps-1-selector", "h1");
+    await submit(page, "button[value='up:1']");
+    assert.equal(await page.$eval("#f-steps-0-action", (el) => el.value), "assert_visible");
+    assert.equal(await page.$eval("#f-steps-0-selector", (el) => el.value), "h1");
+    assert.equal(await page.$eval("#f-steps-1-name", (el) => el.value), "home");
+    await submit(page, "form.editor > p.row button[value=save]");
+    const scenarioPath = new URL(page.url()).pathname;
+    assert.match(scenarioPath, /^\/app\/scenarios\/scn_/);
+
+    // Run: the run page follows it live, then shows each step's result and the screenshot it took.
+    await submit(page, "#run-scenario");
+    assert.match(new URL(page.url()).pathname, /^\/app\/runs\/run_/);
+    await page.waitForSelector("#run-results:not([data-run-status-url]) #run-status .status.passed", {
+      timeout: 45_000,
+    });
+    const rows = await page.$$eval("#step-results tbody tr", (trs) =>
+      trs.map((tr) => ({
+        status: tr.querySelector(".status").textContent,
+        duration: tr.cells[3].textContent,
+        shot: tr.querySelector("a.run-shot")?.getAttribute("href") ?? null,
+      })),
+    );
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ["passed", "passed"],
+    );
+    assert.match(rows[1].duration, /^\d+(\.\d)? m?s$/);
+    assert.match(rows[1].shot, /^\/app\/screenshots\/shot_/);
+    // The thumbnail (a JPEG next to the image), not the full image.
+    await page.waitForFunction(() => document.querySelector("a.run-shot img.thumb")?.naturalWidth > 0);
+    const thumbType = await page.$eval("a.run-shot img.thumb", async (img) =>
+      (await fetch(img.src)).headers.get("content-type"),
+    );
+    assert.equal(thumbType, "image/jpeg");
+    await page.goto(`${o}${scenarioPath}`);
+    assert.equal(await page.$$eval("#runs tbody tr", (trs) => trs.length), 1, "the run is in the history");
+
+    // A schedule for the scenario: too fast for Starter is refused with the plan's limit; the
+    // preview shows the next 3 runs on Berlin's clock.
+    await page.goto(`${o}/app/schedules/new?scenario_id=${scenarioPath.split("/").pop()}`);
+    assert.match(await page.$eval("#fastest", (el) => el.textContent), /every 1 h/);
+    await page.type("#f-cron", "*/5 * * * *");
+    await submit(page, "button[value=preview]");
+    assert.match(await page.$eval("#f-cron-error", (el) => el.textContent), /starter plan allows at most every 1 h/);
+    await page.$eval("#f-cron", (el) => {
+      el.value = "0 9 * * *";
+    });
+    await page.$eval("#f-timezone", (el) => {
+      el.value = "Europe/Berlin";
+    });
+    await submit(page, "button[value=preview]");
+    const runs = await page.$$eval("#preview li", (lis) => lis.map((li) => li.textContent));
+    assert.equal(runs.length, 3);
+    for (const run of runs) assert.match(run, /09:00 Europe\/Berlin/);
+    await submit(page, "form > p.row button[value=save]");
+    assert.match(await page.$eval("#schedule", (el) => el.textContent), /0 9 \* \* \*/);
+
+    // Invite a member: the single-use link is shown once; they accept in another browser context.
+    const memberEmail = `member.${Date.now()}@example.com`;
+    await page.goto(`${o}/app/settings/team`);
+    await page.type("#f-email", memberEmail);
+    await submit(page, "form[action$=invitations] button[type=submit]");
+    const link = await page.$eval("#invite-link", (el) => el.value);
+    assert.match(await page.$eval("#seats", (el) => el.textContent), /2 of 3/);
+    const member = await newPage(browser);
+    await member.goto(link);
+    assert.match(
+      await member.$eval("#invitation", (el) => el.textContent),
+      new RegExp(`${memberEmail}[\\s\\S]*Member`),
+    );
+    await member.type("#f-name", "Mia Member");
+    await member.type("#f-password", PASSWORD);
+    await submit(member);
+    assert.equal(new URL(member.url()).pathname, "/app");
+    assert.equal((await member.goto(link)).status(), 404, "the link works once");
+
+    // The member sees the account's websites, not the owner-only pages (nor their links).
+    await member.goto(`${o}/app/websites`);
+    assert.match(await member.$eval("main", (m) => m.textContent), /Team site/);
+    assert.equal(await member.$("nav a[href='/app/settings/api-keys']"), null);
+    const refused = await member.goto(`${o}/app/settings/api-keys`);
+    assert.equal(refused.status(), 403);
+    assert.equal(await member.$eval("h1", (h) => h.textContent), "Not allowed");
+
+    // Removed (after a confirmation page), the member's session ends: their next page is the login.
+    await page.goto(`${o}/app/settings/team`);
+    await Promise.all([page.waitForNavigation(), page.click("#members a[href$='/remove']")]);
+    await submit(page, "main form button.danger");
+    assert.match(await page.$eval("[role=status]", (el) => el.textContent), /removed/);
+    await member.goto(`${o}/app/websites`);
+    assert.equal(new URL(member.url()).pathname, "/login");
+    await member.browserContext().close();
+    await page.browserContext().close();
+  });
 });
