@@ -3,6 +3,7 @@ import type { AppEnv } from "../context";
 import { sameOriginWrites } from "../middleware/auth";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
+import { mountChangePages } from "./changes";
 import { overviewPage } from "./overview";
 import {
   deleteScreenshotSubmit,
@@ -20,6 +21,7 @@ import {
   renewSubmit,
   revokeTokenSubmit,
 } from "./settings";
+import { mountWebhookPages } from "./webhooks";
 import {
   captureSubmit,
   createWebsiteSubmit,
@@ -78,6 +80,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/screenshots/:id/thumb", screenshotThumb);
   app.get("/app/screenshots/:id/status", screenshotStatus);
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
+  mountChangePages(app);
+  mountWebhookPages(app);
 
   app.use("/app/settings/api-keys", ownerOnly());
   app.use("/app/settings/api-keys/*", ownerOnly());

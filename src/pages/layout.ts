@@ -11,6 +11,7 @@ export type Section = "overview" | "websites" | "api-keys" | "plan" | (string & 
 const NAV: { href: string; label: string; section: Section }[] = [
   { href: "/app", label: "Overview", section: "overview" },
   { href: "/app/websites", label: "Websites", section: "websites" },
+  { href: "/app/settings/webhooks", label: "Webhooks", section: "webhooks" },
   { href: "/app/settings/api-keys", label: "API keys", section: "api-keys" },
   { href: "/app/settings/plan", label: "Plan", section: "plan" },
 ];
