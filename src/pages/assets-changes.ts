@@ -6,6 +6,9 @@ export const CHANGES_CSS = `
 .status.changed { background: #fde2e0; color: var(--danger); }
 .status.delivered { background: #dff3e6; color: var(--ok); }
 .tile a.cmp { display: flex; align-items: center; gap: .4rem; padding: 0 .75rem .5rem; font-size: .875rem; }
+.tile a.cmp { text-decoration: none; }
+.tile a.cmp .u { text-decoration: underline; }
+.table-wrap { position: relative; }
 .side { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); align-items: start; }
 figure { margin: 0; min-width: 0; }
 figcaption { font-size: .9rem; color: var(--muted); margin-bottom: .35rem; }

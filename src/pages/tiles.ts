@@ -25,7 +25,7 @@ export function tile(shot: Screenshot) {
     "data-status-url": live ? `/app/screenshots/${shot.id}/status` : undefined,
   })}><a class="shot" href="/app/screenshots/${shot.id}">${picture}<span class="cap">${statusBadge(shot.status)} ${label}</span></a>${
     shot.changed
-      ? html`<a class="cmp" href="/app/screenshots/${shot.id}/compare"><span class="status changed">changed</span> Compare</a>`
+      ? html`<a class="cmp" href="/app/screenshots/${shot.id}/compare"><span class="status changed">changed</span> <span class="u">Compare</span></a>`
       : ""
   }</li>`;
 }
