@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { CHANGES_CSS, CHANGES_JS } from "./assets-changes";
 
 /**
  * The dashboard's only static files, served by this Worker (no CDN): one stylesheet and
@@ -140,7 +141,7 @@ footer.foot { max-width: 1200px; margin: 0 auto; padding: 1rem; font-size: .875r
   dl.meta { grid-template-columns: 1fr; }
   dl.meta dt { margin-top: .4rem; }
 }
-`;
+${CHANGES_CSS}`;
 
 const JS = `"use strict";
 (function () {
@@ -261,7 +262,7 @@ const JS = `"use strict";
       .finally(function () { if (button) button.disabled = false; });
   });
 })();
-`;
+${CHANGES_JS}`;
 
 /** Short content hashes go in the URLs, so the files can be cached for a year. */
 let versions: { css: string; js: string } | undefined;

@@ -3,6 +3,7 @@ import type { AppEnv } from "../context";
 import { ownerOnly, sameOriginWrites } from "../middleware/auth";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
+import { mountChangePages } from "./changes";
 import { overviewPage } from "./overview";
 import {
   deleteScenarioPage,
@@ -52,6 +53,7 @@ import {
   revokeInvitationSubmit,
   teamSettingsPage,
 } from "./team";
+import { mountWebhookPages } from "./webhooks";
 import {
   captureSubmit,
   createWebsiteSubmit,
@@ -113,6 +115,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/screenshots/:id/thumb", screenshotThumb);
   app.get("/app/screenshots/:id/status", screenshotStatus);
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
+  mountChangePages(app);
+  mountWebhookPages(app);
 
   app.get("/app/scenarios", scenariosPage);
   app.get("/app/scenarios/new", newScenarioPage);

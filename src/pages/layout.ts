@@ -25,6 +25,7 @@ const NAV: { href: string; label: string; section: Section; owners?: true }[] = 
   { href: "/app/websites", label: "Websites", section: "websites" },
   { href: "/app/scenarios", label: "Scenarios", section: "scenarios" },
   { href: "/app/schedules", label: "Schedules", section: "schedules" },
+  { href: "/app/settings/webhooks", label: "Webhooks", section: "webhooks" },
   { href: "/app/settings/team", label: "Team", section: "team" },
   { href: "/app/settings/api-keys", label: "API keys", section: "api-keys", owners: true },
   { href: "/app/settings/plan", label: "Plan", section: "plan", owners: true },

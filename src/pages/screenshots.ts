@@ -5,6 +5,7 @@ import { effectivePlan } from "../limits/subscription";
 import { screenshotWithWebsite } from "../services/dashboard";
 import { screenshotDownload, screenshotThumbnail } from "../services/downloads";
 import { deleteScreenshot, getScreenshot, screenshotView } from "../services/screenshots";
+import { approveForm, comparisonSummary } from "./changes";
 import { bytes, csrfField, statusBadge, when } from "./components";
 import { pageUser, renderPage } from "./layout";
 import { tile } from "./tiles";
@@ -27,7 +28,9 @@ ${
   v.status === "completed"
     ? html`<p><a href="/app/screenshots/${v.id}/image"><img class="shot-full" src="/app/screenshots/${v.id}/image"
         alt="Screenshot of ${v.url} taken ${when(v.captured_at)}" width="${v.width ?? ""}" height="${v.height ?? ""}"></a></p>
-<p class="row"><a class="btn" href="/app/screenshots/${v.id}/image?download=1" download>Download</a></p>`
+<p class="row"><a class="btn" href="/app/screenshots/${v.id}/image?download=1" download>Download</a></p>
+${comparisonSummary(shot)}
+${approveForm(shot, website.baselineScreenshotId, c.get("csrf"))}`
     : html`<p>${statusBadge(v.status)} ${v.error ?? (v.status === "failed" ? "" : "The capture has not finished yet.")}</p>`
 }
 <h2>Details</h2>

@@ -6,7 +6,7 @@ const TERMINAL = new Set(["completed", "failed"]);
 
 /**
  * One screenshot in a gallery: its thumbnail (never the full image) or a placeholder, its
- * status and time. A tile still queued or processing carries the status URL the script
+ * status and time; a capture whose comparison found a change links to its compare page. A tile still queued or processing carries the status URL the script
  * polls; the status route answers the finished tile's markup from this same function.
  */
 export function tile(shot: Screenshot) {
@@ -23,7 +23,11 @@ export function tile(shot: Screenshot) {
     id: `shot-${shot.id}`,
     "data-status": shot.status,
     "data-status-url": live ? `/app/screenshots/${shot.id}/status` : undefined,
-  })}><a class="shot" href="/app/screenshots/${shot.id}">${picture}<span class="cap">${statusBadge(shot.status)} ${label}</span></a></li>`;
+  })}><a class="shot" href="/app/screenshots/${shot.id}">${picture}<span class="cap">${statusBadge(shot.status)} ${label}</span></a>${
+    shot.changed
+      ? html`<a class="cmp" href="/app/screenshots/${shot.id}/compare"><span class="status changed">changed</span> <span class="u">Compare</span></a>`
+      : ""
+  }</li>`;
 }
 
 export const gallery = (shots: Screenshot[], id?: string) =>

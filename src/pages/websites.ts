@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { parseChangeDetection } from "../compare/settings";
 import { guardPolicy } from "../config";
 import type { AppEnv } from "../context";
 import type { Website } from "../db/schema";
@@ -26,6 +27,15 @@ import {
   valuesFromForm,
   valuesFromOptions,
 } from "./capture-form";
+import {
+  type ChangeFormValues,
+  changeFields,
+  changeValuesFromForm,
+  changeValuesFromSettings,
+  defaultChangeValues,
+  parseChangeForm,
+} from "./change-form";
+import { changeHistory } from "./changes";
 import { count, csrfField, field, type Html, notice, when } from "./components";
 import { pageUser, renderPage } from "./layout";
 import { gallery, tile } from "./tiles";
@@ -79,6 +89,7 @@ interface FormState {
   name?: string;
   url?: string;
   capture: CaptureFormValues;
+  changes: ChangeFormValues;
   errors: FieldErrors;
   problem?: Html | string;
 }
@@ -109,6 +120,7 @@ ${s.problem ? notice("error", s.problem) : hasErrors ? notice("error", "Check th
   <h2>Capture options</h2>
   <p class="muted">Empty fields use the defaults shown.</p>
   ${captureFields(s.capture, s.errors)}
+  ${changeFields(s.changes, s.errors)}
   <p class="row"><button type="submit">${website ? "Save changes" : "Add website"}</button>
   <a href="${website ? `/app/websites/${website.id}` : "/app/websites"}">Cancel</a></p>
 </form>`,
@@ -119,19 +131,29 @@ ${s.problem ? notice("error", s.problem) : hasErrors ? notice("error", "Check th
 /** Name, URL and capture options from the form, checked by the API's own schemas. */
 async function readWebsiteForm(c: Context<AppEnv>) {
   const form = await c.req.parseBody();
-  const state: FormState = { name: str(form.name), url: str(form.url), capture: valuesFromForm(form), errors: {} };
+  const state: FormState = {
+    name: str(form.name),
+    url: str(form.url),
+    capture: valuesFromForm(form),
+    changes: changeValuesFromForm(form),
+    errors: {},
+  };
   const name = nameSchema.safeParse(state.name);
   const url = urlSchema.safeParse(state.url);
   if (!name.success) state.errors.name = fieldErrors(name.error.issues).body ?? [];
   if (!url.success) state.errors.url = fieldErrors(url.error.issues).body ?? [];
   const capture = parseCaptureForm(state.capture);
   if (!capture.ok) Object.assign(state.errors, capture.errors);
+  const changes = parseChangeForm(state.changes);
+  if (!changes.ok) Object.assign(state.errors, changes.errors);
   // With other fields wrong, the URL is still checked (as the service will), so every error shows at once.
   if (url.success && Object.keys(state.errors).length) {
     await checkStoredUrl(url.data, guardPolicy(c.env)).catch((err) => refusal(err, state));
   }
   const input =
-    name.success && url.success && capture.ok ? { name: name.data, url: url.data, capture: capture.options } : null;
+    name.success && url.success && capture.ok && changes.ok
+      ? { name: name.data, url: url.data, capture: capture.options, change_detection: changes.settings }
+      : null;
   return { state, input };
 }
 
@@ -145,7 +167,8 @@ function refusal(err: unknown, state: FormState): ContentfulStatusCode {
   return err.status as ContentfulStatusCode;
 }
 
-export const newWebsitePage = (c: Context<AppEnv>) => websiteForm(c, null, { capture: {}, errors: {} });
+export const newWebsitePage = (c: Context<AppEnv>) =>
+  websiteForm(c, null, { capture: {}, changes: defaultChangeValues(), errors: {} });
 
 export async function createWebsiteSubmit(c: Context<AppEnv>) {
   const { state, input } = await readWebsiteForm(c);
@@ -172,6 +195,7 @@ export async function editWebsitePage(c: Context<AppEnv>) {
     name: website.name,
     url: website.url,
     capture: valuesFromOptions(storedCapture(website.capture)),
+    changes: changeValuesFromSettings(parseChangeDetection(website.changeDetection)),
     errors: {},
   });
 }
@@ -242,6 +266,7 @@ ${cursor ? html`<p><a href="/app/websites/${w.id}">← Newest</a></p>` : ""}
 ${data.screenshots.length ? "" : html`<p id="gallery-empty">No screenshots yet.</p>`}
 ${gallery(data.screenshots, "gallery")}
 ${data.nextCursor ? html`<p class="pager"><a class="btn secondary" href="/app/websites/${w.id}?before=${data.nextCursor}">Older screenshots</a></p>` : ""}
+${await changeHistory(c, w)}
 <h2>Schedules</h2>
 ${
   data.schedules.length

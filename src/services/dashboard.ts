@@ -3,6 +3,7 @@
  * query is scoped by account; another account's id finds nothing (the page answers 404).
  */
 import { and, count, desc, eq, lt, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { decodeCursor, encodeCursor } from "../db/pagination";
 import {
@@ -101,7 +102,10 @@ export async function websitePageData(db: Db, accountId: string, websiteId: stri
 /** A screenshot with its website's name and id, in one query (the screenshot page). */
 export async function screenshotWithWebsite(db: Db, accountId: string, id: string) {
   const row = await db
-    .select({ shot: screenshots, website: { id: websites.id, name: websites.name } })
+    .select({
+      shot: screenshots,
+      website: { id: websites.id, name: websites.name, baselineScreenshotId: websites.baselineScreenshotId },
+    })
     .from(screenshots)
     .innerJoin(websites, eq(websites.id, screenshots.websiteId))
     .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
@@ -230,4 +234,31 @@ export async function schedulesPageData(db: Db, accountId: string) {
       .orderBy(desc(scenarios.id)),
   ]);
   return { schedules: scheds as Schedule[], websites: sites, scenarios: scens };
+}
+
+/**
+ * The compare page: a screenshot, its website (name, baseline choice, approved baseline) and
+ * the screenshot it was compared with, in one query. The baseline is looked up in the same
+ * account only; one deleted since (or never there) is null.
+ */
+export async function compareData(db: Db, accountId: string, id: string) {
+  const baseline = alias(screenshots, "baseline");
+  const row = await db
+    .select({
+      shot: screenshots,
+      website: {
+        id: websites.id,
+        name: websites.name,
+        changeDetection: websites.changeDetection,
+        baselineScreenshotId: websites.baselineScreenshotId,
+      },
+      baseline,
+    })
+    .from(screenshots)
+    .innerJoin(websites, eq(websites.id, screenshots.websiteId))
+    .leftJoin(baseline, and(eq(baseline.id, screenshots.baselineId), eq(baseline.accountId, accountId)))
+    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
+    .get();
+  if (!row) throw notFound("Screenshot");
+  return row;
 }

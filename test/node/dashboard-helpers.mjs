@@ -29,10 +29,22 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
   return page;
 }
 
-/** A page to capture, on loopback (npm start allows 127.0.0.1:* targets). */
+/**
+ * A page to capture, on loopback (npm start allows 127.0.0.1:* targets). `/changing` is a
+ * new version at every request (another colour and text), for change detection.
+ */
 export async function targetSite() {
+  let version = 0;
   const server = createServer((req, res) => {
     res.setHeader("content-type", "text/html");
+    if (req.url === "/changing") {
+      version += 1;
+      const bg = version % 2 ? "#2b6cb0" : "#b7791f";
+      res.end(
+        `<body style="margin:0;background:${bg};color:#fff"><h1 style="font:64px sans-serif">Version ${version}</h1></body>`,
+      );
+      return;
+    }
     res.end(
       `<body style="margin:0;background:#2b6cb0;color:#fff"><h1 style="font:64px sans-serif">Target ${req.url}</h1></body>`,
     );
@@ -84,4 +96,40 @@ export const csrfOf = (page) => page.$eval("input[name=_csrf]", (el) => el.value
 export async function cookieHeader(page) {
   const cookies = await page.browserContext().cookies();
   return cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+}
+
+/** A webhook receiver on loopback: answers 204 and keeps every request (headers and body). */
+export async function webhookReceiver() {
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks`,
+    received,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Reloads `url` until `check` (run in the page) is true: for work the server finishes in the background. */
+export async function reloadUntil(page, url, check, { timeout = 45_000, what = "the page" } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await page.goto(url);
+    if (await page.evaluate(check)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 400));
+  }
 }

@@ -2,6 +2,7 @@
 // `npm start`: the flows a user clicks through, and the security a browser enforces.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { Webhook } from "standardwebhooks";
 import {
   addWebsite,
   cookieHeader,
@@ -9,29 +10,34 @@ import {
   launchBrowser,
   newPage,
   PASSWORD,
+  reloadUntil,
   signUp,
   submit,
   targetSite,
+  webhookReceiver,
 } from "./dashboard-helpers.mjs";
-import { scratch, startServer } from "./local-server.mjs";
+import { scratch, sleep, startServer } from "./local-server.mjs";
 
 const tmp = scratch("snaptrack-dash-tmp-");
 const state = scratch("snaptrack-dash-state-");
 let server;
 let browser;
 let site;
+let receiver;
 
 before(async () => {
-  [server, browser, site] = await Promise.all([
+  [server, browser, site, receiver] = await Promise.all([
     startServer({ tmp: tmp.dir, state: state.dir }),
     launchBrowser(),
     targetSite(),
+    webhookReceiver(),
   ]);
 });
 
 after(async () => {
   await browser?.close();
   site?.close();
+  receiver?.close();
   server?.kill();
   tmp.remove();
   state.remove();
@@ -307,6 +313,84 @@ describe("dashboard", () => {
     await member.goto(`${o}/app/websites`);
     assert.equal(new URL(member.url()).pathname, "/login");
     await member.browserContext().close();
+  });
+
+  test("webhooks (secret once, a test delivered and signed), two captures of a changing page compared, approved", async () => {
+    const page = await newPage(browser);
+    await signUp(page, server.origin, "changes");
+
+    // Settings → Webhooks: an endpoint for every event; its secret is shown once.
+    await page.goto(`${server.origin}/app/settings/webhooks`);
+    await page.type("#f-url", receiver.url);
+    assert.equal(await page.$eval("#f-events-all", (el) => el.checked), true, "all events unless told otherwise");
+    await submit(page);
+    const secret = await page.$eval("#new-secret", (el) => el.value);
+    assert.match(secret, /^whsec_/);
+    assert.match(await page.$eval("#secret-box", (el) => el.textContent), /will not be shown again/);
+    const hookPath = await page.$eval("form[action$='/test']", (f) =>
+      new URL(f.action).pathname.replace(/\/test$/, ""),
+    );
+    await page.goto(`${server.origin}${hookPath}`);
+    assert.equal(await page.$("#new-secret"), null, "the secret is shown only once");
+
+    // Send a test: the log shows it delivered; the receiver verifies the signature with the secret.
+    await submit(page, "#send-test");
+    await reloadUntil(
+      page,
+      `${server.origin}${hookPath}`,
+      () => document.querySelector("#deliveries tbody tr .status")?.textContent === "delivered",
+      { what: "the test delivery" },
+    );
+    assert.match(await page.$eval("#deliveries tbody tr", (tr) => tr.textContent), /webhook\.test[\s\S]*204/);
+    const test = receiver.received.find((r) => JSON.parse(r.body).type === "webhook.test");
+    assert.ok(test, "the receiver got the test event");
+    assert.doesNotThrow(() => new Webhook(secret).verify(test.body, test.headers));
+
+    // Two captures of a page that changes between them: the second is compared and changed.
+    const websiteId = await addWebsite(page, server.origin, { name: "Changing", url: `${site.origin}/changing` });
+    for (const n of [1, 2]) {
+      await page.click("#take-screenshot");
+      await page.waitForFunction(
+        (want) => document.querySelectorAll("#gallery .tile[data-status=completed]").length === want,
+        { timeout: 45_000 },
+        n,
+      );
+    }
+    await reloadUntil(
+      page,
+      `${server.origin}/app/websites/${websiteId}`,
+      () => Boolean(document.querySelector("#changes li a")),
+      {
+        what: "the change history",
+      },
+    );
+    assert.ok(await page.$("#gallery .tile a.cmp"), "the changed capture's tile has a changed badge");
+    await Promise.all([page.waitForNavigation(), page.click("#changes li a")]);
+    assert.match(new URL(page.url()).pathname, /^\/app\/screenshots\/[^/]+\/compare$/);
+    const changedPixels = Number((await page.$eval("#changed-pixels", (el) => el.textContent)).replaceAll(",", ""));
+    assert.ok(changedPixels > 0, `changed pixels: ${changedPixels}`);
+    await page.waitForFunction(() =>
+      ["#diff", "#before", "#after"].every((s) => document.querySelector(s)?.naturalWidth === 1280),
+    );
+    // The slider (the script's): visible, and the range cuts this capture over the baseline.
+    assert.equal(await page.$eval("#slider", (el) => el.hidden), false);
+    await page.$eval("#slider-range", (el) => {
+      el.value = "30";
+      el.dispatchEvent(new Event("input"));
+    });
+    assert.equal(await page.$eval("#slider-after", (el) => el.style.clipPath), "inset(0px 0px 0px 30%)");
+
+    // Approve as baseline; the receiver got change.detected for it.
+    await submit(page, "#approve");
+    assert.ok(await page.$("#approved-baseline"));
+    const shotId = new URL(page.url()).pathname.split("/")[3];
+    const changes = () => receiver.received.map((r) => JSON.parse(r.body)).filter((b) => b.type === "change.detected");
+    for (const deadline = Date.now() + 30_000; !changes().length && Date.now() < deadline; ) await sleep(200);
+    assert.deepEqual(
+      changes().map((b) => b.data.id),
+      [shotId],
+    );
+    assert.deepEqual(page.cspViolations, [], "no page breaks its own Content-Security-Policy");
     await page.browserContext().close();
   });
 });

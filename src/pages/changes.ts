@@ -1,0 +1,189 @@
+import type { Context, Hono } from "hono";
+import { html } from "hono/html";
+import { parseChangeDetection } from "../compare/settings";
+import type { AppEnv } from "../context";
+import type { Screenshot, Website } from "../db/schema";
+import { effectivePlan } from "../limits/subscription";
+import { approveScreenshot, listChanges, screenshotDiff } from "../services/changes";
+import { compareData } from "../services/dashboard";
+import { comparisonView } from "../services/screenshots";
+import { attrs, count, csrfField, type Html, notice, statusBadge, when } from "./components";
+import { pageUser, renderPage } from "./layout";
+
+/**
+ * Change detection in the dashboard: a capture compared with its baseline (side by side, a
+ * slider the script adds, the diff image), "Approve as baseline", and a website's change
+ * history. Images come through the session routes with the API's ownership rule.
+ */
+export function mountChangePages(app: Hono<AppEnv>) {
+  app.get("/app/screenshots/:id/compare", comparePage);
+  app.get("/app/screenshots/:id/diff", diffImage);
+  app.post("/app/screenshots/:id/approve", approveSubmit);
+}
+
+const idParam = (c: Context<AppEnv>) => c.req.param("id") ?? "";
+
+/** A share (0–1) as people read it: "0.42 %", "< 0.01 %" for a few pixels, "0 %" for none. */
+export function percent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined) return "–";
+  if (ratio === 0) return "0 %";
+  const p = ratio * 100;
+  if (p < 0.01) return "< 0.01 %";
+  return `${p < 10 ? p.toFixed(2) : p.toFixed(1)} %`;
+}
+
+/** "Approve as baseline" for a completed website capture, or what it already is. */
+export function approveForm(shot: Screenshot, approvedId: string | null, csrf: string): Html | string {
+  if (shot.status !== "completed" || shot.source === "scenario") return "";
+  if (approvedId === shot.id)
+    return html`<p id="approved-baseline"><strong>This capture is the website's approved baseline.</strong></p>`;
+  return html`<form method="post" action="/app/screenshots/${shot.id}/approve">
+  ${csrfField(csrf)}
+  <button type="submit" class="secondary" id="approve">Approve as baseline</button>
+</form>`;
+}
+
+/** A short line about a capture's comparison, with the link to it (screenshot page). */
+export function comparisonSummary(shot: Screenshot): Html | string {
+  const c = comparisonView(shot);
+  if (!c) return "";
+  const verdict =
+    c.status === "pending"
+      ? "Comparison running…"
+      : c.status === "failed"
+        ? "The comparison failed."
+        : c.changed
+          ? html`<span class="status changed">changed</span> ${percent(c.change_ratio)} of the page differs.`
+          : "No change from its baseline.";
+  return html`<p class="row">${verdict} <a class="btn secondary" href="/app/screenshots/${shot.id}/compare">Compare with baseline</a></p>`;
+}
+
+/** Stacked figures of one comparison. */
+function figures(c: NonNullable<ReturnType<typeof comparisonView>>, regions: number) {
+  return html`<dl class="meta" id="comparison">
+  <dt>Comparison</dt><dd>${statusBadge(c.status)}${c.status === "completed" ? (c.changed ? html` <span class="status changed">changed</span>` : " unchanged") : ""}</dd>
+  ${c.error ? html`<dt>Error</dt><dd>${c.error}</dd>` : ""}
+  <dt>Changed pixels</dt><dd id="changed-pixels">${c.changed_pixels === null ? "–" : count(c.changed_pixels)}</dd>
+  <dt>Changed share</dt><dd>${percent(c.change_ratio)}</dd>
+  <dt>Most changed 64×64 tile</dt><dd>${percent(c.max_tile_ratio)}</dd>
+  <dt>Regions</dt><dd>${regions ? `${regions} (outlined on the diff)` : "none"}</dd>
+  <dt>Size changed</dt><dd>${c.size_changed === null ? "–" : c.size_changed ? "yes" : "no"}</dd>
+</dl>`;
+}
+
+/** The changed regions as an SVG over the diff image (attributes only: no inline style under the CSP). */
+function regionOverlay(shot: Screenshot, regions: { x: number; y: number; width: number; height: number }[]) {
+  if (!regions.length || !shot.width || !shot.height) return "";
+  return html`<svg class="regions" viewBox="0 0 ${shot.width} ${shot.height}" preserveAspectRatio="none" aria-hidden="true">${regions.map(
+    (r) =>
+      html`<rect${attrs({ x: r.x, y: r.y, width: r.width, height: r.height, fill: "none", stroke: "#f5a623", "stroke-width": 4, "vector-effect": "non-scaling-stroke" })}/>`,
+  )}</svg>`;
+}
+
+/** `/app/screenshots/:id/compare`: the capture and its baseline. Another account's id is 404. */
+export async function comparePage(c: Context<AppEnv>) {
+  const { shot, website, baseline } = await compareData(c.get("db"), c.get("account").id, idParam(c));
+  const cmp = comparisonView(shot);
+  const detection = parseChangeDetection(website.changeDetection);
+  const title = `Changes in ${website.name}`;
+  const flash = c.req.query("approved") ? notice("ok", "Approved: this capture is now the website's baseline.") : "";
+  const approvedMode =
+    detection.baseline === "approved"
+      ? "New captures are compared with the approved baseline."
+      : html`The website compares each capture with the previous one; an approved baseline counts once its
+        <a href="/app/websites/${website.id}/edit">change detection</a> uses “approved”.`;
+  const img = (s: Screenshot, label: string, id: string) =>
+    html`<img${attrs({ id, class: "shot-full", src: `/app/screenshots/${s.id}/image`, alt: `${label}: ${s.url} taken ${when(s.capturedAt)}`, width: s.width ?? undefined, height: s.height ?? undefined })}>`;
+  const views =
+    baseline && baseline.status === "completed" && shot.status === "completed"
+      ? html`<section aria-labelledby="slider-h" class="compare-slider" id="slider" hidden>
+  <h2 id="slider-h">Slider</h2>
+  <div class="stack">${img(baseline, "Baseline", "slider-before")}${img(shot, "This capture", "slider-after")}</div>
+  <label for="slider-range">Drag to reveal: baseline on the left, this capture on the right</label>
+  <input id="slider-range" type="range" min="0" max="100" value="50">
+</section>
+<section aria-labelledby="side-h">
+  <h2 id="side-h">Side by side</h2>
+  <div class="side">
+    <figure><figcaption>Baseline · <a href="/app/screenshots/${baseline.id}">${when(baseline.capturedAt)}</a></figcaption>${img(baseline, "Baseline", "before")}</figure>
+    <figure><figcaption>This capture · ${when(shot.capturedAt)}</figcaption>${img(shot, "This capture", "after")}</figure>
+  </div>
+</section>`
+      : cmp
+        ? notice("warn", "The baseline screenshot no longer exists (deleted, or past the history window).")
+        : "";
+  const diff =
+    cmp?.status === "completed" && shot.diffKey
+      ? html`<section aria-labelledby="diff-h"><h2 id="diff-h">Diff</h2>
+<p class="muted">Changed pixels in red over a faded copy of this capture.</p>
+<div class="diff-wrap"><img id="diff" class="shot-full" src="/app/screenshots/${shot.id}/diff" alt="Changed pixels of this capture in red"${attrs({ width: shot.width ?? undefined, height: shot.height ?? undefined })}>${regionOverlay(shot, cmp.regions)}</div>
+</section>`
+      : "";
+  return renderPage(
+    c,
+    { title, user: pageUser(c), section: "websites" },
+    html`<p><a href="/app/websites/${website.id}">← ${website.name}</a> · <a href="/app/screenshots/${shot.id}">This screenshot</a></p>
+<h1>${title}</h1>
+${flash}
+<p class="muted">Capture of ${when(shot.capturedAt ?? shot.createdAt)}${baseline ? html`, compared with <a href="/app/screenshots/${baseline.id}">${when(baseline.capturedAt)}</a>` : ""}.</p>
+${
+  cmp
+    ? figures(cmp, cmp.regions.length)
+    : notice("info", "This capture has no comparison: it had no baseline yet, or change detection was off.")
+}
+<div class="actions">${approveForm(shot, website.baselineScreenshotId, c.get("csrf"))}</div>
+<p class="muted">${approvedMode}</p>
+${diff}
+${views}`,
+  );
+}
+
+/** The diff PNG through the session: 404 for another account's, 409 while the comparison runs. */
+export async function diffImage(c: Context<AppEnv>) {
+  const file = await screenshotDiff(c.get("db"), c.env.SHOTS, c.get("account").id, idParam(c));
+  return c.body(file.body, 200, file.headers);
+}
+
+export async function approveSubmit(c: Context<AppEnv>) {
+  const account = c.get("account");
+  const id = idParam(c);
+  await approveScreenshot(c.get("db"), account.id, id, effectivePlan(account, c.get("now")));
+  return c.redirect(`/app/screenshots/${id}/compare?approved=1`, 303);
+}
+
+/** Captures per page of a website's change history. */
+const HISTORY_PAGE = 10;
+
+/** A website's change history: its changed captures, newest first, paged (`?changes=` cursor). */
+export async function changeHistory(c: Context<AppEnv>, website: Website): Promise<Html> {
+  const account = c.get("account");
+  const websiteId = website.id;
+  const d = parseChangeDetection(website.changeDetection);
+  const cursor = c.req.query("changes") || undefined;
+  const page = await listChanges(c.get("db"), account.id, effectivePlan(account, c.get("now")), websiteId, {
+    limit: HISTORY_PAGE,
+    cursor,
+  });
+  const rows = page.data.map(
+    (s) => html`<li><a href="/app/screenshots/${s.id}/compare">${when(s.captured_at ?? s.created_at)}</a>
+      · ${percent(s.comparison?.change_ratio)} changed${s.comparison?.size_changed ? ", size changed" : ""}
+      · ${s.comparison?.regions.length ?? 0} region${s.comparison?.regions.length === 1 ? "" : "s"}</li>`,
+  );
+  return html`<section aria-labelledby="changes-h"><h2 id="changes-h">Change history</h2>
+<p class="muted" id="detection">${
+    d.enabled
+      ? html`Change detection is on: a capture counts as changed when over ${d.threshold} % of it, or ${d.tile_threshold} % of any
+      64×64 tile, differs from ${d.baseline === "approved" ? "the approved baseline" : "the previous capture"}${
+        d.baseline === "approved" && website.baselineScreenshotId
+          ? html` (<a href="/app/screenshots/${website.baselineScreenshotId}">this one</a>)`
+          : d.baseline === "approved"
+            ? " (none approved yet)"
+            : ""
+      }.`
+      : "Change detection is off."
+  } <a href="/app/websites/${websiteId}/edit#change-detection">Change settings</a></p>
+${cursor ? html`<p><a href="/app/websites/${websiteId}#changes-h">← Newest changes</a></p>` : ""}
+${rows.length ? html`<ul class="changes" id="changes">${rows}</ul>` : html`<p class="muted" id="changes-empty">No changes detected yet.</p>`}
+${page.next_cursor ? html`<p class="pager"><a class="btn secondary" href="/app/websites/${websiteId}?changes=${page.next_cursor}#changes-h">Older changes</a></p>` : ""}
+</section>`;
+}

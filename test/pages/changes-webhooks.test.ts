@@ -1,0 +1,304 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { newId } from "../../src/db/ids";
+import { csrfToken } from "../../src/pages/session";
+import {
+  BASE,
+  body,
+  call,
+  FIXTURE,
+  jsonInit,
+  newAccount,
+  sessionCookie,
+  type TestAccount,
+  uniqueEmail,
+} from "../helpers";
+
+/**
+ * Dashboard pages for change detection and webhooks inside workerd: the website form's
+ * change detection fields, the compare page and diff image (owner only), approving,
+ * Settings → Webhooks (secret once, plan limit, members), and CSRF on every new form.
+ */
+const page = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(`${BASE}${path}`, init));
+const HTML = { accept: "text/html" };
+const get = (cookie: string, path: string) => page(path, { headers: { cookie, ...HTML }, redirect: "manual" });
+
+async function post(
+  cookie: string,
+  path: string,
+  fields: Record<string, string | string[]> = {},
+  csrf?: string | null,
+) {
+  const token = csrf === undefined ? await csrfToken(cookie.split("=").slice(1).join("=")) : csrf;
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one);
+  if (token !== null) form.append("_csrf", token);
+  return page(path, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      cookie,
+      origin: BASE,
+      "sec-fetch-site": "same-origin",
+      "content-type": "application/x-www-form-urlencoded",
+      ...HTML,
+    },
+    body: form,
+  });
+}
+
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A website with two completed captures, the second compared with the first and changed (rows as the jobs leave them). */
+async function comparedPair(acc: TestAccount) {
+  const made = await post(acc.cookie, "/app/websites", { name: "Changing", url: `${FIXTURE()}/colors` });
+  expect(made.status).toBe(303);
+  const websiteId = (made.headers.get("location") ?? "").split("/").pop() as string;
+  const now = Date.now();
+  const ids = [newId("screenshot", now - 1000), newId("screenshot", now)] as const;
+  const [before, after] = ids;
+  for (const id of ids) {
+    const key = `test/${acc.id}/${id}.png`;
+    await env.SHOTS.put(key, PNG);
+    await env.DB.prepare(
+      `INSERT INTO screenshots (id, account_id, website_id, source, status, url, options, r2_key, format, width, height,
+       bytes, created_at, updated_at, captured_at) VALUES (?, ?, ?, 'api', 'completed', ?, '{}', ?, 'png', 1280, 800, 8, ?, ?, ?)`,
+    )
+      .bind(id, acc.id, websiteId, `${FIXTURE()}/colors`, key, now, now, now)
+      .run();
+  }
+  const diffKey = `test/${acc.id}/${after}.diff.png`;
+  await env.SHOTS.put(diffKey, PNG);
+  const figures = {
+    changed_pixels: 12_345,
+    change_ratio: 0.0121,
+    max_tile_ratio: 0.5,
+    regions: [{ x: 10, y: 20, width: 300, height: 40 }],
+    size_changed: false,
+  };
+  await env.DB.prepare(
+    `UPDATE screenshots SET comparison_status = 'completed', baseline_id = ?, comparison = ?, changed = 1, diff_key = ?,
+     compared_at = ? WHERE id = ?`,
+  )
+    .bind(before, JSON.stringify(figures), diffKey, now, after)
+    .run();
+  return { websiteId, before, after };
+}
+
+const baselineOf = async (websiteId: string) =>
+  (
+    await env.DB.prepare("SELECT baseline_screenshot_id AS id FROM websites WHERE id = ?")
+      .bind(websiteId)
+      .first<{ id: string | null }>()
+  )?.id;
+
+describe("change detection pages", () => {
+  it("the website form edits change detection with the API's rules, errors beside each field", async () => {
+    const acc = await newAccount("free");
+    const { websiteId } = await comparedPair(acc);
+    const fields = {
+      name: "Changing",
+      url: `${FIXTURE()}/colors`,
+      "change_detection.enabled": "on",
+      "change_detection.threshold": "200",
+      "change_detection.tile_threshold": "5",
+      "change_detection.baseline": "approved",
+      "change_detection.ignore_selectors": "#clock\n.ad",
+      "change_detection.ignore_regions": "0, 0, 100, 50\n1 2 3",
+    };
+    const bad = await post(acc.cookie, `/app/websites/${websiteId}/edit`, fields);
+    expect(bad.status).toBe(422);
+    const text = await bad.text();
+    expect(text).toMatch(/id="f-change_detection-threshold-error">[^<]*100/);
+    expect(text).toMatch(/id="f-change_detection-ignore_regions-error">[^<]*&quot;1 2 3&quot;/);
+    expect(text).toContain(">#clock\n.ad</textarea>");
+
+    const ok = await post(acc.cookie, `/app/websites/${websiteId}/edit`, {
+      ...fields,
+      "change_detection.threshold": "0.5",
+      "change_detection.ignore_regions": "0, 0, 100, 50",
+    });
+    expect(ok.status).toBe(303);
+    // Stored as the API would store it (the same schema, every field).
+    const stored = await env.DB.prepare("SELECT change_detection AS cd FROM websites WHERE id = ?")
+      .bind(websiteId)
+      .first<{ cd: string }>();
+    expect(JSON.parse(stored?.cd ?? "")).toEqual({
+      enabled: true,
+      threshold: 0.5,
+      tile_threshold: 5,
+      ignore_selectors: ["#clock", ".ad"],
+      ignore_regions: [{ x: 0, y: 0, width: 100, height: 50 }],
+      baseline: "approved",
+    });
+    // Unchecking "enabled" turns detection off.
+    const off = await post(acc.cookie, `/app/websites/${websiteId}/edit`, {
+      name: "Changing",
+      url: `${FIXTURE()}/colors`,
+    });
+    expect(off.status).toBe(303);
+    const page2 = await (await get(acc.cookie, `/app/websites/${websiteId}`)).text();
+    expect(page2).toContain("Change detection is off.");
+  });
+
+  it("compare page, diff image and approve: the owner only, approve needs the CSRF token", async () => {
+    const acc = await newAccount("free");
+    const other = await newAccount("free");
+    const { websiteId, before, after } = await comparedPair(acc);
+
+    const compare = await get(acc.cookie, `/app/screenshots/${after}/compare`);
+    expect(compare.status).toBe(200);
+    const html = await compare.text();
+    expect(html).toContain('id="changed-pixels">12,345<');
+    expect(html).toContain("1.21 %"); // change ratio
+    expect(html).toContain("50.0 %"); // max tile ratio
+    expect(html).toContain(`src="/app/screenshots/${before}/image"`);
+    expect(html).toContain(`src="/app/screenshots/${after}/diff"`);
+    expect(html).toContain('<rect x="10" y="20" width="300" height="40"');
+    const diff = await get(acc.cookie, `/app/screenshots/${after}/diff`);
+    expect(diff.status).toBe(200);
+    expect(diff.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await diff.arrayBuffer())).toEqual(PNG);
+
+    // The gallery marks the changed capture and the history lists it, both linking to the compare page.
+    const site = await (await get(acc.cookie, `/app/websites/${websiteId}`)).text();
+    expect(site.match(new RegExp(`href="/app/screenshots/${after}/compare"`, "g"))?.length).toBe(2);
+    expect(site).not.toContain(`/app/screenshots/${before}/compare`);
+    expect(await (await get(acc.cookie, `/app/screenshots/${after}`)).text()).toContain("Compare with baseline");
+
+    for (const path of ["/compare", "/diff"]) {
+      const res = await get(other.cookie, `/app/screenshots/${after}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toMatch(/^text\/html/);
+    }
+    expect((await post(other.cookie, `/app/screenshots/${after}/approve`)).status).toBe(404);
+    expect((await post(acc.cookie, `/app/screenshots/${after}/approve`, {}, null)).status).toBe(403);
+    expect((await post(acc.cookie, `/app/screenshots/${after}/approve`, {}, "0".repeat(64))).status).toBe(403);
+    expect(await baselineOf(websiteId)).toBeNull();
+
+    const approved = await post(acc.cookie, `/app/screenshots/${after}/approve`);
+    expect(approved.status).toBe(303);
+    expect(approved.headers.get("location")).toBe(`/app/screenshots/${after}/compare?approved=1`);
+    expect(await baselineOf(websiteId)).toBe(after);
+    expect(await (await get(acc.cookie, approved.headers.get("location") as string)).text()).toContain(
+      "This capture is the website's approved baseline.",
+    );
+  });
+});
+
+describe("Settings → Webhooks", () => {
+  const hook = () => `${FIXTURE()}/hook`;
+  const countHooks = async (accountId: string) =>
+    (
+      await env.DB.prepare("SELECT count(*) AS n FROM webhooks WHERE account_id = ?")
+        .bind(accountId)
+        .first<{ n: number }>()
+    )?.n;
+
+  it("creates with the secret shown once, field errors, the plan's limit; CSRF on every form; another account's is 404", async () => {
+    const acc = await newAccount("free");
+    const other = await newAccount("free");
+    expect((await post(acc.cookie, "/app/settings/webhooks", { url: hook(), events: "*" }, null)).status).toBe(403);
+    expect(await countHooks(acc.id)).toBe(0);
+
+    const invalid = await post(acc.cookie, "/app/settings/webhooks", { url: "ftp://example.com/", events: [] });
+    expect(invalid.status).toBe(422);
+    const invalidText = await invalid.text();
+    expect(invalidText).toMatch(/id="f-url-error">[^<]+/);
+    expect(invalidText).toMatch(/id="f-events-error">Choose/);
+
+    const created = await post(acc.cookie, "/app/settings/webhooks", {
+      url: hook(),
+      description: "CI",
+      events: ["screenshot.failed", "change.detected"],
+    });
+    expect(created.status).toBe(201);
+    const createdText = await created.text();
+    const secret = /id="new-secret"[^>]*value="(whsec_[^"]+)"/.exec(createdText)?.[1];
+    expect(secret).toBeDefined();
+    expect(createdText).toContain("it will not be shown again");
+    const [row] = (
+      await env.DB.prepare("SELECT id, events FROM webhooks WHERE account_id = ?").bind(acc.id).all<{
+        id: string;
+        events: string;
+      }>()
+    ).results;
+    expect(JSON.parse(row?.events ?? "")).toEqual(["screenshot.failed", "change.detected"]);
+    const id = row?.id as string;
+    const again = await (await get(acc.cookie, `/app/settings/webhooks/${id}`)).text();
+    expect(again).not.toContain(secret as string);
+
+    // Free allows one endpoint: the page says so, and a forged post gets the same message.
+    expect(await (await get(acc.cookie, "/app/settings/webhooks")).text()).toMatch(
+      /free plan allows 1 webhook endpoint/,
+    );
+    const over = await post(acc.cookie, "/app/settings/webhooks", { url: hook(), events: "*" });
+    expect(over.status).toBe(403);
+    expect(await over.text()).toMatch(/free plan allows 1 webhook endpoint/);
+    expect(await countHooks(acc.id)).toBe(1);
+
+    // Every form refuses a post without the token; another account gets 404 for every page and form.
+    for (const action of ["", "/enable", "/disable", "/rotate", "/test", "/delete"]) {
+      const res = await post(acc.cookie, `/app/settings/webhooks/${id}${action}`, { url: hook(), events: "*" }, null);
+      expect(res.status, action).toBe(403);
+      const theirs = await post(other.cookie, `/app/settings/webhooks/${id}${action}`, { url: hook(), events: "*" });
+      expect(theirs.status, action).toBe(404);
+    }
+    for (const path of ["", "/delete"])
+      expect((await get(other.cookie, `/app/settings/webhooks/${id}${path}`)).status).toBe(404);
+    const deliveries = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = ?")
+      .bind(id)
+      .first<{ n: number }>();
+    expect(deliveries?.n).toBe(0);
+
+    // Rotate: a new secret, shown once; disable, edit, delete after the confirmation page.
+    const rotated = await (await post(acc.cookie, `/app/settings/webhooks/${id}/rotate`)).text();
+    const secret2 = /id="new-secret"[^>]*value="(whsec_[^"]+)"/.exec(rotated)?.[1];
+    expect(secret2).toMatch(/^whsec_/);
+    expect(secret2).not.toBe(secret);
+    expect(rotated).toContain("keeps signing next to it for 24 hours");
+    expect((await post(acc.cookie, `/app/settings/webhooks/${id}/disable`)).headers.get("location")).toContain(
+      "disabled=1",
+    );
+    const test = await post(acc.cookie, `/app/settings/webhooks/${id}/test`);
+    expect(test.status).toBe(409);
+    expect(await test.text()).toContain("enable it first");
+    const edited = await post(acc.cookie, `/app/settings/webhooks/${id}`, {
+      url: hook(),
+      events: "*",
+      description: "",
+    });
+    expect(edited.status).toBe(303);
+    const stored = await env.DB.prepare("SELECT events, description, enabled FROM webhooks WHERE id = ?")
+      .bind(id)
+      .first<{ events: string; description: string | null; enabled: number }>();
+    expect(stored).toEqual({ events: '["*"]', description: null, enabled: 0 });
+    expect(await (await get(acc.cookie, `/app/settings/webhooks/${id}/delete`)).text()).toContain("Delete endpoint");
+    const deleted = await post(acc.cookie, `/app/settings/webhooks/${id}/delete`);
+    expect(deleted.headers.get("location")).toBe("/app/settings/webhooks?deleted=1");
+    expect(await countHooks(acc.id)).toBe(0);
+  });
+
+  it("members manage webhooks (not API keys)", async () => {
+    const owner = await newAccount("starter");
+    const res = await call(
+      "/account/invitations",
+      jsonInit("POST", { email: uniqueEmail("member"), role: "member" }, { cookie: owner.cookie }),
+    );
+    const { link } = await body<{ link: string }>(res);
+    const accepted = await call(
+      "/auth/accept-invitation",
+      jsonInit("POST", {
+        token: new URL(link).pathname.split("/").pop(),
+        name: "Mia",
+        password: "a long enough password",
+      }),
+    );
+    const member = sessionCookie(accepted);
+    expect((await get(member, "/app/settings/api-keys")).status).toBe(403);
+    expect((await get(member, "/app/settings/webhooks")).status).toBe(200);
+    const created = await post(member, "/app/settings/webhooks", { url: hook(), events: "*" });
+    expect(created.status).toBe(201);
+    expect(await countHooks(owner.id)).toBe(1);
+  });
+});
