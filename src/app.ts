@@ -11,6 +11,7 @@ import { apiGate, sameOriginWrites, sessionAuth } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
+import { jobCompletions } from "./queue/completion";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
@@ -25,6 +26,7 @@ export const defaultDeps = (): Deps => ({
   clock: systemClock,
   limiter: (env) => durableObjectLimiter(env.LIMITER),
   loginThrottle: (env) => durableObjectLoginThrottle(env.LOGIN_THROTTLE),
+  completions: (env) => jobCompletions(env.JOB_WATCH),
 });
 
 /** The whole HTTP API. Middleware order is the order of answers a client sees. */
@@ -47,7 +49,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   const corsHeaders = cors({
     origin: "*",
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Prefer"],
     exposeHeaders: [
       "X-Request-Id",
       "X-RateLimit-Limit",
@@ -59,6 +61,7 @@ export function createApp(deps: Deps = defaultDeps()) {
       "ETag",
       "Content-Disposition",
       "Idempotent-Replayed",
+      "Preference-Applied",
     ],
     maxAge: 86400,
   });

@@ -10,6 +10,7 @@ import { type Db, getDb } from "../db/client";
 import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
+import { jobCompletions } from "../queue/completion";
 import type { JobOf } from "../queue/messages";
 
 /** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
@@ -202,13 +203,12 @@ export async function captureTask(
     w.message.ack();
   } catch (err) {
     const permanent = permanentError(err);
-    if (permanent) {
-      await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts);
-      w.message.ack();
-    } else {
-      await retryCapture(db, w, err, now());
-    }
+    if (!permanent) return retryCapture(db, w, err, now());
+    await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts);
+    w.message.ack();
   }
+  // Finished either way: a request waiting for it (`Prefer: wait`) answers now.
+  await jobCompletions(env.JOB_WATCH).notify(w.row.accountId, w.row.id);
 }
 
 /** Dead-lettered capture: its retries are exhausted, so the row ends `failed` with the last reason. */

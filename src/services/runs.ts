@@ -9,7 +9,7 @@ import { requireSecretsKey } from "../lib/secrets";
 import { type CaptureUsage, effectivePlan } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { getScenario, storedSteps } from "./scenarios";
-import { runQuotaProblem } from "./screenshots";
+import { finishedWithin, runQuotaProblem, type WaitFor } from "./screenshots";
 
 export function runView(r: Run) {
   return {
@@ -93,7 +93,8 @@ export const listRuns = (db: Db, accountId: string, scenarioId: string, q: { lim
 
 /**
  * `POST /v1/scenarios/{id}/run`: a run queued, unless it has secret steps and no key to open
- * them (503), or its screenshots would exceed the quota (429).
+ * them (503), or its screenshots would exceed the quota (429). With a wait, `finished` tells
+ * whether the row returned is the finished run.
  */
 export async function startRun(
   db: Db,
@@ -103,13 +104,20 @@ export async function startRun(
   scenarioId: string,
   secretsKey: string | undefined,
   now: number,
+  wait?: WaitFor,
 ) {
   const scenario = await getScenario(db, account.id, scenarioId);
   if (storedSteps(scenario).some(isSecretStep)) requireSecretsKey(secretsKey);
   // Screenshot steps count against the capture quota: do not start a run that cannot take one.
   const problem = runQuotaProblem(scenario, effectivePlan(account, now), usage, now);
   if (problem) throw problem;
-  return queueRun(db, queue, scenario, "api", now);
+  const row = await queueRun(db, queue, scenario, "api", now);
+  const done = wait
+    ? await finishedWithin(wait, { kind: "run", accountId: row.accountId, id: row.id }, () =>
+        db.select().from(runs).where(eq(runs.id, row.id)).get(),
+      )
+    : undefined;
+  return { row: done ?? row, finished: done !== undefined };
 }
 
 /** A scenario's runs, newest first (404 for another account's scenario). */
