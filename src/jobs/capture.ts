@@ -159,21 +159,25 @@ async function requeue(db: Db, row: Screenshot, error: string, now: number) {
 
 export type ClaimedCapture = CaptureWork & { row: Screenshot };
 
-/** Claims each job's screenshot; finished or deleted ones are acked, busy ones retried later. */
+/**
+ * Claims each job's screenshot (all at once: each claim is its own conditional UPDATE);
+ * finished or deleted ones are acked, busy ones retried later.
+ */
 export async function claimCaptures(db: Db, work: CaptureWork[], now: number): Promise<ClaimedCapture[]> {
+  const rows = await Promise.all(
+    work.map((w) =>
+      claim(db, w.job.screenshot_id, now).catch((err) => {
+        console.error(
+          JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
+        );
+        return "failed" as const;
+      }),
+    ),
+  );
   const claimed: ClaimedCapture[] = [];
-  for (const w of work) {
-    let row: Awaited<ReturnType<typeof claim>>;
-    try {
-      row = await claim(db, w.job.screenshot_id, now);
-    } catch (err) {
-      console.error(
-        JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
-      );
-      w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
-      continue;
-    }
-    if (row === "busy") w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+  for (const [i, w] of work.entries()) {
+    const row = rows[i];
+    if (row === "busy" || row === "failed") w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
     else if (row === undefined)
       w.message.ack(); // done, failed or deleted already
     else claimed.push({ ...w, row });

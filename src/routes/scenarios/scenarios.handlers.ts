@@ -62,7 +62,7 @@ export const run: AppRouteHandler<typeof routes.run> = async (c) => {
     wait ? { completions: c.get("deps").completions(c.env), seconds: wait } : undefined,
   );
   c.header("Location", `/v1/runs/${row.id}`);
-  c.header("Vary", "Prefer");
+  c.header("Vary", "Prefer", { append: true });
   if (!finished) return c.json(runView(row), 202);
   c.header("Preference-Applied", `wait=${wait}`);
   return c.json(runView(row), 200);

@@ -27,7 +27,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     wait ? { completions: c.get("deps").completions(c.env), seconds: wait } : undefined,
   );
   c.header("Location", `/v1/screenshots/${row.id}`);
-  c.header("Vary", "Prefer");
+  c.header("Vary", "Prefer", { append: true });
   if (!finished) return c.json(screenshotView(row, plan), 202);
   c.header("Preference-Applied", `wait=${wait}`);
   return c.json(screenshotView(row, plan), 200);

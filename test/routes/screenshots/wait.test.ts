@@ -1,6 +1,16 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { body, call, createWebsite, FIXTURE, jsonInit, newAccount, type ShotView, settled } from "../../helpers";
+import {
+  appWith,
+  body,
+  call,
+  createWebsite,
+  FIXTURE,
+  jsonInit,
+  newAccount,
+  type ShotView,
+  settled,
+} from "../../helpers";
 
 describe("POST /v1/screenshots with Prefer: wait", () => {
   it("answers 200 with the finished screenshot and Preference-Applied; a replay answers the same", async () => {
@@ -52,7 +62,7 @@ describe("POST /v1/screenshots with Prefer: wait", () => {
     expect(shot.error).toMatch(/HTTP 500/);
   });
 
-  it("answers the usual 202 when the capture outlasts the wait, and ignores a wait out of range", async () => {
+  it("answers the usual 202 when the capture outlasts the wait, ignores a wait out of range, and answers 202 when it cannot wait at all", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
     const slow = await call(
@@ -75,7 +85,20 @@ describe("POST /v1/screenshots with Prefer: wait", () => {
     const plain = await body<ShotView>(ignored);
     expect(plain.status).toBe("queued");
 
+    // Nowhere to wait (the object unavailable): the job is queued all the same, so 202, not an error.
+    const noWatch = appWith({
+      completions: () => ({ wait: () => Promise.reject(new Error("JobWatch unavailable")), notify: async () => {} }),
+    });
+    const unwaited = await noWatch(
+      "/v1/screenshots",
+      jsonInit("POST", { website_id: site.id }, { ...acc.auth, Prefer: "wait=5" }),
+    );
+    expect(unwaited.status).toBe(202);
+    expect(unwaited.headers.get("preference-applied")).toBeNull();
+    const third = await body<ShotView>(unwaited);
+
     expect((await settled(acc, queued.id)).status).toBe("completed");
     expect((await settled(acc, plain.id)).status).toBe("completed");
+    expect((await settled(acc, third.id)).status).toBe("completed");
   });
 });
