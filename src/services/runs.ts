@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { expectBrowserJobs } from "../capture/browser";
 import { isSecretStep, type StepResult } from "../capture/steps";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
@@ -75,8 +76,10 @@ export async function queueRun(
   const row = runRow(scenario, trigger, now, scheduleId);
   await db.insert(runs).values(row);
   try {
+    expectBrowserJobs(1); // before sending: the queue may deliver at once
     await enqueue(queue, { type: "run", run_id: row.id, account_id: row.accountId });
   } catch (err) {
+    expectBrowserJobs(-1);
     await db
       .delete(runs)
       .where(eq(runs.id, row.id))

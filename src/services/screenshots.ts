@@ -1,4 +1,5 @@
 import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { expectBrowserJobs } from "../capture/browser";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
 import { chunks } from "../db/chunks";
 import type { Db } from "../db/client";
@@ -139,9 +140,11 @@ export async function tryQueueCapture(
   if (!quota.ok) return { ok: false, refusal: quota };
   const row = screenshotRow(input, now);
   try {
+    expectBrowserJobs(1); // before sending: the queue may deliver at once
     await db.insert(screenshots).values(row);
     await enqueue(queue, { type: "capture", screenshot_id: row.id, account_id: row.accountId });
   } catch (err) {
+    expectBrowserJobs(-1);
     await db
       .delete(screenshots)
       .where(eq(screenshots.id, row.id))
