@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./src/index");
-		durableNamespaces: "AccountLimiter" | "LoginThrottle";
+		durableNamespaces: "AccountLimiter" | "LoginThrottle" | "JobWatch";
 	}
 	interface Env {
 		SHOTS: R2Bucket;
@@ -14,6 +14,7 @@ declare namespace Cloudflare {
 		ASSETS: Fetcher;
 		LIMITER: DurableObjectNamespace<import("./src/index").AccountLimiter>;
 		LOGIN_THROTTLE: DurableObjectNamespace<import("./src/index").LoginThrottle>;
+		JOB_WATCH: DurableObjectNamespace<import("./src/index").JobWatch>;
 	}
 }
 interface Env extends Cloudflare.Env {}

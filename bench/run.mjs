@@ -1,9 +1,13 @@
-// `npm run bench [api|capture|compare]`: benchmarks against the local server. Prints figures;
+// `npm run bench [api|capture|compare|latency]`: benchmarks against the local server. Prints figures;
 // it asserts nothing (tests never time things).
 const which = process.argv[2] ?? "all";
 if (which === "all" || which === "api") {
   const { benchApi } = await import("./api.mjs");
   await benchApi();
+}
+if (which === "all" || which === "latency") {
+  const { benchLatency } = await import("./latency.mjs");
+  await benchLatency();
 }
 if (which === "all" || which === "capture") {
   const { benchCapture } = await import("./capture.mjs");

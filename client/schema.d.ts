@@ -100,7 +100,7 @@ export interface paths {
   "/v1/screenshots": {
     /** List screenshots, newest first */
     get: operations["listScreenshots"];
-    /** Take a screenshot (queued; poll it or list) */
+    /** Take a screenshot (queued; poll it, or wait with Prefer: wait) */
     post: operations["createScreenshot"];
   };
   "/v1/screenshots/{id}": {
@@ -152,7 +152,7 @@ export interface paths {
     patch: operations["updateScenario"];
   };
   "/v1/scenarios/{id}/run": {
-    /** Start a run (queued) */
+    /** Start a run (queued; poll it, or wait with Prefer: wait) */
     post: operations["runScenario"];
   };
   "/v1/scenarios/{id}/runs": {
@@ -3295,12 +3295,14 @@ export interface operations {
       };
     };
   };
-  /** Take a screenshot (queued; poll it or list) */
+  /** Take a screenshot (queued; poll it, or wait with Prefer: wait) */
   createScreenshot: {
     parameters: {
       header?: {
         /** @description ≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response. */
         "idempotency-key"?: string;
+        /** @description `wait=<seconds>` (1–60): answer when the job has finished (200, with `Preference-Applied`) or, at the deadline, as usual (202). Other preferences and other values are ignored. */
+        prefer?: string;
       };
     };
     requestBody: {
@@ -3309,7 +3311,35 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Queued. */
+      /** @description Finished within the `Prefer: wait` (the screenshot as `GET` shows it: completed, failed or ended). */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description `true` when this is a replayed answer. */
+          "Idempotent-Replayed"?: string;
+          /** @description `wait=<seconds>`, the preference honoured. */
+          "Preference-Applied"?: string;
+          /** @description The screenshot. */
+          Location?: string;
+          /** @description `Prefer`: whether the answer waited depends on it. */
+          Vary?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Screenshot"];
+        };
+      };
+      /** @description Queued (without `Prefer: wait`, or not finished within it). */
       202: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -3328,6 +3358,8 @@ export interface operations {
           Location?: string;
           /** @description `true` when this is a replayed answer. */
           "Idempotent-Replayed"?: string;
+          /** @description `Prefer`: whether the answer waited depends on it. */
+          Vary?: string;
         };
         content: {
           "application/json": components["schemas"]["Screenshot"];
@@ -5456,12 +5488,14 @@ export interface operations {
       };
     };
   };
-  /** Start a run (queued) */
+  /** Start a run (queued; poll it, or wait with Prefer: wait) */
   runScenario: {
     parameters: {
       header?: {
         /** @description ≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response. */
         "idempotency-key"?: string;
+        /** @description `wait=<seconds>` (1–60): answer when the job has finished (200, with `Preference-Applied`) or, at the deadline, as usual (202). Other preferences and other values are ignored. */
+        prefer?: string;
       };
       path: {
         /** @description Scenario id */
@@ -5469,7 +5503,35 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Queued. */
+      /** @description Finished within the `Prefer: wait` (the run as `GET` shows it: completed, failed or ended). */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description `true` when this is a replayed answer. */
+          "Idempotent-Replayed"?: string;
+          /** @description `wait=<seconds>`, the preference honoured. */
+          "Preference-Applied"?: string;
+          /** @description The run. */
+          Location?: string;
+          /** @description `Prefer`: whether the answer waited depends on it. */
+          Vary?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Run"];
+        };
+      };
+      /** @description Queued (without `Prefer: wait`, or not finished within it). */
       202: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -5488,6 +5550,8 @@ export interface operations {
           Location?: string;
           /** @description `true` when this is a replayed answer. */
           "Idempotent-Replayed"?: string;
+          /** @description `Prefer`: whether the answer waited depends on it. */
+          Vary?: string;
         };
         content: {
           "application/json": components["schemas"]["Run"];

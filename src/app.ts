@@ -13,6 +13,7 @@ import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
 import { mountPages } from "./pages/index";
+import { jobCompletions } from "./queue/completion";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
@@ -29,6 +30,7 @@ export const defaultDeps = (): Deps => ({
   clock: systemClock,
   limiter: (env) => durableObjectLimiter(env.LIMITER),
   loginThrottle: (env) => durableObjectLoginThrottle(env.LOGIN_THROTTLE),
+  completions: (env) => jobCompletions(env.JOB_WATCH),
 });
 
 /** The whole HTTP API. Middleware order is the order of answers a client sees. */
@@ -51,7 +53,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   const corsHeaders = cors({
     origin: "*",
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Prefer"],
     exposeHeaders: [
       "X-Request-Id",
       "X-RateLimit-Limit",
@@ -63,6 +65,7 @@ export function createApp(deps: Deps = defaultDeps()) {
       "ETag",
       "Content-Disposition",
       "Idempotent-Replayed",
+      "Preference-Applied",
     ],
     maxAge: 86400,
   });

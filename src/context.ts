@@ -4,6 +4,7 @@ import type { Clock } from "./lib/clock";
 import type { Limiter } from "./limits/account-limiter";
 import type { LoginThrottler } from "./limits/login-throttle";
 import type { CaptureUsage } from "./limits/subscription";
+import type { Completions } from "./queue/completion";
 import type { SessionUser } from "./services/auth";
 
 /** What the app is built from; tests swap the clock (and, for fault injection, the limiters). */
@@ -11,6 +12,8 @@ export interface Deps {
   clock: Clock;
   limiter: (env: Env) => Limiter;
   loginThrottle: (env: Env) => LoginThrottler;
+  /** Where `Prefer: wait` requests wait for their job (src/queue/completion.ts). */
+  completions: (env: Env) => Completions;
 }
 
 export interface AppEnv {

@@ -5,6 +5,7 @@ import type { JobMessage } from "./queue/messages";
 
 export { AccountLimiter } from "./limits/account-limiter";
 export { LoginThrottle } from "./limits/login-throttle";
+export { JobWatch } from "./queue/completion";
 
 const app = createApp();
 

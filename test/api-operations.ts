@@ -82,7 +82,9 @@ export function v1Operations(doc: Document): Operation[] {
       if (unknown.length > 0)
         throw new Error(`${name}: required ${unknown.map((p) => `${p.in} ${p.name}`).join(", ")}: no way to fill it`);
       const responses = Object.keys(op.responses ?? {});
-      const success = responses.find((s) => s.startsWith("2"));
+      // A POST that starts a job answers 202, or 200 only when asked to wait (`Prefer`), which these calls never send.
+      const waits = params.some((p) => p.in === "header" && p.name === "prefer");
+      const success = waits ? responses.find((s) => s === "202") : responses.find((s) => s.startsWith("2"));
       if (!success) throw new Error(`${name}: no documented success status`);
       const content = op.requestBody?.content;
       let body: Operation["body"];

@@ -30,7 +30,9 @@ export function browserKeepAlive(env: Env): number {
  * requests) or the Worker reloads: the session can then be neither reused nor closed, and
  * its Chrome runs until `npm start` stops. Keeping nothing idle is the only way none is
  * left behind. A batch that finds the browser in use waits for it (up to
- * {@link LOCAL_WAIT_MS}) and is handed the same session, so a burst still uses one browser.
+ * {@link LOCAL_WAIT_MS}) and is handed the same session, and so is the next batch when jobs
+ * were sent while this one ran ({@link expectBrowserJobs}: the queue delivers without a
+ * batch wait, one batch after another), so a burst still uses one browser.
  */
 export async function acquireBrowser(endpoint: Fetcher, keepAliveMs = KEEP_ALIVE_MS): Promise<Browser> {
   return keepAliveMs === 0 ? acquireLocal(endpoint) : acquireKept(endpoint, keepAliveMs);
@@ -81,8 +83,62 @@ async function acquireKept(endpoint: Fetcher, keepAliveMs: number): Promise<Brow
 /** A batch waits this long for the local browser, then takes it over with a browser of its own. */
 export const LOCAL_WAIT_MS = 60_000;
 
-/** The batch holding the local browser, the session it handed over, and how many wait for it. */
-const local: { holder?: object; handover?: string; waiting: number } = { waiting: 0 };
+/**
+ * The batch holding the local browser, the session it handed over, how many batches wait
+ * for it, and how many browser jobs were sent and not yet delivered.
+ */
+const local: {
+  holder?: object;
+  handover?: string;
+  waiting: number;
+  expected: number;
+  expectedUntil: number;
+  closedAt: number;
+} = { waiting: 0, expected: 0, expectedUntil: 0, closedAt: 0 };
+
+/** How long a launch waits after the last close (see {@link acquireLocal}). */
+const LOCAL_CLOSE_SETTLE_MS = 1_500;
+
+/** Jobs sent this long ago and still not delivered are not waited for (a lost count keeps nothing open). */
+const EXPECTED_FOR_MS = 10_000;
+const expecting = () => local.expected > 0 && Date.now() < local.expectedUntil;
+
+/**
+ * Browser jobs (captures, runs) were sent to the queue. Locally the queue delivers one batch
+ * after another, so a batch that ends while jobs are on their way hands its browser to the
+ * next one instead of closing it (and the next launching another while it still exits).
+ * Only a hint: a wrong count costs a launch, or keeps an idle browser until the next batch.
+ * Call it before sending (the queue may deliver at once), and with -1 if sending failed.
+ */
+export function expectBrowserJobs(count: number): void {
+  local.expected = Math.max(0, local.expected + count);
+  if (count > 0) local.expectedUntil = Date.now() + EXPECTED_FOR_MS;
+}
+
+/** Browser jobs were delivered (see {@link expectBrowserJobs}). */
+export function browserJobsArrived(count: number): void {
+  expectBrowserJobs(-count);
+}
+
+/**
+ * Locally (keep-alive 0), after a batch: closes a browser handed over for jobs that turned
+ * out to need none (finished already, or never sent). Never throws.
+ */
+export async function closeIdleBrowser(endpoint: Fetcher): Promise<void> {
+  const sessionId = local.handover;
+  if (!sessionId || local.holder || local.waiting > 0 || expecting()) return;
+  const token = {};
+  local.holder = token;
+  local.handover = undefined;
+  try {
+    await (await puppeteer.connect(endpoint, sessionId)).close();
+    local.closedAt = Date.now();
+  } catch {
+    // Gone already.
+  } finally {
+    if (local.holder === token) local.holder = undefined;
+  }
+}
 /** Which batch (token) a local browser was given to. */
 const holders = new WeakMap<Browser, object>();
 
@@ -106,7 +162,13 @@ async function acquireLocal(endpoint: Fetcher): Promise<Browser> {
   try {
     let browser: Browser | undefined;
     if (sessionId) browser = await puppeteer.connect(endpoint, sessionId).catch(() => undefined);
-    browser ??= await puppeteer.launch(endpoint);
+    if (!browser) {
+      // A browser closed a moment ago may still be exiting (miniflare answers the close
+      // before Chrome has gone): give it that moment, so two never run at once.
+      const settle = local.closedAt + LOCAL_CLOSE_SETTLE_MS - Date.now();
+      if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+      browser = await puppeteer.launch(endpoint);
+    }
     holders.set(browser, token);
     return browser;
   } catch (err) {
@@ -119,12 +181,13 @@ async function releaseLocal(browser: Browser): Promise<void> {
   const token = holders.get(browser);
   holders.delete(browser);
   const mine = local.holder === token;
-  if (mine && local.waiting > 0 && browser.connected) {
+  if (mine && (local.waiting > 0 || expecting()) && browser.connected) {
     await browser.disconnect().catch(() => {});
     local.handover = browser.sessionId();
   } else {
     // Cleared only once Chrome is gone, so the next batch never overlaps it.
     await browser.close().catch(() => {});
+    local.closedAt = Date.now();
   }
   if (mine) local.holder = undefined;
 }

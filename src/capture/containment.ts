@@ -2,12 +2,13 @@ import type { Browser, BrowserContext, CDPSession, Page } from "@cloudflare/pupp
 import { checkUrl, type GuardPolicy, isAllowedAddress, isPrivateAddress } from "./url-guard";
 
 /**
- * What keeps a page inside the SSRF guard on every channel it can use, beyond the
- * page-level request interception in `page.ts`:
+ * What keeps a page inside the SSRF guard on every channel it can use:
  *
  * - Browser-wide request interception (the connection's browser session): every request of
- *   every target — popups, shared and service workers included — passes the guard. Service
- *   worker scripts are refused, so no page installs a worker that outlives its job.
+ *   every target — popups, shared and service workers included — passes the guard, once; a
+ *   request of a job's own page is then screened by that job (`watchJob`: the ad filter,
+ *   custom headers, the reason a request was refused). Service worker scripts are refused,
+ *   so no page installs a worker that outlives its job.
  * - Every target the page spawns (frames in other processes, dedicated workers, nested
  *   workers) is attached paused, given the same treatment, then resumed.
  * - A script that runs before any page script, in every frame and worker: WebSocket only to
@@ -53,20 +54,67 @@ export function pageGuardScript(allowedHosts: string[]): string {
 /** Browsers (connections) whose browser-wide guard is on. */
 const armedBrowsers = new WeakSet<Browser>();
 
+/** What a request is answered with: refused, let through, or let through with these headers. */
+export type Decision = { fail: true } | { fail: false; headers?: Record<string, string> };
+const CONTINUE: Decision = { fail: false };
+const FAIL: Decision = { fail: true };
+
+/**
+ * One job's part in the browser-wide interception, for requests of its own page's frames:
+ * it is told what the guard refused (for a clear error) and screens what the guard let
+ * through (the ad filter, custom headers). Requests no job owns (workers, other targets)
+ * get the guard alone.
+ */
+export interface JobScreen {
+  /** Whether `frameId` is a frame of this job's page. */
+  owns(frameId: string): boolean;
+  refused(url: string, reason: string): void;
+  screen(url: URL, headers: Record<string, string>): Decision;
+}
+
+/** The jobs open in each connection, for the browser-wide handler to find a request's job. */
+const screens = new WeakMap<Browser, Set<JobScreen>>();
+
+/** Adds a job's screen to the browser-wide interception; the function returned removes it. */
+export function watchJob(browser: Browser, job: JobScreen): () => void {
+  const set = screens.get(browser) ?? new Set<JobScreen>();
+  screens.set(browser, set);
+  set.add(job);
+  return () => set.delete(job);
+}
+
 /**
  * Turns on the browser-wide guard for this connection (once; it ends with the connection).
- * Every request of every target is paused and checked; data: and blob: need no network.
+ * Every request of every target is paused here, once: checked by the guard, then screened
+ * by the job whose page made it. data: and blob: need no network, but only http and https
+ * are navigated to.
  */
 export async function armBrowser(browser: Browser, policy: GuardPolicy): Promise<void> {
   if (armedBrowsers.has(browser)) return;
   const session = await browser.target().createCDPSession();
   session.on("Fetch.requestPaused", (event: FetchRequestPaused) => {
-    decide(event, policy).then(
-      (ok) =>
+    let job: JobScreen | undefined;
+    if (event.frameId) {
+      for (const candidate of screens.get(browser) ?? []) {
+        if (candidate.owns(event.frameId)) {
+          job = candidate;
+          break;
+        }
+      }
+    }
+    decide(event, policy, job).then(
+      (d) =>
         session
           .send(
-            ok ? "Fetch.continueRequest" : "Fetch.failRequest",
-            ok ? { requestId: event.requestId } : { requestId: event.requestId, errorReason: "BlockedByClient" },
+            d.fail ? "Fetch.failRequest" : "Fetch.continueRequest",
+            d.fail
+              ? { requestId: event.requestId, errorReason: "BlockedByClient" }
+              : d.headers
+                ? {
+                    requestId: event.requestId,
+                    headers: Object.entries(d.headers).map(([name, value]) => ({ name, value })),
+                  }
+                : { requestId: event.requestId },
           )
           .catch(() => {}),
       () => session.send("Fetch.failRequest", { requestId: event.requestId, errorReason: "BlockedByClient" }),
@@ -78,17 +126,28 @@ export async function armBrowser(browser: Browser, policy: GuardPolicy): Promise
 
 interface FetchRequestPaused {
   requestId: string;
+  frameId?: string;
+  resourceType?: string;
   request: { url: string; headers: Record<string, string> };
 }
 
-async function decide(event: FetchRequestPaused, policy: GuardPolicy): Promise<boolean> {
+async function decide(event: FetchRequestPaused, policy: GuardPolicy, job: JobScreen | undefined): Promise<Decision> {
   const raw = event.request.url;
   const scheme = raw.slice(0, raw.indexOf(":") + 1).toLowerCase();
-  if (scheme === "data:" || scheme === "blob:") return true;
-  for (const [name, value] of Object.entries(event.request.headers)) {
-    if (name.toLowerCase() === "service-worker" && value === "script") return false;
+  if (scheme === "data:" || scheme === "blob:") {
+    if (event.resourceType !== "Document") return CONTINUE;
+    job?.refused(raw, "Only http and https pages can be opened");
+    return FAIL;
   }
-  return (await checkUrl(raw, policy, "capturing")).ok;
+  for (const [name, value] of Object.entries(event.request.headers)) {
+    if (name.toLowerCase() === "service-worker" && value === "script") return FAIL;
+  }
+  const verdict = await checkUrl(raw, policy, "capturing");
+  if (!verdict.ok) {
+    job?.refused(raw, verdict.reason);
+    return FAIL;
+  }
+  return job ? job.screen(verdict.url, event.request.headers) : CONTINUE;
 }
 
 /** A response from an address the guard would have refused. */

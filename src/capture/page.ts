@@ -1,15 +1,12 @@
-import type { Browser, HTTPRequest, Page } from "@cloudflare/puppeteer";
+import type { Browser, Frame, HTTPRequest, Page } from "@cloudflare/puppeteer";
 import type { Box } from "../compare/rows";
 import { isAdRequest } from "./ads";
-import { armBrowser, armPage, type Violation } from "./containment";
+import { armBrowser, armPage, type Decision, type JobScreen, type Violation, watchJob } from "./containment";
 import { freshContext, retireContext } from "./contexts";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
 import { type CaptureOptions, FIELD_VALUE } from "./options";
-import { checkUrl, type GuardPolicy } from "./url-guard";
-
-/** Schemes that never reach the network: fine for sub-resources, never navigated to. */
-const LOCAL_SCHEMES = new Set(["data:", "blob:"]);
+import type { GuardPolicy } from "./url-guard";
 
 /** Chromium cannot capture an image taller than this many device pixels. */
 export const MAX_CAPTURE_HEIGHT_PX = 16_384;
@@ -27,8 +24,9 @@ export interface GuardedPage {
 /**
  * A new page in a fresh browser context of its own (nothing is shared with any other job),
  * configured from capture options, with every channel it can use behind the SSRF guard
- * (containment.ts) and its requests screened here too (for clear errors, custom headers and
- * the ad filter). Custom headers go only to the target's own origin, never to third parties.
+ * (containment.ts), whose one browser-wide interception also screens this page's requests
+ * as the job says (custom headers, the ad filter) and tells it what was refused (for clear
+ * errors). Custom headers go only to the target's own origin, never to third parties.
  */
 export async function openPage(
   browser: Browser,
@@ -40,8 +38,12 @@ export async function openPage(
   const { context, page } = await freshContext(browser);
   const blocked: GuardedPage["blocked"] = [];
   const violations: Violation[] = [];
+  const unwatch = watchJob(browser, jobScreen(page, target, opts, blocked));
   // Closed off the job's path; the batch waits for it before it lets the browser go.
-  const closeContext = async () => retireContext(browser, context);
+  const closeContext = async () => {
+    unwatch();
+    retireContext(browser, context);
+  };
   try {
     await armPage(page, context, policy, [target.host], violations);
     await page.setViewport({
@@ -71,10 +73,6 @@ export async function openPage(
     }
     page.setDefaultTimeout(opts.timeout_ms);
     page.setDefaultNavigationTimeout(opts.timeout_ms);
-    await page.setRequestInterception(true);
-    page.on("request", (req) => {
-      screen(req, target, opts, policy, blocked).catch(() => {});
-    });
     return { page, blocked, violations, close: closeContext };
   } catch (err) {
     await closeContext();
@@ -82,36 +80,30 @@ export async function openPage(
   }
 }
 
-async function screen(
-  req: HTTPRequest,
-  target: URL,
-  opts: CaptureOptions,
-  policy: GuardPolicy,
-  blocked: GuardedPage["blocked"],
-): Promise<void> {
-  if (req.isInterceptResolutionHandled()) return;
-  const raw = req.url();
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return req.abort("blockedbyclient");
-  }
-  if (LOCAL_SCHEMES.has(url.protocol)) {
-    if (!req.isNavigationRequest()) return req.continue();
-    blocked.push({ url: clipUrl(raw), reason: "Only http and https pages can be opened" });
-    return req.abort("blockedbyclient");
-  }
-  const verdict = await checkUrl(raw, policy, "capturing");
-  if (!verdict.ok) {
-    blocked.push({ url: clipUrl(raw), reason: verdict.reason });
-    return req.abort("blockedbyclient");
-  }
-  if (opts.block_ads && isAdRequest(url)) return req.abort("blockedbyclient");
-  if (url.origin === target.origin && Object.keys(opts.headers).length > 0) {
-    return req.continue({ headers: { ...req.headers(), ...opts.headers } });
-  }
-  return req.continue();
+/** A frame's CDP id (puppeteer keeps it on the frame without typing it). */
+const frameId = (frame: Frame) => (frame as unknown as { _id: string })._id;
+
+/**
+ * The job's part in the browser-wide interception (containment.ts): requests of this page's
+ * frames. The guard has let the request through when `screen` runs; headers are merged by
+ * lower-cased name, as the browser would send them.
+ */
+function jobScreen(page: Page, target: URL, opts: CaptureOptions, blocked: GuardedPage["blocked"]): JobScreen {
+  const extra = Object.entries(opts.headers);
+  return {
+    owns: (id) => page.frames().some((frame) => frameId(frame) === id),
+    refused: (url, reason) => {
+      blocked.push({ url: clipUrl(url), reason });
+    },
+    screen(url, headers): Decision {
+      if (opts.block_ads && isAdRequest(url)) return { fail: true };
+      if (url.origin !== target.origin || extra.length === 0) return { fail: false };
+      const merged: Record<string, string> = {};
+      for (const [name, value] of Object.entries(headers)) merged[name.toLowerCase()] = value;
+      for (const [name, value] of extra) merged[name.toLowerCase()] = value;
+      return { fail: false, headers: merged };
+    },
+  };
 }
 
 const clipUrl = (url: string) => (url.length > 200 ? `${url.slice(0, 199)}…` : url);

@@ -11,6 +11,7 @@ import { type Db, getDb } from "../db/client";
 import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
+import { jobCompletions } from "../queue/completion";
 import type { JobOf } from "../queue/messages";
 import { emitScreenshotEvent, notify } from "../services/webhooks";
 import { startComparison } from "./compare";
@@ -181,21 +182,25 @@ async function requeue(db: Db, row: Screenshot, error: string, now: number) {
 
 export type ClaimedCapture = CaptureWork & { row: Screenshot };
 
-/** Claims each job's screenshot; finished or deleted ones are acked, busy ones retried later. */
+/**
+ * Claims each job's screenshot (all at once: each claim is its own conditional UPDATE);
+ * finished or deleted ones are acked, busy ones retried later.
+ */
 export async function claimCaptures(db: Db, work: CaptureWork[], now: number): Promise<ClaimedCapture[]> {
+  const rows = await Promise.all(
+    work.map((w) =>
+      claim(db, w.job.screenshot_id, now).catch((err) => {
+        console.error(
+          JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
+        );
+        return "failed" as const;
+      }),
+    ),
+  );
   const claimed: ClaimedCapture[] = [];
-  for (const w of work) {
-    let row: Awaited<ReturnType<typeof claim>>;
-    try {
-      row = await claim(db, w.job.screenshot_id, now);
-    } catch (err) {
-      console.error(
-        JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
-      );
-      w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
-      continue;
-    }
-    if (row === "busy") w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+  for (const [i, w] of work.entries()) {
+    const row = rows[i];
+    if (row === "busy" || row === "failed") w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
     else if (row === undefined)
       w.message.ack(); // done, failed or deleted already
     else claimed.push({ ...w, row });
@@ -232,13 +237,12 @@ export async function captureTask(
     }
   } catch (err) {
     const permanent = permanentError(err);
-    if (permanent) {
-      await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts, env.WEBHOOKS);
-      w.message.ack();
-    } else {
-      await retryCapture(db, w, err, now());
-    }
+    if (!permanent) return retryCapture(db, w, err, now());
+    await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts, env.WEBHOOKS);
+    w.message.ack();
   }
+  // Finished either way: a request waiting for it (`Prefer: wait`) answers now.
+  await jobCompletions(env.JOB_WATCH).notify(w.row.accountId, w.row.id);
 }
 
 /** The comparison runs in the background; nothing about it may fail or delay the capture. */

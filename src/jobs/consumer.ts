@@ -1,5 +1,11 @@
 import type { Browser } from "@cloudflare/puppeteer";
-import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
+import {
+  acquireBrowser,
+  browserJobsArrived,
+  browserKeepAlive,
+  closeIdleBrowser,
+  releaseBrowser,
+} from "../capture/browser";
 import { drainContexts } from "../capture/contexts";
 import { describeError } from "../capture/errors";
 import { guardPolicy } from "../config";
@@ -57,9 +63,12 @@ export async function handleQueue(
     else others.push({ message, job: parsed.data });
   }
 
+  browserJobsArrived(captures.length + runs.length);
   // Webhook messages come on their own queue (never in a capture batch); attempts run side by side.
   if (deliveries.length > 0) await webhookJobs(env, deliveries, now);
   if (captures.length > 0 || runs.length > 0) await browserJobs(env, captures, runs, now);
+  // Locally (keep-alive 0): a browser kept for jobs that then needed none closes here.
+  await closeIdleBrowser(env.BROWSER);
 
   for (const { message, job } of others) {
     try {

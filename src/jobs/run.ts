@@ -12,6 +12,7 @@ import { type Run, runs, scenarios, schedules, screenshots, websites } from "../
 import { MINUTE } from "../lib/clock";
 import { decryptSecret, SECRETS_KEY_MISSING, SECRETS_UNAVAILABLE } from "../lib/secrets";
 import type { Limiter } from "../limits/account-limiter";
+import { jobCompletions } from "../queue/completion";
 import type { JobOf } from "../queue/messages";
 import { pendingSteps } from "../services/runs";
 import { storedSteps } from "../services/scenarios";
@@ -111,6 +112,23 @@ export async function retryRun(db: Db, w: ClaimedRun, err: unknown, now: number)
 
 /** Executes one run in the batch's browser and records every step. */
 export async function runTask(
+  env: Env,
+  db: Db,
+  browser: Browser,
+  policy: GuardPolicy,
+  limiter: Limiter,
+  w: ClaimedRun,
+  now: () => number,
+) {
+  try {
+    await executeRun(env, db, browser, policy, limiter, w, now);
+  } finally {
+    // Ended (or deleted) either way: a request waiting for it (`Prefer: wait`) answers now.
+    await jobCompletions(env.JOB_WATCH).notify(w.row.accountId, w.row.id);
+  }
+}
+
+async function executeRun(
   env: Env,
   db: Db,
   browser: Browser,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_STATUS, type ErrorCode } from "./errors";
-import { MAX_BODY_TEXT } from "./values";
+import { MAX_BODY_TEXT, MAX_PREFER_WAIT_SECONDS } from "./values";
 
 const codes = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
@@ -82,6 +82,48 @@ export const IdempotencyHeader = z.object({
       param: { name: "idempotency-key", in: "header" },
       description: "≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response.",
     }),
+});
+
+/** `Prefer: wait=<seconds>` (RFC 7240) on the POSTs that start a job. */
+export const PreferHeader = z.object({
+  prefer: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "prefer", in: "header" },
+      description: `\`wait=<seconds>\` (1–${MAX_PREFER_WAIT_SECONDS}): answer when the job has finished (200, with \`Preference-Applied\`) or, at the deadline, as usual (202). Other preferences and other values are ignored.`,
+      example: "wait=30",
+    }),
+});
+
+const varyPrefer = {
+  description: "`Prefer`: whether the answer waited depends on it.",
+  schema: { type: "string" as const },
+};
+
+/**
+ * The answers of a POST that starts a job: 202 with the queued object, or, with
+ * `Prefer: wait`, 200 with the finished one (the schema `GET` answers with).
+ */
+export const jobResponses = <T extends z.ZodTypeAny>(schema: T, what: string) => ({
+  200: {
+    ...json(
+      schema,
+      `Finished within the \`Prefer: wait\` (the ${what} as \`GET\` shows it: completed, failed or ended).`,
+    ),
+    headers: {
+      "Preference-Applied": {
+        description: "`wait=<seconds>`, the preference honoured.",
+        schema: { type: "string" as const },
+      },
+      Location: { description: `The ${what}.`, schema: { type: "string" as const } },
+      Vary: varyPrefer,
+    },
+  },
+  202: {
+    ...json(schema, "Queued (without `Prefer: wait`, or not finished within it)."),
+    headers: { Vary: varyPrefer },
+  },
 });
 
 /**

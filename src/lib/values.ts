@@ -66,3 +66,6 @@ export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 /** Request bodies are refused past this size (413). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_TEXT = `${MAX_BODY_BYTES / (1024 * 1024)} MB`;
+
+/** `Prefer: wait=<seconds>` on the POSTs that start work: the longest wait honoured (RFC 7240). */
+export const MAX_PREFER_WAIT_SECONDS = 60;

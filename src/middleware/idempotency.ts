@@ -6,11 +6,16 @@ import { idempotencyKeys } from "../db/schema";
 import { DAY, MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, validationError } from "../lib/errors";
+import { MAX_PREFER_WAIT_SECONDS } from "../lib/values";
 
 export const IDEMPOTENCY_TTL = DAY;
-/** An `in_flight` claim older than this belongs to a request that died; it can be taken over. */
-const ABANDONED_AFTER = MINUTE;
-const REPLAYED_HEADERS = ["content-type", "location"];
+/**
+ * An `in_flight` claim older than this belongs to a request that died; it can be taken over.
+ * A live request may hold it through its `Prefer: wait` (up to a minute) and then some.
+ */
+const ABANDONED_AFTER = MINUTE + MAX_PREFER_WAIT_SECONDS * 1000;
+/** A replay answers as the first answer did: a 200 that waited says so again. */
+const REPLAYED_HEADERS = ["content-type", "location", "preference-applied", "vary"];
 
 const sortedKeys = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(sortedKeys);

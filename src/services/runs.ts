@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { expectBrowserJobs } from "../capture/browser";
 import { isSecretStep, type StepResult } from "../capture/steps";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
@@ -11,7 +12,7 @@ import type { Limiter } from "../limits/account-limiter";
 import { type CaptureUsage, effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { getScenario, storedSteps } from "./scenarios";
-import { runQuotaProblem } from "./screenshots";
+import { finishedWithin, runQuotaProblem, type WaitFor } from "./screenshots";
 
 export function runView(r: Run) {
   return {
@@ -77,8 +78,10 @@ export async function queueRun(
   const row = runRow(scenario, trigger, now, scheduleId);
   await db.insert(runs).values(row);
   try {
+    expectBrowserJobs(1); // before sending: the queue may deliver at once
     await enqueue(queue, { type: "run", run_id: row.id, account_id: row.accountId });
   } catch (err) {
+    expectBrowserJobs(-1);
     await db
       .delete(runs)
       .where(eq(runs.id, row.id))
@@ -95,7 +98,8 @@ export const listRuns = (db: Db, accountId: string, scenarioId: string, q: { lim
 
 /**
  * `POST /v1/scenarios/{id}/run`: a run queued, unless it has secret steps and no key to open
- * them (503), or its screenshots would exceed the quota (429).
+ * them (503), or its screenshots would exceed the quota (429). With a wait, `finished` tells
+ * whether the row returned is the finished run.
  */
 export async function startRun(
   db: Db,
@@ -105,13 +109,20 @@ export async function startRun(
   scenarioId: string,
   secretsKey: string | undefined,
   now: number,
+  wait?: WaitFor,
 ) {
   const scenario = await getScenario(db, account.id, scenarioId);
   if (storedSteps(scenario).some(isSecretStep)) requireSecretsKey(secretsKey);
   // Screenshot steps count against the capture quota: do not start a run that cannot take one.
   const problem = runQuotaProblem(scenario, effectivePlan(account, now), usage, now);
   if (problem) throw problem;
-  return queueRun(db, queue, scenario, "api", now);
+  const row = await queueRun(db, queue, scenario, "api", now);
+  const done = wait
+    ? await finishedWithin(wait, { kind: "run", accountId: row.accountId, id: row.id }, () =>
+        db.select().from(runs).where(eq(runs.id, row.id)).get(),
+      )
+    : undefined;
+  return { row: done ?? row, finished: done !== undefined };
 }
 
 /**
@@ -132,7 +143,7 @@ export async function startDashboardRun(
     throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to run scenarios again.");
   }
   const usage = await limiter.usage(account.id, now);
-  return startRun(db, queue, account, usage, scenarioId, secretsKey, now);
+  return (await startRun(db, queue, account, usage, scenarioId, secretsKey, now)).row;
 }
 
 /** A scenario's runs, newest first (404 for another account's scenario). */

@@ -1,4 +1,5 @@
 import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { expectBrowserJobs } from "../capture/browser";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
 import { compareKey, parseChangeDetection } from "../compare/settings";
 import { chunks } from "../db/chunks";
@@ -17,6 +18,7 @@ import {
   quotaRefusal,
   subscriptionStatus,
 } from "../limits/subscription";
+import type { Completions, JobKind } from "../queue/completion";
 import { enqueue } from "../queue/messages";
 import { storedSteps } from "./scenarios";
 import { getWebsite, parseCapture } from "./websites";
@@ -196,9 +198,11 @@ export async function tryQueueCapture(
   if (!quota.ok) return { ok: false, refusal: quota };
   const row = screenshotRow(input, now);
   try {
+    expectBrowserJobs(1); // before sending: the queue may deliver at once
     await db.insert(screenshots).values(row);
     await enqueue(queue, { type: "capture", screenshot_id: row.id, account_id: row.accountId });
   } catch (err) {
+    expectBrowserJobs(-1);
     await db
       .delete(screenshots)
       .where(eq(screenshots.id, row.id))
@@ -209,7 +213,40 @@ export async function tryQueueCapture(
   return { ok: true, row };
 }
 
-/** `POST /v1/screenshots`: the account's website, captured with per-capture overrides. */
+/** `Prefer: wait=<seconds>`: how long the request may wait for its job, and where. */
+export interface WaitFor {
+  completions: Completions;
+  seconds: number;
+}
+
+/**
+ * Waits (woken by the job, never polling) until the job has finished, then reads its row
+ * once; undefined when the wait ended first or could not be waited on at all — the job is
+ * queued either way, so the caller answers as without a wait (202), never with an error.
+ */
+export async function finishedWithin<T extends { status: string }>(
+  wait: WaitFor,
+  job: { kind: JobKind; accountId: string; id: string },
+  reread: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  try {
+    if (!(await wait.completions.wait(job.accountId, job.kind, job.id, wait.seconds * 1000))) return undefined;
+    const row = await reread();
+    return row && FINISHED_STATUSES.has(row.status) ? row : undefined;
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: "error", msg: "waiting for the job failed", id: job.id, error: String(err) }),
+    );
+    return undefined;
+  }
+}
+
+const FINISHED_STATUSES = new Set(["completed", "failed", "passed", "error"]);
+
+/**
+ * `POST /v1/screenshots`: the account's website, captured with per-capture overrides. With a
+ * wait, `finished` tells whether the row returned is the finished screenshot.
+ */
 export async function requestScreenshot(
   db: Db,
   limiter: Limiter,
@@ -218,10 +255,16 @@ export async function requestScreenshot(
   websiteId: string,
   override: CaptureOptionsInput | undefined,
   now: number,
+  wait?: WaitFor,
 ) {
   const website = await getWebsite(db, account.id, websiteId);
   const row = await queueCapture(db, limiter, queue, { website, override, source: "api" }, now);
-  return { row, plan: effectivePlan(account, now) };
+  const done = wait
+    ? await finishedWithin(wait, { kind: "screenshot", accountId: row.accountId, id: row.id }, () =>
+        db.select().from(screenshots).where(eq(screenshots.id, row.id)).get(),
+      )
+    : undefined;
+  return { row: done ?? row, finished: done !== undefined, plan: effectivePlan(account, now) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { config, guardPolicy } from "../../config";
+import { preferredWait } from "../../lib/prefer";
 import { getRun, listScenarioRuns, runView, startRun } from "../../services/runs";
 import {
   createScenario,
@@ -49,7 +50,8 @@ export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
 };
 
 export const run: AppRouteHandler<typeof routes.run> = async (c) => {
-  const row = await startRun(
+  const wait = preferredWait(c.req.header("Prefer"));
+  const { row, finished } = await startRun(
     c.get("db"),
     c.env.JOBS,
     c.get("account"),
@@ -57,9 +59,13 @@ export const run: AppRouteHandler<typeof routes.run> = async (c) => {
     c.req.valid("param").id,
     config(c.env).SECRETS_KEY,
     c.get("now"),
+    wait ? { completions: c.get("deps").completions(c.env), seconds: wait } : undefined,
   );
   c.header("Location", `/v1/runs/${row.id}`);
-  return c.json(runView(row), 202);
+  c.header("Vary", "Prefer", { append: true });
+  if (!finished) return c.json(runView(row), 202);
+  c.header("Preference-Applied", `wait=${wait}`);
+  return c.json(runView(row), 200);
 };
 
 export const runsOf: AppRouteHandler<typeof routes.runsOf> = async (c) =>

@@ -5,8 +5,10 @@ import {
   IdempotencyHeader,
   idempotentResponses,
   idParam,
+  jobResponses,
   json,
   jsonBody,
+  PreferHeader,
   v1ErrorResponses,
   v1Security,
 } from "../../lib/openapi";
@@ -94,10 +96,15 @@ export const run = createRoute({
   operationId: "runScenario",
   tags,
   security: v1Security,
-  summary: "Start a run (queued)",
+  summary: "Start a run (queued; poll it, or wait with Prefer: wait)",
   middleware: [idempotent()] as const,
-  request: { params, headers: IdempotencyHeader },
-  responses: { 202: json(RunSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses, ...secretsUnavailable },
+  request: { params, headers: IdempotencyHeader.extend(PreferHeader.shape) },
+  responses: {
+    ...jobResponses(RunSchema, "run"),
+    ...v1ErrorResponses,
+    ...idempotentResponses,
+    ...secretsUnavailable,
+  },
 });
 
 export const runsOf = createRoute({

@@ -1,3 +1,4 @@
+import { preferredWait } from "../../lib/prefer";
 import { effectivePlan } from "../../limits/subscription";
 import { approveScreenshot, screenshotDiff } from "../../services/changes";
 import { bulkArchive, screenshotDownload } from "../../services/downloads";
@@ -24,7 +25,8 @@ const toMs = (s: string | undefined) => (s === undefined ? undefined : Date.pars
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
-  const { row, plan } = await requestScreenshot(
+  const wait = preferredWait(c.req.header("Prefer"));
+  const { row, plan, finished } = await requestScreenshot(
     c.get("db"),
     c.get("deps").limiter(c.env),
     c.env.JOBS,
@@ -32,9 +34,13 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
     body.website_id,
     body.capture,
     c.get("now"),
+    wait ? { completions: c.get("deps").completions(c.env), seconds: wait } : undefined,
   );
   c.header("Location", `/v1/screenshots/${row.id}`);
-  return c.json(screenshotView(row, plan), 202);
+  c.header("Vary", "Prefer", { append: true });
+  if (!finished) return c.json(screenshotView(row, plan), 202);
+  c.header("Preference-Applied", `wait=${wait}`);
+  return c.json(screenshotView(row, plan), 200);
 };
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {

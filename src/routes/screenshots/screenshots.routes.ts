@@ -5,8 +5,10 @@ import {
   IdempotencyHeader,
   idempotentResponses,
   idParam,
+  jobResponses,
   json,
   jsonBody,
+  PreferHeader,
   v1ErrorResponses,
   v1Security,
 } from "../../lib/openapi";
@@ -27,10 +29,10 @@ export const create = createRoute({
   operationId: "createScreenshot",
   tags,
   security: v1Security,
-  summary: "Take a screenshot (queued; poll it or list)",
+  summary: "Take a screenshot (queued; poll it, or wait with Prefer: wait)",
   middleware: [idempotent()] as const,
-  request: { headers: IdempotencyHeader, body: jsonBody(CreateScreenshot) },
-  responses: { 202: json(ScreenshotSchema, "Queued."), ...v1ErrorResponses, ...idempotentResponses },
+  request: { headers: IdempotencyHeader.extend(PreferHeader.shape), body: jsonBody(CreateScreenshot) },
+  responses: { ...jobResponses(ScreenshotSchema, "screenshot"), ...v1ErrorResponses, ...idempotentResponses },
 });
 
 export const list = createRoute({
