@@ -1,5 +1,11 @@
+import type { Browser, BrowserContext, Page } from "@cloudflare/puppeteer";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
+import { freshContext } from "../capture/contexts";
+import { CONTENT_TYPES } from "../capture/image";
+import { transcodedKey } from "../capture/keys";
 import type { Box } from "../capture/page";
+import { transcodeToPng, UndecodableImage } from "../capture/transcode";
 import { compareSources, type ImageSource } from "../compare/compare";
 import { UnsupportedImage } from "../compare/rows";
 import type { ChangeDetection } from "../compare/settings";
@@ -99,15 +105,23 @@ export async function compareJob(env: Env, job: JobOf<"compare">, now: number): 
 
   const ignore: Box[] = [...boxes(base.ignoreBoxes), ...boxes(row.ignoreBoxes), ...(detection.ignore_regions ?? [])];
   let outcome: Awaited<ReturnType<typeof compareSources>>;
+  const browser = new TranscodeSession(env);
   try {
-    outcome = await compareSources(source(env, base), source(env, row), {
+    // JPEG and WebP are compared through their PNG copies (made once; the baseline's is reused).
+    const baseline = await pngSource(env, db, base, browser);
+    const current = await pngSource(env, db, row, browser);
+    await browser.close();
+    outcome = await compareSources(baseline, current, {
       threshold: detection.threshold ?? 0.1,
       tile_threshold: detection.tile_threshold ?? 2,
       ignore,
     });
   } catch (err) {
-    if (err instanceof UnsupportedImage) return failComparison(db, row.id, err.message, now);
+    if (err instanceof UnsupportedImage || err instanceof UndecodableImage)
+      return failComparison(db, row.id, err.message, now);
     throw err;
+  } finally {
+    await browser.close();
   }
   const { result, diff } = outcome;
   const key = diffKeyOf(row.r2Key);
@@ -200,13 +214,75 @@ function boxes(json: string | null): Box[] {
   return json ? (JSON.parse(json) as Box[]) : [];
 }
 
-function source(env: Env, row: Screenshot): ImageSource {
+function source(env: Env, row: Screenshot, key: string): ImageSource {
   return {
-    format: row.format ?? "png",
+    format: "png",
     async stream() {
-      const object = await env.SHOTS.get(row.r2Key as string);
+      const object = await env.SHOTS.get(key);
       if (!object) throw new UnsupportedImage(`The image of ${row.id} is missing from storage`);
       return object.body;
     },
   };
+}
+
+/**
+ * A browser page for transcoding, opened only when an image has no PNG copy yet: the
+ * shared session (acquired and released as the capture jobs do) and a fresh incognito
+ * context of its own, closed when the job is done with it.
+ */
+class TranscodeSession {
+  private browser?: Browser;
+  private context?: BrowserContext;
+  private opened?: Page;
+  constructor(private readonly env: Env) {}
+
+  async page(): Promise<Page> {
+    if (this.opened) return this.opened;
+    this.browser = await acquireBrowser(this.env.BROWSER, browserKeepAlive(this.env));
+    const fresh = await freshContext(this.browser);
+    this.context = fresh.context;
+    this.opened = fresh.page;
+    return fresh.page;
+  }
+
+  async close(): Promise<void> {
+    const { browser, context } = this;
+    this.browser = this.context = this.opened = undefined;
+    if (context) await context.close().catch(() => {});
+    if (browser) await releaseBrowser(browser);
+  }
+}
+
+/**
+ * The image as PNG: a PNG capture as it is; a JPEG or WebP capture through its lossless PNG
+ * copy next to it, transcoded in the browser the first time it is needed and streamed to
+ * R2 piece by piece (the Worker never holds the image whole).
+ */
+async function pngSource(env: Env, db: Db, row: Screenshot, session: TranscodeSession): Promise<ImageSource> {
+  const imageKey = row.r2Key as string;
+  const copyKey = transcodedKey(imageKey);
+  if (!copyKey) return source(env, row, imageKey);
+  if (await env.SHOTS.head(copyKey)) return source(env, row, copyKey);
+  const object = await env.SHOTS.get(imageKey);
+  if (!object) throw new UnsupportedImage(`The image of ${row.id} is missing from storage`);
+  const png = await transcodeToPng(await session.page(), object.body, CONTENT_TYPES[row.format ?? "png"]);
+  const { readable, writable } = new FixedLengthStream(png.size);
+  const put = env.SHOTS.put(copyKey, readable, { httpMetadata: { contentType: CONTENT_TYPES.png } });
+  put.catch(() => {});
+  const writer = writable.getWriter();
+  try {
+    for await (const piece of png.chunks()) await writer.write(piece);
+    await writer.close();
+  } catch (err) {
+    await writer.abort(err).catch(() => {});
+    throw err;
+  }
+  await put;
+  // Deleted while we transcoded: the copy belongs to nobody (deletion removes rows first).
+  const still = await db.select({ id: screenshots.id }).from(screenshots).where(eq(screenshots.id, row.id)).get();
+  if (!still) {
+    await env.SHOTS.delete(copyKey);
+    throw new UnsupportedImage(`The screenshot ${row.id} was deleted during the comparison`);
+  }
+  return source(env, row, copyKey);
 }

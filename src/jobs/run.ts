@@ -1,6 +1,7 @@
 import type { Browser } from "@cloudflare/puppeteer";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { describeError } from "../capture/errors";
+import { screenshotObjects } from "../capture/keys";
 import { resolveOptions } from "../capture/options";
 import { assertContained, containmentError, type GuardedPage, openPage } from "../capture/page";
 import { type RunHooks, runSteps } from "../capture/runner";
@@ -221,10 +222,10 @@ export async function runTask(
 /** Deletes a run's stored screenshots: bytes first, then rows. */
 async function discardRunShots(env: Env, db: Db, runId: string) {
   const rows = await db
-    .select({ id: screenshots.id, r2Key: screenshots.r2Key, thumbKey: screenshots.thumbKey })
+    .select({ r2Key: screenshots.r2Key, thumbKey: screenshots.thumbKey, diffKey: screenshots.diffKey })
     .from(screenshots)
     .where(eq(screenshots.runId, runId));
-  const keys = rows.flatMap((r) => [r.r2Key, r.thumbKey]).filter((k): k is string => k !== null);
+  const keys = rows.flatMap(screenshotObjects);
   if (keys.length > 0) await env.SHOTS.delete(keys);
   await db.delete(screenshots).where(eq(screenshots.runId, runId));
 }

@@ -1,4 +1,5 @@
 import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { screenshotObjects } from "../capture/keys";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
 import { compareKey, parseChangeDetection } from "../compare/settings";
 import { chunks } from "../db/chunks";
@@ -284,9 +285,9 @@ export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: stri
   const [row] = await db
     .delete(screenshots)
     .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
-    .returning({ key: screenshots.r2Key, diffKey: screenshots.diffKey, thumb: screenshots.thumbKey });
+    .returning({ r2Key: screenshots.r2Key, diffKey: screenshots.diffKey, thumbKey: screenshots.thumbKey });
   if (!row) throw notFound("Screenshot");
-  const keys = [row.key, row.diffKey, row.thumb].filter((k): k is string => k !== null);
+  const keys = screenshotObjects(row);
   if (keys.length > 0) await bucket.delete(keys);
 }
 

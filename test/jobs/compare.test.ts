@@ -190,3 +190,77 @@ describe("a tall full page", () => {
     expect(c.regions[0]?.y).toBeGreaterThanOrEqual(11_900);
   }, 90_000);
 });
+
+describe("JPEG and WebP captures (transcoded to PNG once, in the browser)", () => {
+  const formats = ["jpeg", "webp"] as const;
+  let acc: TestAccount;
+  const got: Record<string, { base: Compared; same: Compared; boxed: Compared; copyOfSame?: string }> = {};
+  const keyOf = async (id: string) =>
+    (
+      (await env.DB.prepare("SELECT r2_key FROM screenshots WHERE id = ?").bind(id).first<{ r2_key: string }>()) as {
+        r2_key: string;
+      }
+    ).r2_key;
+
+  beforeAll(async () => {
+    acc = await newAccount("business"); // 60 requests a minute: this block makes ~25 calls
+    await Promise.all(
+      formats.map(async (format) => {
+        const site = await createWebsite(acc, `${FIXTURE()}/change`, { ...VIEWPORT, format, quality: 80 });
+        const patch = await call(
+          `/v1/websites/${site.id}`,
+          jsonInit("PATCH", { change_detection: { ignore_selectors: [".clock"] } }, acc.auth),
+        );
+        expect(patch.status).toBe(200);
+        const base = await shot(acc, site.id);
+        const same = await shot(acc, site.id);
+        const copyOfSame = (await env.SHOTS.head(`${await keyOf(same.id)}.cmp.png`))?.version;
+        const boxed = await shot(acc, site.id, "box");
+        got[format] = { base, same, boxed, copyOfSame };
+      }),
+    );
+  }, 120_000);
+
+  for (const format of formats) {
+    it(`${format}: an unchanged page is unchanged, a 40×40 box is a change with its region and a red diff`, async () => {
+      const { base, same, boxed } = got[format] as NonNullable<(typeof got)[string]>;
+      expect(base.format).toBe(format);
+      expect(same.comparison).toMatchObject({ status: "completed", baseline_id: base.id, changed: false });
+      const c = boxed.comparison as Comparison;
+      expect(c).toMatchObject({ status: "completed", baseline_id: same.id, changed: true, size_changed: false });
+      // Compression blurs the box's edges a little: about its 1,600 pixels.
+      expect(c.changed_pixels).toBeGreaterThanOrEqual(1400);
+      expect(c.changed_pixels).toBeLessThanOrEqual(2200);
+      expect(c.regions).toHaveLength(1);
+      const [region] = c.regions;
+      expect(region?.x).toBeGreaterThanOrEqual(190);
+      expect(region?.y).toBeGreaterThanOrEqual(140);
+      expect((region?.x ?? 0) + (region?.width ?? 0)).toBeLessThanOrEqual(250);
+      expect((region?.y ?? 0) + (region?.height ?? 0)).toBeLessThanOrEqual(200);
+
+      const res = await call(c.diff_url as string, { headers: acc.auth });
+      expect(res.status).toBe(200);
+      const rows = await pngRows(res.body as ReadableStream<Uint8Array>);
+      expect([rows.width, rows.height]).toEqual([400, 300]);
+      const row = new Uint8Array(rows.width * 4);
+      for (let y = 0; y <= 170; y++) await rows.readRow(row, rows.width);
+      await rows.close();
+      expect([...row.subarray(220 * 4, 220 * 4 + 3)]).toEqual([255, 0, 0]);
+    });
+  }
+
+  it("each capture's PNG copy is made once, kept next to it, and deleted with it", async () => {
+    const { base, same, boxed, copyOfSame } = got.jpeg as NonNullable<(typeof got)[string]>;
+    const keys = await Promise.all([base.id, same.id, boxed.id].map(keyOf));
+    const copies = await Promise.all(keys.map((k) => env.SHOTS.head(`${k}.cmp.png`)));
+    expect(copies.every((c) => c?.httpMetadata?.contentType === "image/png")).toBe(true);
+    // `same`'s copy was made when it was compared, and reused (not written again) as the baseline of `boxed`.
+    expect(copyOfSame).toBeDefined();
+    expect(copies[1]?.version).toBe(copyOfSame);
+    const deleted = await call(`/v1/screenshots/${boxed.id}`, { method: "DELETE", headers: acc.auth });
+    expect(deleted.status).toBe(204);
+    expect(await env.SHOTS.head(keys[2] as string)).toBeNull();
+    expect(await env.SHOTS.head(`${keys[2]}.cmp.png`)).toBeNull();
+    expect(await env.SHOTS.head(`${keys[1]}.cmp.png`)).not.toBeNull();
+  });
+});
