@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from "@cloudflare/puppeteer";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
 import { freshContext } from "../capture/contexts";
+import { describeError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
 import { transcodedKey } from "../capture/keys";
 import type { Box } from "../capture/page";
@@ -10,7 +11,7 @@ import { compareSources, type ImageSource } from "../compare/compare";
 import { UnsupportedImage } from "../compare/rows";
 import type { ChangeDetection } from "../compare/settings";
 import { type Db, getDb } from "../db/client";
-import { type Screenshot, screenshots, websites } from "../db/schema";
+import { runs, type Screenshot, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { enqueue, type JobOf } from "../queue/messages";
 import type { ComparisonFigures } from "../services/screenshots";
@@ -74,20 +75,44 @@ export async function startComparison(env: Env, db: Db, row: Screenshot, now: nu
  * D1 failing) is retried, and the dead-letter queue fails it in the end.
  */
 export async function compareJob(env: Env, job: JobOf<"compare">, now: number): Promise<void> {
-  const db = getDb(env.DB);
+  await comparePending(env, getDb(env.DB), job.screenshot_id, job.account_id, now);
+}
+
+/** A completed comparison's verdict (what a scenario step needs to fail on a change). */
+export interface Verdict {
+  changed: boolean;
+  figures: ComparisonFigures;
+  baselineId: string;
+}
+
+/**
+ * Works a `pending` comparison to its end (completed, or failed with the reason) and returns
+ * the verdict when it completed. `browser`: a connected browser to transcode JPEG and WebP
+ * in (a scenario run's own); without it one is acquired only if a PNG copy is missing.
+ */
+async function comparePending(
+  env: Env,
+  db: Db,
+  screenshotId: string,
+  accountId: string,
+  now: number,
+  browser?: Browser,
+): Promise<Verdict | null> {
   const row = await db
     .select()
     .from(screenshots)
-    .where(and(eq(screenshots.id, job.screenshot_id), eq(screenshots.accountId, job.account_id)))
+    .where(and(eq(screenshots.id, screenshotId), eq(screenshots.accountId, accountId)))
     .get();
-  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key) return;
+  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key) return null;
   const base = await db
     .select()
     .from(screenshots)
     .where(and(eq(screenshots.id, row.baselineId), eq(screenshots.accountId, row.accountId)))
     .get();
-  if (base?.status !== "completed" || !base.r2Key)
-    return failComparison(db, row.id, "The baseline screenshot no longer exists", now);
+  if (base?.status !== "completed" || !base.r2Key) {
+    await failComparison(db, row.id, "The baseline screenshot no longer exists", now);
+    return null;
+  }
   const detection = JSON.parse(row.detection ?? "{}") as ChangeDetection;
 
   if (base.sha256 === row.sha256) {
@@ -99,29 +124,31 @@ export async function compareJob(env: Env, job: JobOf<"compare">, now: number): 
       regions: [],
       size_changed: false,
     };
-    await completeComparison(db, row.id, false, figures, null, now);
-    return;
+    const stored = await completeComparison(db, row.id, false, figures, null, now);
+    return stored ? { changed: false, figures, baselineId: base.id } : null;
   }
 
   const ignore: Box[] = [...boxes(base.ignoreBoxes), ...boxes(row.ignoreBoxes), ...(detection.ignore_regions ?? [])];
   let outcome: Awaited<ReturnType<typeof compareSources>>;
-  const browser = new TranscodeSession(env);
+  const session = new TranscodeSession(env, browser);
   try {
     // JPEG and WebP are compared through their PNG copies (made once; the baseline's is reused).
-    const baseline = await pngSource(env, db, base, browser);
-    const current = await pngSource(env, db, row, browser);
-    await browser.close();
+    const baseline = await pngSource(env, db, base, session);
+    const current = await pngSource(env, db, row, session);
+    await session.close();
     outcome = await compareSources(baseline, current, {
       threshold: detection.threshold ?? 0.1,
       tile_threshold: detection.tile_threshold ?? 2,
       ignore,
     });
   } catch (err) {
-    if (err instanceof UnsupportedImage || err instanceof UndecodableImage)
-      return failComparison(db, row.id, err.message, now);
+    if (err instanceof UnsupportedImage || err instanceof UndecodableImage) {
+      await failComparison(db, row.id, err.message, now);
+      return null;
+    }
     throw err;
   } finally {
-    await browser.close();
+    await session.close();
   }
   const { result, diff } = outcome;
   const key = diffKeyOf(row.r2Key);
@@ -138,11 +165,69 @@ export async function compareJob(env: Env, job: JobOf<"compare">, now: number): 
     // Deleted while we compared (or done by a twin delivery that wrote the same key).
     const still = await db.select({ id: screenshots.id }).from(screenshots).where(eq(screenshots.id, row.id)).get();
     if (!still) await env.SHOTS.delete(key);
-    return;
+    return null;
   }
   if (result.changed) {
     // `data` is the screenshot as the API shows it, its completed `comparison` included.
     await notify(`change.detected:${row.id}`, () => emitScreenshotEvent(db, env.WEBHOOKS, row, "change.detected", now));
+  }
+  return { changed: result.changed, figures, baselineId: base.id };
+}
+
+/**
+ * A scenario's `screenshot` step with `compare: true`, once its image is stored: its
+ * baseline is the same-named screenshot of the scenario's latest passed run (none ⇒ no
+ * comparison). With `inline` (the run's browser; `fail_on_change` needs the answer before the
+ * next step) the comparison runs here and its verdict is returned; otherwise it is queued.
+ * Never throws: a comparison that cannot be made ends `failed` with the reason (or, queued,
+ * is found by the sweeper), and the step goes on.
+ */
+export async function compareScenarioShot(
+  env: Env,
+  db: Db,
+  shot: { id: string; accountId: string; name: string },
+  run: { id: string; scenarioId: string },
+  inline: Browser | null,
+  now: () => number,
+): Promise<Verdict | null> {
+  try {
+    const lastPassed = db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.scenarioId, run.scenarioId), eq(runs.status, "passed"), lt(runs.id, run.id)))
+      .orderBy(desc(runs.id))
+      .limit(1);
+    const baseline = await db
+      .select({ id: screenshots.id })
+      .from(screenshots)
+      .where(
+        and(
+          eq(screenshots.runId, sql`(${lastPassed})`),
+          eq(screenshots.name, shot.name),
+          eq(screenshots.status, "completed"),
+        ),
+      )
+      .limit(1)
+      .get();
+    if (!baseline) return null;
+    await db
+      .update(screenshots)
+      .set({ comparisonStatus: "pending", baselineId: baseline.id, comparedAt: now() })
+      .where(and(eq(screenshots.id, shot.id), sql`${screenshots.comparisonStatus} IS NULL`));
+    if (!inline) {
+      await enqueue(env.JOBS, { type: "compare", screenshot_id: shot.id, account_id: shot.accountId });
+      return null;
+    }
+    return await comparePending(env, db, shot.id, shot.accountId, now(), inline);
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: "error", msg: "scenario comparison failed", id: shot.id, error: describeError(err) }),
+    );
+    if (inline)
+      await failComparison(db, shot.id, `The comparison could not be made: ${describeError(err)}`, now()).catch(
+        () => {},
+      );
+    return null;
   }
 }
 
@@ -234,11 +319,15 @@ class TranscodeSession {
   private browser?: Browser;
   private context?: BrowserContext;
   private opened?: Page;
-  constructor(private readonly env: Env) {}
+  /** `shared`: a browser the caller holds (a scenario run's); used, never released, here. */
+  constructor(
+    private readonly env: Env,
+    private readonly shared?: Browser,
+  ) {}
 
   async page(): Promise<Page> {
     if (this.opened) return this.opened;
-    this.browser = await acquireBrowser(this.env.BROWSER, browserKeepAlive(this.env));
+    this.browser = this.shared ?? (await acquireBrowser(this.env.BROWSER, browserKeepAlive(this.env)));
     const fresh = await freshContext(this.browser);
     this.context = fresh.context;
     this.opened = fresh.page;
@@ -249,7 +338,7 @@ class TranscodeSession {
     const { browser, context } = this;
     this.browser = this.context = this.opened = undefined;
     if (context) await context.close().catch(() => {});
-    if (browser) await releaseBrowser(browser);
+    if (browser && browser !== this.shared) await releaseBrowser(browser);
   }
 }
 

@@ -100,6 +100,8 @@ export interface NewScreenshot {
   name?: string | null;
   stepIndex?: number | null;
   url?: string;
+  /** A scenario `screenshot` step with `compare`: compared with the website's settings. */
+  compare?: boolean;
 }
 
 export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
@@ -134,12 +136,14 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
 }
 
 /**
- * Website captures (not scenario steps) remember what finds their "previous" baseline and
- * the website's change detection as it is now (its ignore_selectors are measured at capture).
+ * Website captures remember what finds their "previous" baseline and the website's change
+ * detection as it is now (its ignore_selectors are measured at capture). A scenario's
+ * screenshot keeps the settings only when its step asks to `compare` (even with the
+ * website's detection off: the step asked); its baseline is found by run and name.
  */
 function detectionFields(input: NewScreenshot, options: CaptureOptions) {
   const detection = parseChangeDetection(input.website.changeDetection);
-  const compared = input.source !== "scenario" && detection.enabled;
+  const compared = input.source === "scenario" ? input.compare === true : detection.enabled;
   return {
     compareKey: input.source === "scenario" ? null : compareKey(options),
     detection: compared ? JSON.stringify(detection) : null,
