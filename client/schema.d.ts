@@ -646,6 +646,10 @@ export interface components {
       name: string;
       full_page?: boolean;
       selector?: string;
+      /** @description Compare with the same-named screenshot of the scenario's latest passed run, with the website's `change_detection` settings; the result is the screenshot's `comparison`. */
+      compare?: boolean;
+      /** @description A change fails this step (and the run). Implies `compare`. */
+      fail_on_change?: boolean;
     } | {
       /** @enum {string} */
       action: "assert_text";

@@ -25,3 +25,19 @@ export function screenshotKey(shot: {
 
 /** A screenshot's gallery thumbnail: next to its image (same prefix, so purges take both). */
 export const thumbnailKey = (imageKey: string) => `${imageKey}.thumb.jpg`;
+
+/**
+ * A JPEG or WebP capture's lossless PNG copy, made once for change detection (see
+ * src/capture/transcode.ts): next to its image, so purges take it too. PNG captures have none.
+ */
+export const transcodedKey = (imageKey: string) => (/\.png$/.test(imageKey) ? null : `${imageKey}.cmp.png`);
+
+/** Every R2 object a screenshot row owns: its image, thumbnail, diff and transcoded PNG. */
+export function screenshotObjects(row: {
+  r2Key: string | null;
+  thumbKey: string | null;
+  diffKey: string | null;
+}): string[] {
+  const keys = [row.r2Key, row.thumbKey, row.diffKey, row.r2Key ? transcodedKey(row.r2Key) : null];
+  return keys.filter((k): k is string => k !== null);
+}

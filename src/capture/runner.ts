@@ -10,8 +10,29 @@ export type StepOutcome = { status: Exclude<StepStatus, "failed">; screenshot_id
 /** What the runner needs from outside the page: secrets, and storing screenshots. */
 export interface RunHooks {
   reveal(sealed: string): Promise<string>;
-  /** Stores a screenshot taken at `index` (reserving quota) and returns its id. */
-  saveShot(index: number, name: string, take: () => Promise<Shot>): Promise<string>;
+  /**
+   * Stores a screenshot taken at `index` (reserving quota) and returns its id. `take` is
+   * given the selectors whose boxes to measure (change detection's ignored elements).
+   * With `compare`, the screenshot is compared with its baseline; with `failOnChange` a
+   * change throws {@link ChangedShot}.
+   */
+  saveShot(
+    index: number,
+    name: string,
+    take: (measure: string[]) => Promise<Shot>,
+    compare?: { failOnChange: boolean },
+  ): Promise<string>;
+}
+
+/** A `fail_on_change` screenshot that changed: the step fails, and its screenshot is this one. */
+export class ChangedShot extends TargetError {
+  override name = "ChangedShot";
+  constructor(
+    message: string,
+    readonly screenshotId: string,
+  ) {
+    super(message);
+  }
 }
 
 /** How a run ended, and each step's part of its result (the rest is the step itself). */
@@ -36,8 +57,8 @@ async function visible(g: GuardedPage, selector: string, timeout: number): Promi
 
 /** Lets what a click or key press started (a request, a navigation) finish, briefly. */
 /** A run's screenshot with its gallery thumbnail (the run page shows thumbnails, never full images). */
-async function shootWithThumb(g: GuardedPage, opts: CaptureOptions): Promise<Shot> {
-  const shot = await shoot(g, opts);
+async function shootWithThumb(g: GuardedPage, opts: CaptureOptions, measure: string[]): Promise<Shot> {
+  const shot = await shoot(g, opts, measure);
   shot.thumb = await thumbnail(g);
   return shot;
 }
@@ -163,13 +184,22 @@ export async function performStep(
       await page.addStyleTag({ content: `${step.selector} { visibility: hidden !important; }` });
       return { status: "passed" };
     case "screenshot": {
-      const id = await ctx.hooks.saveShot(index, step.name, () =>
-        shootWithThumb(g, {
-          ...ctx.opts,
-          full_page: step.full_page ?? ctx.opts.full_page,
-          selector: step.selector ?? null,
-          delay_ms: 0,
-        }),
+      const compare = step.compare || step.fail_on_change ? { failOnChange: step.fail_on_change === true } : undefined;
+      const id = await ctx.hooks.saveShot(
+        index,
+        step.name,
+        (measure) =>
+          shootWithThumb(
+            g,
+            {
+              ...ctx.opts,
+              full_page: step.full_page ?? ctx.opts.full_page,
+              selector: step.selector ?? null,
+              delay_ms: 0,
+            },
+            measure,
+          ),
+        compare,
       );
       return { status: "passed", screenshot_id: id };
     }
@@ -273,12 +303,17 @@ export async function runSteps(
       if (err instanceof BudgetExceeded) return { status: "error", error: budgetError(), steps: results };
       if (isPlatformError(err))
         return { status: "error", error: `The browser failed at step ${index}: ${result.error}`, steps: results };
+      if (err instanceof ChangedShot) {
+        // The changed screenshot (its comparison and diff) is what the step shows.
+        result.screenshot_id = err.screenshotId;
+        return { status: "failed", error: `Step ${index} (${step.action}) failed: ${result.error}`, steps: results };
+      }
       try {
         result.screenshot_id = await withDeadline(
           15_000,
           "Failure screenshot",
-          ctx.hooks.saveShot(index, `failure-step-${index}`, () =>
-            shootWithThumb(g, { ...ctx.opts, selector: null, delay_ms: 0 }),
+          ctx.hooks.saveShot(index, `failure-step-${index}`, (measure) =>
+            shootWithThumb(g, { ...ctx.opts, selector: null, delay_ms: 0 }, measure),
           ),
         );
       } catch (shotErr) {

@@ -53,6 +53,13 @@ export const StepSchema = z
       name: z.string().trim().min(1, "Is required").max(100),
       full_page: z.boolean().optional(),
       selector: selector.optional(),
+      compare: z.boolean().optional().openapi({
+        description:
+          "Compare with the same-named screenshot of the scenario's latest passed run, with the website's `change_detection` settings; the result is the screenshot's `comparison`.",
+      }),
+      fail_on_change: z.boolean().optional().openapi({
+        description: "A change fails this step (and the run). Implies `compare`.",
+      }),
     }),
     step("assert_text", { selector: selector.optional(), contains: text }),
     step("assert_visible", { selector }),

@@ -11,15 +11,16 @@ export interface ImageSource {
 
 /**
  * The comparison the Worker runs (and `npm run bench compare` measures). PNG streams in
- * bands, so memory stays a few MB at any size. JPEG and WebP are refused before a byte is
- * read: the decoders available decode whole images, and a pair of them does not fit a
- * Worker's 128 MB (README, "Change detection").
+ * bands, so memory stays a few MB at any size. JPEG and WebP never come here as they are:
+ * the decoders available decode whole images, and a pair of them does not fit a Worker's
+ * 128 MB, so the compare job hands over their lossless PNG copies, transcoded in the
+ * browser (src/capture/transcode.ts; README, "Change detection").
  */
 export async function compareSources(baseline: ImageSource, current: ImageSource, settings: CompareSettings) {
   for (const s of [baseline, current]) {
     if (s.format !== "png")
       throw new UnsupportedImage(
-        `${s.format.toUpperCase()} captures are not compared: only PNG can be decoded in bands within a Worker's 128 MB; capture in PNG for change detection`,
+        `${s.format.toUpperCase()} is not decoded here: only PNG can be decoded in bands within a Worker's 128 MB (transcode it to PNG first)`,
       );
   }
   const a = await pngRows(await baseline.stream());

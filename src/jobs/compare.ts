@@ -1,10 +1,17 @@
+import type { Browser, BrowserContext, Page } from "@cloudflare/puppeteer";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
+import { freshContext } from "../capture/contexts";
+import { describeError } from "../capture/errors";
+import { CONTENT_TYPES } from "../capture/image";
+import { transcodedKey } from "../capture/keys";
 import type { Box } from "../capture/page";
+import { transcodeToPng, UndecodableImage } from "../capture/transcode";
 import { compareSources, type ImageSource } from "../compare/compare";
 import { UnsupportedImage } from "../compare/rows";
 import type { ChangeDetection } from "../compare/settings";
 import { type Db, getDb } from "../db/client";
-import { type Screenshot, screenshots, websites } from "../db/schema";
+import { runs, type Screenshot, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { enqueue, type JobOf } from "../queue/messages";
 import type { ComparisonFigures } from "../services/screenshots";
@@ -68,20 +75,44 @@ export async function startComparison(env: Env, db: Db, row: Screenshot, now: nu
  * D1 failing) is retried, and the dead-letter queue fails it in the end.
  */
 export async function compareJob(env: Env, job: JobOf<"compare">, now: number): Promise<void> {
-  const db = getDb(env.DB);
+  await comparePending(env, getDb(env.DB), job.screenshot_id, job.account_id, now);
+}
+
+/** A completed comparison's verdict (what a scenario step needs to fail on a change). */
+export interface Verdict {
+  changed: boolean;
+  figures: ComparisonFigures;
+  baselineId: string;
+}
+
+/**
+ * Works a `pending` comparison to its end (completed, or failed with the reason) and returns
+ * the verdict when it completed. `browser`: a connected browser to transcode JPEG and WebP
+ * in (a scenario run's own); without it one is acquired only if a PNG copy is missing.
+ */
+async function comparePending(
+  env: Env,
+  db: Db,
+  screenshotId: string,
+  accountId: string,
+  now: number,
+  browser?: Browser,
+): Promise<Verdict | null> {
   const row = await db
     .select()
     .from(screenshots)
-    .where(and(eq(screenshots.id, job.screenshot_id), eq(screenshots.accountId, job.account_id)))
+    .where(and(eq(screenshots.id, screenshotId), eq(screenshots.accountId, accountId)))
     .get();
-  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key) return;
+  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key) return null;
   const base = await db
     .select()
     .from(screenshots)
     .where(and(eq(screenshots.id, row.baselineId), eq(screenshots.accountId, row.accountId)))
     .get();
-  if (base?.status !== "completed" || !base.r2Key)
-    return failComparison(db, row.id, "The baseline screenshot no longer exists", now);
+  if (base?.status !== "completed" || !base.r2Key) {
+    await failComparison(db, row.id, "The baseline screenshot no longer exists", now);
+    return null;
+  }
   const detection = JSON.parse(row.detection ?? "{}") as ChangeDetection;
 
   if (base.sha256 === row.sha256) {
@@ -93,21 +124,31 @@ export async function compareJob(env: Env, job: JobOf<"compare">, now: number): 
       regions: [],
       size_changed: false,
     };
-    await completeComparison(db, row.id, false, figures, null, now);
-    return;
+    const stored = await completeComparison(db, row.id, false, figures, null, now);
+    return stored ? { changed: false, figures, baselineId: base.id } : null;
   }
 
   const ignore: Box[] = [...boxes(base.ignoreBoxes), ...boxes(row.ignoreBoxes), ...(detection.ignore_regions ?? [])];
   let outcome: Awaited<ReturnType<typeof compareSources>>;
+  const session = new TranscodeSession(env, browser);
   try {
-    outcome = await compareSources(source(env, base), source(env, row), {
+    // JPEG and WebP are compared through their PNG copies (made once; the baseline's is reused).
+    const baseline = await pngSource(env, db, base, session);
+    const current = await pngSource(env, db, row, session);
+    await session.close();
+    outcome = await compareSources(baseline, current, {
       threshold: detection.threshold ?? 0.1,
       tile_threshold: detection.tile_threshold ?? 2,
       ignore,
     });
   } catch (err) {
-    if (err instanceof UnsupportedImage) return failComparison(db, row.id, err.message, now);
+    if (err instanceof UnsupportedImage || err instanceof UndecodableImage) {
+      await failComparison(db, row.id, err.message, now);
+      return null;
+    }
     throw err;
+  } finally {
+    await session.close();
   }
   const { result, diff } = outcome;
   const key = diffKeyOf(row.r2Key);
@@ -124,11 +165,69 @@ export async function compareJob(env: Env, job: JobOf<"compare">, now: number): 
     // Deleted while we compared (or done by a twin delivery that wrote the same key).
     const still = await db.select({ id: screenshots.id }).from(screenshots).where(eq(screenshots.id, row.id)).get();
     if (!still) await env.SHOTS.delete(key);
-    return;
+    return null;
   }
   if (result.changed) {
     // `data` is the screenshot as the API shows it, its completed `comparison` included.
     await notify(`change.detected:${row.id}`, () => emitScreenshotEvent(db, env.WEBHOOKS, row, "change.detected", now));
+  }
+  return { changed: result.changed, figures, baselineId: base.id };
+}
+
+/**
+ * A scenario's `screenshot` step with `compare: true`, once its image is stored: its
+ * baseline is the same-named screenshot of the scenario's latest passed run (none ⇒ no
+ * comparison). With `inline` (the run's browser; `fail_on_change` needs the answer before the
+ * next step) the comparison runs here and its verdict is returned; otherwise it is queued.
+ * Never throws: a comparison that cannot be made ends `failed` with the reason (or, queued,
+ * is found by the sweeper), and the step goes on.
+ */
+export async function compareScenarioShot(
+  env: Env,
+  db: Db,
+  shot: { id: string; accountId: string; name: string },
+  run: { id: string; scenarioId: string },
+  inline: Browser | null,
+  now: () => number,
+): Promise<Verdict | null> {
+  try {
+    const lastPassed = db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.scenarioId, run.scenarioId), eq(runs.status, "passed"), lt(runs.id, run.id)))
+      .orderBy(desc(runs.id))
+      .limit(1);
+    const baseline = await db
+      .select({ id: screenshots.id })
+      .from(screenshots)
+      .where(
+        and(
+          eq(screenshots.runId, sql`(${lastPassed})`),
+          eq(screenshots.name, shot.name),
+          eq(screenshots.status, "completed"),
+        ),
+      )
+      .limit(1)
+      .get();
+    if (!baseline) return null;
+    await db
+      .update(screenshots)
+      .set({ comparisonStatus: "pending", baselineId: baseline.id, comparedAt: now() })
+      .where(and(eq(screenshots.id, shot.id), sql`${screenshots.comparisonStatus} IS NULL`));
+    if (!inline) {
+      await enqueue(env.JOBS, { type: "compare", screenshot_id: shot.id, account_id: shot.accountId });
+      return null;
+    }
+    return await comparePending(env, db, shot.id, shot.accountId, now(), inline);
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: "error", msg: "scenario comparison failed", id: shot.id, error: describeError(err) }),
+    );
+    if (inline)
+      await failComparison(db, shot.id, `The comparison could not be made: ${describeError(err)}`, now()).catch(
+        () => {},
+      );
+    return null;
   }
 }
 
@@ -200,13 +299,79 @@ function boxes(json: string | null): Box[] {
   return json ? (JSON.parse(json) as Box[]) : [];
 }
 
-function source(env: Env, row: Screenshot): ImageSource {
+function source(env: Env, row: Screenshot, key: string): ImageSource {
   return {
-    format: row.format ?? "png",
+    format: "png",
     async stream() {
-      const object = await env.SHOTS.get(row.r2Key as string);
+      const object = await env.SHOTS.get(key);
       if (!object) throw new UnsupportedImage(`The image of ${row.id} is missing from storage`);
       return object.body;
     },
   };
+}
+
+/**
+ * A browser page for transcoding, opened only when an image has no PNG copy yet: the
+ * shared session (acquired and released as the capture jobs do) and a fresh incognito
+ * context of its own, closed when the job is done with it.
+ */
+class TranscodeSession {
+  private browser?: Browser;
+  private context?: BrowserContext;
+  private opened?: Page;
+  /** `shared`: a browser the caller holds (a scenario run's); used, never released, here. */
+  constructor(
+    private readonly env: Env,
+    private readonly shared?: Browser,
+  ) {}
+
+  async page(): Promise<Page> {
+    if (this.opened) return this.opened;
+    this.browser = this.shared ?? (await acquireBrowser(this.env.BROWSER, browserKeepAlive(this.env)));
+    const fresh = await freshContext(this.browser);
+    this.context = fresh.context;
+    this.opened = fresh.page;
+    return fresh.page;
+  }
+
+  async close(): Promise<void> {
+    const { browser, context } = this;
+    this.browser = this.context = this.opened = undefined;
+    if (context) await context.close().catch(() => {});
+    if (browser && browser !== this.shared) await releaseBrowser(browser);
+  }
+}
+
+/**
+ * The image as PNG: a PNG capture as it is; a JPEG or WebP capture through its lossless PNG
+ * copy next to it, transcoded in the browser the first time it is needed and streamed to
+ * R2 piece by piece (the Worker never holds the image whole).
+ */
+async function pngSource(env: Env, db: Db, row: Screenshot, session: TranscodeSession): Promise<ImageSource> {
+  const imageKey = row.r2Key as string;
+  const copyKey = transcodedKey(imageKey);
+  if (!copyKey) return source(env, row, imageKey);
+  if (await env.SHOTS.head(copyKey)) return source(env, row, copyKey);
+  const object = await env.SHOTS.get(imageKey);
+  if (!object) throw new UnsupportedImage(`The image of ${row.id} is missing from storage`);
+  const png = await transcodeToPng(await session.page(), object.body, CONTENT_TYPES[row.format ?? "png"]);
+  const { readable, writable } = new FixedLengthStream(png.size);
+  const put = env.SHOTS.put(copyKey, readable, { httpMetadata: { contentType: CONTENT_TYPES.png } });
+  put.catch(() => {});
+  const writer = writable.getWriter();
+  try {
+    for await (const piece of png.chunks()) await writer.write(piece);
+    await writer.close();
+  } catch (err) {
+    await writer.abort(err).catch(() => {});
+    throw err;
+  }
+  await put;
+  // Deleted while we transcoded: the copy belongs to nobody (deletion removes rows first).
+  const still = await db.select({ id: screenshots.id }).from(screenshots).where(eq(screenshots.id, row.id)).get();
+  if (!still) {
+    await env.SHOTS.delete(copyKey);
+    throw new UnsupportedImage(`The screenshot ${row.id} was deleted during the comparison`);
+  }
+  return source(env, row, copyKey);
 }

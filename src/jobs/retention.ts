@@ -1,4 +1,5 @@
 import { inArray, type SQL, sql } from "drizzle-orm";
+import { screenshotObjects } from "../capture/keys";
 import { chunks } from "../db/chunks";
 import { getDb } from "../db/client";
 import { runs, screenshots, webhookEvents } from "../db/schema";
@@ -44,7 +45,7 @@ export async function purgeExpired(
     WHERE s.created_at < ${oldest} AND s.created_at < ${now} - ${windowMs()}
       AND NOT EXISTS (SELECT 1 FROM websites w WHERE w.baseline_screenshot_id = s.id)
     ORDER BY s.created_at LIMIT ${batch}`);
-  const keys = shots.flatMap((s) => [s.r2_key, s.diff_key, s.thumb_key]).filter((k): k is string => k !== null);
+  const keys = shots.flatMap((s) => screenshotObjects({ r2Key: s.r2_key, thumbKey: s.thumb_key, diffKey: s.diff_key }));
   // Screenshots of one id may exist under earlier attempts' keys only if a write failed; those
   // were deleted then. R2 deletes up to 1,000 keys per call.
   for (const slice of chunks(keys, 1000)) await env.SHOTS.delete(slice);

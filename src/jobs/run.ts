@@ -1,11 +1,13 @@
 import type { Browser } from "@cloudflare/puppeteer";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { describeError } from "../capture/errors";
+import { screenshotObjects } from "../capture/keys";
 import { resolveOptions } from "../capture/options";
 import { assertContained, containmentError, type GuardedPage, openPage } from "../capture/page";
-import { type RunHooks, runSteps } from "../capture/runner";
+import { ChangedShot, type RunHooks, runSteps } from "../capture/runner";
 import { isSecretStep, type StepResult } from "../capture/steps";
 import type { GuardPolicy } from "../capture/url-guard";
+import { parseChangeDetection } from "../compare/settings";
 import { config } from "../config";
 import type { Db } from "../db/client";
 import { type Run, runs, scenarios, schedules, screenshots, websites } from "../db/schema";
@@ -20,6 +22,7 @@ import { screenshotRow } from "../services/screenshots";
 import { emitRunFinished, notify } from "../services/webhooks";
 import { parseCapture } from "../services/websites";
 import { retryDelaySeconds, storeShot } from "./capture";
+import { compareScenarioShot, type Verdict } from "./compare";
 
 export interface RunWork {
   message: Message<unknown>;
@@ -164,7 +167,7 @@ async function executeRun(
         revealed.push(text);
         return text;
       },
-      async saveShot(index, name, take) {
+      async saveShot(index, name, take, compare) {
         const shotRow = screenshotRow(
           {
             website,
@@ -175,6 +178,7 @@ async function executeRun(
             name,
             stepIndex: index,
             scheduleId: null,
+            compare: compare !== undefined,
           },
           now(),
         );
@@ -184,9 +188,23 @@ async function executeRun(
             `The ${quota.period === "day" ? "daily" : "monthly"} capture quota of ${quota.limit} is used up`,
           );
         await db.insert(screenshots).values({ ...shotRow, attempts: 1, startedAt: now() });
-        const shot = await take();
+        const detection = shotRow.detection ? parseChangeDetection(shotRow.detection) : null;
+        const shot = await take(detection?.ignore_selectors ?? []);
         if (page) assertContained(page);
-        await storeShot(env, db, { ...shotRow, attempts: 1 }, shot, scenario.id, now());
+        const stored = await storeShot(env, db, { ...shotRow, attempts: 1 }, shot, scenario.id, now());
+        if (stored && compare) {
+          // fail_on_change needs the answer before the next step: compared here (banded, bounded);
+          // otherwise queued, and the run goes on.
+          const verdict = await compareScenarioShot(
+            env,
+            db,
+            { id: shotRow.id, accountId: row.accountId, name },
+            { id: row.id, scenarioId: scenario.id },
+            compare.failOnChange ? browser : null,
+            now,
+          );
+          if (verdict?.changed && compare.failOnChange) throw new ChangedShot(changeMessage(name, verdict), shotRow.id);
+        }
         return shotRow.id;
       },
     };
@@ -236,13 +254,27 @@ async function executeRun(
   }
 }
 
+/** What a `fail_on_change` step says when its screenshot changed. */
+function changeMessage(name: string, v: Verdict): string {
+  const f = v.figures;
+  const pct = (n: number) => `${Number((n * 100).toFixed(3))} %`;
+  const what = [
+    `${f.changed_pixels.toLocaleString("en-US")} pixels changed (${pct(f.change_ratio)} of the compared area, ${pct(f.max_tile_ratio)} of the most changed 64×64 tile)`,
+    f.size_changed ? "the size changed" : null,
+    f.regions.length > 0
+      ? `in ${f.regions.length} region${f.regions.length === 1 ? "" : "s"}, first at x=${f.regions[0]?.x} y=${f.regions[0]?.y} (${f.regions[0]?.width}×${f.regions[0]?.height})`
+      : null,
+  ].filter(Boolean);
+  return `Screenshot "${name}" changed from ${v.baselineId} (the latest passed run's): ${what.join("; ")}`;
+}
+
 /** Deletes a run's stored screenshots: bytes first, then rows. */
 async function discardRunShots(env: Env, db: Db, runId: string) {
   const rows = await db
-    .select({ id: screenshots.id, r2Key: screenshots.r2Key, thumbKey: screenshots.thumbKey })
+    .select({ r2Key: screenshots.r2Key, thumbKey: screenshots.thumbKey, diffKey: screenshots.diffKey })
     .from(screenshots)
     .where(eq(screenshots.runId, runId));
-  const keys = rows.flatMap((r) => [r.r2Key, r.thumbKey]).filter((k): k is string => k !== null);
+  const keys = rows.flatMap(screenshotObjects);
   if (keys.length > 0) await env.SHOTS.delete(keys);
   await db.delete(screenshots).where(eq(screenshots.runId, runId));
 }

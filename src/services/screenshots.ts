@@ -1,5 +1,6 @@
 import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { expectBrowserJobs } from "../capture/browser";
+import { screenshotObjects } from "../capture/keys";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
 import { compareKey, parseChangeDetection } from "../compare/settings";
 import { chunks } from "../db/chunks";
@@ -101,6 +102,8 @@ export interface NewScreenshot {
   name?: string | null;
   stepIndex?: number | null;
   url?: string;
+  /** A scenario `screenshot` step with `compare`: compared with the website's settings. */
+  compare?: boolean;
 }
 
 export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
@@ -135,12 +138,14 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
 }
 
 /**
- * Website captures (not scenario steps) remember what finds their "previous" baseline and
- * the website's change detection as it is now (its ignore_selectors are measured at capture).
+ * Website captures remember what finds their "previous" baseline and the website's change
+ * detection as it is now (its ignore_selectors are measured at capture). A scenario's
+ * screenshot keeps the settings only when its step asks to `compare` (even with the
+ * website's detection off: the step asked); its baseline is found by run and name.
  */
 function detectionFields(input: NewScreenshot, options: CaptureOptions) {
   const detection = parseChangeDetection(input.website.changeDetection);
-  const compared = input.source !== "scenario" && detection.enabled;
+  const compared = input.source === "scenario" ? input.compare === true : detection.enabled;
   return {
     compareKey: input.source === "scenario" ? null : compareKey(options),
     detection: compared ? JSON.stringify(detection) : null,
@@ -327,9 +332,9 @@ export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: stri
   const [row] = await db
     .delete(screenshots)
     .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
-    .returning({ key: screenshots.r2Key, diffKey: screenshots.diffKey, thumb: screenshots.thumbKey });
+    .returning({ r2Key: screenshots.r2Key, diffKey: screenshots.diffKey, thumbKey: screenshots.thumbKey });
   if (!row) throw notFound("Screenshot");
-  const keys = [row.key, row.diffKey, row.thumb].filter((k): k is string => k !== null);
+  const keys = screenshotObjects(row);
   if (keys.length > 0) await bucket.delete(keys);
 }
 

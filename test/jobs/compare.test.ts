@@ -4,13 +4,16 @@ import { pngRows } from "../../src/compare/png";
 import {
   body,
   call,
+  createScenario,
   createWebsite,
   downloadBytes,
   expectError,
   FIXTURE,
   jsonInit,
   newAccount,
+  type RunView,
   requestCapture,
+  runToEnd,
   type ShotView,
   settled,
   type TestAccount,
@@ -189,4 +192,170 @@ describe("a tall full page", () => {
     expect((c.max_tile_ratio as number) * 100).toBeGreaterThan(2);
     expect(c.regions[0]?.y).toBeGreaterThanOrEqual(11_900);
   }, 90_000);
+});
+
+describe("JPEG and WebP captures (transcoded to PNG once, in the browser)", () => {
+  const formats = ["jpeg", "webp"] as const;
+  let acc: TestAccount;
+  const got: Record<string, { base: Compared; same: Compared; boxed: Compared; copyOfSame?: string }> = {};
+  const keyOf = async (id: string) =>
+    (
+      (await env.DB.prepare("SELECT r2_key FROM screenshots WHERE id = ?").bind(id).first<{ r2_key: string }>()) as {
+        r2_key: string;
+      }
+    ).r2_key;
+
+  beforeAll(async () => {
+    acc = await newAccount("business"); // 60 requests a minute: this block makes ~25 calls
+    await Promise.all(
+      formats.map(async (format) => {
+        const site = await createWebsite(acc, `${FIXTURE()}/change`, { ...VIEWPORT, format, quality: 80 });
+        const patch = await call(
+          `/v1/websites/${site.id}`,
+          jsonInit("PATCH", { change_detection: { ignore_selectors: [".clock"] } }, acc.auth),
+        );
+        expect(patch.status).toBe(200);
+        const base = await shot(acc, site.id);
+        const same = await shot(acc, site.id);
+        const copyOfSame = (await env.SHOTS.head(`${await keyOf(same.id)}.cmp.png`))?.version;
+        const boxed = await shot(acc, site.id, "box");
+        got[format] = { base, same, boxed, copyOfSame };
+      }),
+    );
+  }, 120_000);
+
+  for (const format of formats) {
+    it(`${format}: an unchanged page is unchanged, a 40×40 box is a change with its region and a red diff`, async () => {
+      const { base, same, boxed } = got[format] as NonNullable<(typeof got)[string]>;
+      expect(base.format).toBe(format);
+      expect(same.comparison).toMatchObject({ status: "completed", baseline_id: base.id, changed: false });
+      const c = boxed.comparison as Comparison;
+      expect(c).toMatchObject({ status: "completed", baseline_id: same.id, changed: true, size_changed: false });
+      // Compression blurs the box's edges a little: about its 1,600 pixels.
+      expect(c.changed_pixels).toBeGreaterThanOrEqual(1400);
+      expect(c.changed_pixels).toBeLessThanOrEqual(2200);
+      expect(c.regions).toHaveLength(1);
+      const [region] = c.regions;
+      expect(region?.x).toBeGreaterThanOrEqual(190);
+      expect(region?.y).toBeGreaterThanOrEqual(140);
+      expect((region?.x ?? 0) + (region?.width ?? 0)).toBeLessThanOrEqual(250);
+      expect((region?.y ?? 0) + (region?.height ?? 0)).toBeLessThanOrEqual(200);
+
+      const res = await call(c.diff_url as string, { headers: acc.auth });
+      expect(res.status).toBe(200);
+      const rows = await pngRows(res.body as ReadableStream<Uint8Array>);
+      expect([rows.width, rows.height]).toEqual([400, 300]);
+      const row = new Uint8Array(rows.width * 4);
+      for (let y = 0; y <= 170; y++) await rows.readRow(row, rows.width);
+      await rows.close();
+      expect([...row.subarray(220 * 4, 220 * 4 + 3)]).toEqual([255, 0, 0]);
+    });
+  }
+
+  it("each capture's PNG copy is made once, kept next to it, and deleted with it", async () => {
+    const { base, same, boxed, copyOfSame } = got.jpeg as NonNullable<(typeof got)[string]>;
+    const keys = await Promise.all([base.id, same.id, boxed.id].map(keyOf));
+    const copies = await Promise.all(keys.map((k) => env.SHOTS.head(`${k}.cmp.png`)));
+    expect(copies.every((c) => c?.httpMetadata?.contentType === "image/png")).toBe(true);
+    // `same`'s copy was made when it was compared, and reused (not written again) as the baseline of `boxed`.
+    expect(copyOfSame).toBeDefined();
+    expect(copies[1]?.version).toBe(copyOfSame);
+    const deleted = await call(`/v1/screenshots/${boxed.id}`, { method: "DELETE", headers: acc.auth });
+    expect(deleted.status).toBe(204);
+    expect(await env.SHOTS.head(keys[2] as string)).toBeNull();
+    expect(await env.SHOTS.head(`${keys[2]}.cmp.png`)).toBeNull();
+    expect(await env.SHOTS.head(`${keys[1]}.cmp.png`)).not.toBeNull();
+  });
+});
+
+describe("scenario screenshot steps with compare / fail_on_change", () => {
+  let acc: TestAccount;
+  let strict: RunView[];
+  let lenient: RunView[];
+
+  /** The step's screenshot, once its comparison (inline or queued) is no longer pending. */
+  async function stepShot(run: RunView): Promise<Compared> {
+    const id = run.steps[0]?.screenshot_id as string;
+    expect(id).toBeDefined();
+    await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare("SELECT comparison_status FROM screenshots WHERE id = ?")
+          .bind(id)
+          .first<{ comparison_status: string | null }>();
+        if (row?.comparison_status === "pending") throw new Error("comparison pending");
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+    return body<Compared>(await call(`/v1/screenshots/${id}`, { headers: acc.auth }));
+  }
+
+  beforeAll(async () => {
+    acc = await newAccount("business"); // 60 requests a minute
+    const site = await createWebsite(acc, `${FIXTURE()}/change`, VIEWPORT);
+    const patch = await call(
+      `/v1/websites/${site.id}`,
+      jsonInit("PATCH", { change_detection: { ignore_selectors: [".clock"] } }, acc.auth),
+    );
+    expect(patch.status).toBe(200);
+    const scenario = (steps: unknown[]) => createScenario(acc, { website_id: site.id, name: "home", steps });
+    const a = await scenario([{ action: "screenshot", name: "home", fail_on_change: true }]);
+    const b = await scenario([{ action: "screenshot", name: "home", compare: true }]);
+    // Two runs each over the unchanged page, then the page changes (a 40×40 box) for one more.
+    strict = [await runToEnd(acc, a.id), await runToEnd(acc, a.id)];
+    lenient = [await runToEnd(acc, b.id)];
+    const changed = await call(
+      `/v1/websites/${site.id}`,
+      jsonInit("PATCH", { capture: { ...VIEWPORT, headers: { "X-Variant": "box" } } }, acc.auth),
+    );
+    expect(changed.status).toBe(200);
+    strict.push(await runToEnd(acc, a.id));
+    lenient.push(await runToEnd(acc, b.id));
+  }, 150_000);
+
+  it("an unchanged page passes, its screenshot compared with the latest passed run's: not changed", async () => {
+    expect(strict.slice(0, 2).map((r) => r.status)).toEqual(["passed", "passed"]);
+    const first = await stepShot(strict[0] as RunView);
+    expect(first.comparison).toBeNull(); // no passed run before it
+    const second = await stepShot(strict[1] as RunView);
+    expect(second.comparison).toMatchObject({
+      status: "completed",
+      baseline_id: first.id,
+      changed: false,
+      changed_pixels: 0,
+    });
+  });
+
+  it("with fail_on_change a changed page fails the step and the run, saying what changed", async () => {
+    const run = strict[2] as RunView;
+    expect(run.status).toBe("failed");
+    const [step] = run.steps;
+    expect(step?.status).toBe("failed");
+    expect(step?.error).toMatch(
+      /^Screenshot "home" changed from shot_\w+ \(the latest passed run's\): 1,[5-7]\d\d pixels changed \([\d.]+ % of the compared area/,
+    );
+    expect(run.error).toContain('Step 0 (screenshot) failed: Screenshot "home" changed');
+    // The step's screenshot is the compared one (no separate failure screenshot), with its comparison and diff.
+    const shot = await stepShot(run);
+    expect(shot.comparison).toMatchObject({
+      status: "completed",
+      baseline_id: (await stepShot(strict[1] as RunView)).id,
+      changed: true,
+      diff_url: `/v1/screenshots/${shot.id}/diff`,
+    });
+    const names = await env.DB.prepare("SELECT name FROM screenshots WHERE run_id = ?")
+      .bind(run.id)
+      .all<{ name: string }>();
+    expect(names.results.map((s) => s.name)).toEqual(["home"]);
+  });
+
+  it("without fail_on_change the run passes and the comparison (queued) shows the change", async () => {
+    expect(lenient.map((r) => r.status)).toEqual(["passed", "passed"]);
+    const base = await stepShot(lenient[0] as RunView);
+    const shot = await stepShot(lenient[1] as RunView);
+    const c = shot.comparison as Comparison;
+    expect(c).toMatchObject({ status: "completed", baseline_id: base.id, changed: true, size_changed: false });
+    expect(c.changed_pixels).toBeGreaterThanOrEqual(1500);
+    expect(c.regions).toHaveLength(1);
+    expect((await call(c.diff_url as string, { headers: acc.auth })).status).toBe(200);
+  });
 });
