@@ -1,4 +1,4 @@
-import type { Browser, Frame, HTTPRequest, Page } from "@cloudflare/puppeteer";
+import type { Browser, Frame, Page } from "@cloudflare/puppeteer";
 import type { Box } from "../compare/rows";
 import { isAdRequest } from "./ads";
 import { armBrowser, armPage, type Decision, type JobScreen, type Violation, watchJob } from "./containment";
