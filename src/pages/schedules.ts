@@ -248,7 +248,7 @@ export async function schedulePage(c: Context<AppEnv>, problem?: string, status:
   ${upcoming.length > 1 ? html`<dt>Then</dt><dd>${upcoming.slice(1).map((t) => html`${whenIn(t, s.timezone)}<br>`)}</dd>` : ""}
   <dt>Last run</dt><dd>${when(s.lastRunAt)}${s.lastStatus ? html` ${statusBadge(s.lastStatus)}` : ""}</dd>
 </dl>
-<p class="row" style="margin-top:1rem">${pauseButton(c, s, `/app/schedules/${s.id}`)}
+<p class="row actions">${pauseButton(c, s, `/app/schedules/${s.id}`)}
 <a class="btn secondary small" href="/app/schedules/${s.id}/delete">Delete</a></p>`,
     status,
   );

@@ -93,8 +93,16 @@ export function pageSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Where to go after logging in: a local path only (no open redirect). */
+/**
+ * Where to go after logging in: a path on this site only (no open redirect). Browsers drop
+ * tabs and newlines from URLs and read `\\` as `/`, so `/\t/evil.example` would become
+ * `//evil.example`: any control character or backslash is refused, and the path must resolve
+ * to this origin.
+ */
 export function safeNext(next: string | undefined): string {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/app";
-  return next;
+  const unsafe = [...(next ?? "")].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f || ch === "\\");
+  if (!next?.startsWith("/") || unsafe) return "/app";
+  const base = "https://snaptrack.invalid";
+  const url = new URL(next, base);
+  return url.origin === base ? url.pathname + url.search + url.hash : "/app";
 }

@@ -79,6 +79,30 @@ describe("dashboard pages", () => {
     expect(app.headers.get("location")).toBe("/login?next=%2Fapp%2Fwebsites");
   });
 
+  it("after logging in, goes back to a page of this site only (no open redirect)", async () => {
+    const acc = await newAccount("free");
+    const login = (next: string) =>
+      page("/login", {
+        method: "POST",
+        redirect: "manual",
+        headers: { origin: BASE, "content-type": "application/x-www-form-urlencoded", ...HTML },
+        body: new URLSearchParams({ email: acc.email, password: acc.password, next }),
+      });
+    expect((await login("/app/websites?page=2")).headers.get("location")).toBe("/app/websites?page=2");
+    // Browsers drop tabs/newlines and read "\\" as "/": each of these would leave the site.
+    for (const next of [
+      "//evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "/\\evil.example",
+      "https://evil.example",
+    ]) {
+      const res = await login(next);
+      expect(res.status, next).toBe(303);
+      expect(res.headers.get("location"), next).toBe("/app");
+    }
+  });
+
   it("refuses writes without the session's CSRF token or from another site", async () => {
     const acc = await newAccount("free");
     const fields = { name: "x", url: `${FIXTURE()}/colors` };
