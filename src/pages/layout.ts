@@ -89,3 +89,10 @@ export const pageUser = (c: Context<AppEnv>): PageUser => {
   const user = c.get("user");
   return { email: user.email, owner: isOwner(user), csrf: c.get("csrf") };
 };
+
+/** "Upgrade" as a link for owners; members are told who can (the plan page is owners' only). */
+export function upgradeLink(c: Context<AppEnv>, text: string) {
+  return isOwner(c.get("user"))
+    ? html`<a href="/app/settings/plan">${text}</a>`
+    : html`ask an owner of the account to upgrade`;
+}

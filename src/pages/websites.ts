@@ -37,7 +37,7 @@ import {
 } from "./change-form";
 import { changeHistory } from "./changes";
 import { count, csrfField, field, type Html, notice, when } from "./components";
-import { pageUser, renderPage } from "./layout";
+import { pageUser, renderPage, upgradeLink } from "./layout";
 import { gallery, tile } from "./tiles";
 
 const wantsJson = (c: Context<AppEnv>) => (c.req.header("Accept") ?? "").includes("application/json");
@@ -61,7 +61,7 @@ ${
     ? notice(
         "warn",
         html`Your ${plan.id} plan allows ${count(plan.websites)} website${plan.websites === 1 ? "" : "s"}, and you have ${count(sites.length)}.
-        Delete one or <a href="/app/settings/plan">upgrade</a> to add more.`,
+        Delete one or ${upgradeLink(c, "upgrade")} to add more.`,
       )
     : ""
 }
@@ -148,7 +148,7 @@ async function readWebsiteForm(c: Context<AppEnv>) {
   if (!changes.ok) Object.assign(state.errors, changes.errors);
   // With other fields wrong, the URL is still checked (as the service will), so every error shows at once.
   if (url.success && Object.keys(state.errors).length) {
-    await checkStoredUrl(url.data, guardPolicy(c.env)).catch((err) => refusal(err, state));
+    await checkStoredUrl(url.data, guardPolicy(c.env)).catch((err) => refusal(c, err, state));
   }
   const input =
     name.success && url.success && capture.ok && changes.ok
@@ -158,11 +158,10 @@ async function readWebsiteForm(c: Context<AppEnv>) {
 }
 
 /** A service refusal shown on the form: field errors beside their fields, anything else above it. */
-function refusal(err: unknown, state: FormState): ContentfulStatusCode {
+function refusal(c: Context<AppEnv>, err: unknown, state: FormState): ContentfulStatusCode {
   if (!(err instanceof ApiError)) throw err;
   if (err.code === "validation_failed" && err.errors) Object.assign(state.errors, regroup(err.errors));
-  else if (err.code === "plan_limit_reached")
-    state.problem = html`${err.message} <a href="/app/settings/plan">See plans</a>.`;
+  else if (err.code === "plan_limit_reached") state.problem = html`${err.message} (${upgradeLink(c, "see plans")}).`;
   else throw err;
   return err.status as ContentfulStatusCode;
 }
@@ -185,7 +184,7 @@ export async function createWebsiteSubmit(c: Context<AppEnv>) {
     );
     return c.redirect(`/app/websites/${website.id}`, 303);
   } catch (err) {
-    return websiteForm(c, null, state, refusal(err, state));
+    return websiteForm(c, null, state, refusal(c, err, state));
   }
 }
 
@@ -210,7 +209,7 @@ export async function editWebsiteSubmit(c: Context<AppEnv>) {
     await updateWebsite(db, accountId, website.id, input, guardPolicy(c.env), c.get("now"));
     return c.redirect(`/app/websites/${website.id}?saved=1`, 303);
   } catch (err) {
-    return websiteForm(c, website, state, refusal(err, state));
+    return websiteForm(c, website, state, refusal(c, err, state));
   }
 }
 

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newId } from "../../src/db/ids";
+import { PLANS } from "../../src/limits/plans";
 import { csrfToken } from "../../src/pages/session";
 import {
   BASE,
@@ -300,5 +301,17 @@ describe("Settings → Webhooks", () => {
     const created = await post(member, "/app/settings/webhooks", { url: hook(), events: "*" });
     expect(created.status).toBe(201);
     expect(await countHooks(owner.id)).toBe(1);
+
+    // At the plan's website limit a member is told to ask an owner, not sent to the owners' plan page.
+    for (let i = 0; i < PLANS.starter.websites; i++) {
+      expect((await call("/v1/websites", jsonInit("POST", { name: `s${i}`, url: FIXTURE() }, owner.auth))).status).toBe(
+        201,
+      );
+    }
+    const full = await (await get(member, "/app/websites")).text();
+    expect(full).toContain("ask an owner of the account to upgrade");
+    expect(full).not.toContain('href="/app/settings/plan"');
+    const ownersView = await (await get(owner.cookie, "/app/websites")).text();
+    expect(ownersView).toContain('<a href="/app/settings/plan">upgrade</a>');
   });
 });
