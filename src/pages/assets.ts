@@ -61,7 +61,7 @@ td.wrap { overflow-wrap: anywhere; }
 .table-wrap table { min-width: 34rem; }
 ol.steps { list-style: none; padding: 0; margin: 0 0 1rem; display: grid; gap: 1rem; }
 .step fieldset { border: 0; padding: 0; margin: 0; }
-.step legend { font-size: 1.05rem; }
+.step legend { font-size: 1.05rem; margin-bottom: .5rem; }
 .action-row { align-items: flex-end; }
 .action-row .field { flex: 1 1 14rem; margin-bottom: 0; }
 .action-row button { margin-bottom: .1rem; }
@@ -176,6 +176,11 @@ const JS = `"use strict";
             badge.className = "status " + s.status;
           }
           if (s.html) {
+            var said = document.getElementById("capture-message");
+            if (said && !said.hidden && said.textContent === "Screenshot queued.") {
+              said.textContent = "Screenshot " + s.status + ".";
+              said.className = s.status === "failed" ? "notice error" : "notice ok";
+            }
             var box = document.createElement("div");
             box.innerHTML = s.html;
             var next = box.firstElementChild;

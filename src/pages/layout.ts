@@ -63,6 +63,7 @@ function layout(p: PageProps, assets: { css: string; js: string }, body: Html) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${p.title} · SnapTrack</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/app.css?v=${assets.css}">
 <script src="/assets/app.js?v=${assets.js}" defer></script>
 </head>

@@ -77,6 +77,8 @@ const LABELS: Record<string, string> = {
   state: "State",
   name: "Screenshot name",
   full_page: "Full page",
+  compare: "Compare with the same screenshot of the last passed run",
+  fail_on_change: "Fail the step when it changed",
   contains: "Contains",
   timeout_ms: "Step timeout (ms)",
 };

@@ -80,7 +80,7 @@ function endpointFields(s: FormState) {
     required: true,
     placeholder: "https://example.com/hooks/snaptrack",
     inputmode: "url",
-    hint: "https only. Each event is POSTed here, signed (Standard Webhooks).",
+    hint: "https (plain http only for local test receivers). Each event is POSTed here, signed (Standard Webhooks).",
   })}
 ${field({ name: "description", label: "Description (optional)", value: s.description, errors: s.errors })}
 <fieldset${attrs({ class: eventErrors ? "invalid" : undefined, "aria-describedby": eventErrors ? "f-events-error" : undefined })}>

@@ -142,6 +142,7 @@ describe("dashboard", () => {
     await page.waitForSelector("#gallery .tile[data-status=completed] img.thumb", { timeout: 45_000 });
     assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page was not reloaded");
     assert.equal(new URL(page.url()).pathname, `/app/websites/${websiteId}`);
+    assert.equal(await page.$eval("#capture-message", (el) => el.textContent), "Screenshot completed.");
 
     // The gallery shows a thumbnail (small), never the full image.
     const thumbSrc = await page.$eval("#gallery img.thumb", (img) => img.getAttribute("src"));
