@@ -8,7 +8,7 @@ import { systemClock } from "./lib/clock";
 import { withResponseHeaders } from "./lib/openapi";
 import { durableObjectLimiter } from "./limits/account-limiter";
 import { durableObjectLoginThrottle } from "./limits/login-throttle";
-import { apiGate, ownerOnly, sameOriginWrites, sessionAuth } from "./middleware/auth";
+import { apiGate, ownersOnlyUnder, sameOriginWrites, sessionAuth } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
 import { requestContext } from "./middleware/request";
@@ -111,16 +111,13 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.use("/account", sessionAuth());
   app.use("/account/*", sessionAuth());
   // Plan, API token and members are managed by owners; members share everything else.
-  for (const path of [
+  ownersOnlyUnder(app, [
     "/account/plan",
     "/account/renew",
     "/account/api-token",
     "/account/invitations",
     "/account/members",
-  ]) {
-    app.use(path, ownerOnly());
-    app.use(`${path}/*`, ownerOnly());
-  }
+  ]);
   app.route("/", authRouter);
   app.route("/", invitationRouter);
   app.route("/", accountRouter);

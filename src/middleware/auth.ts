@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { getDb } from "../db/client";
 import { hashApiToken, isWellFormedToken } from "../lib/api-token";
@@ -127,6 +127,14 @@ export function ownerOnly(): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
+}
+
+/** `ownerOnly()` on each path and everything under it. */
+export function ownersOnlyUnder(app: Hono<AppEnv>, paths: readonly string[]): void {
+  for (const path of paths) {
+    app.use(path, ownerOnly());
+    app.use(`${path}/*`, ownerOnly());
+  }
 }
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);

@@ -4,7 +4,7 @@ import { type CaptureOptionsInput, CaptureOptionsSchema, DEFAULT_OPTIONS } from 
 import type { FieldErrors } from "../lib/errors";
 import { fieldErrors } from "../lib/errors";
 import { IMAGE_FORMATS } from "../lib/values";
-import { attrs, describedBy, type FieldProps, field, fieldId, fieldNotes, type Html } from "./components";
+import { attrs, describedBy, type FieldProps, field, fieldId, fieldNotes, type Html, lines } from "./components";
 
 /**
  * Every capture option as form fields, with the contract's bounds read from the one schema
@@ -117,12 +117,6 @@ export function valuesFromForm(form: Record<string, unknown>): CaptureFormValues
   }
   return v;
 }
-
-const lines = (s: string | undefined) =>
-  (s ?? "")
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
 
 /** Form values → options, checked by the schema. Empty fields use the defaults. */
 export function parseCaptureForm(

@@ -1,7 +1,7 @@
 import { html } from "hono/html";
 import { type ChangeDetection, ChangeDetectionSchema } from "../compare/settings";
 import { type FieldErrors, fieldErrors } from "../lib/errors";
-import { attrs, describedBy, field, fieldId, fieldNotes, type Html } from "./components";
+import { attrs, describedBy, field, fieldId, fieldNotes, type Html, lines } from "./components";
 
 /**
  * A website's change detection as form fields and back, checked by the API's own schema
@@ -37,12 +37,6 @@ export function changeValuesFromForm(form: Record<string, unknown>): ChangeFormV
   }
   return v;
 }
-
-const lines = (s: string | undefined) =>
-  (s ?? "")
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
 
 /** Form values → settings, checked by the schema. Empty numbers take the defaults. */
 export function parseChangeForm(

@@ -132,3 +132,10 @@ export const statusBadge = (status: string) => html`<span class="status ${status
 
 /** The hidden CSRF field every state-changing form carries (checked by pageSession). */
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
+
+/** A textarea's non-empty lines, trimmed (one selector, header, cookie or region per line). */
+export const lines = (s: string | undefined) =>
+  (s ?? "")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);

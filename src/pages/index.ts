@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../context";
-import { ownerOnly, sameOriginWrites } from "../middleware/auth";
+import { ownerOnly, ownersOnlyUnder, sameOriginWrites } from "../middleware/auth";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { mountChangePages } from "./changes";
@@ -139,10 +139,7 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/schedules/:id/delete", deleteSchedulePage);
   app.post("/app/schedules/:id/delete", deleteScheduleSubmit);
 
-  app.use("/app/settings/api-keys", ownerOnly());
-  app.use("/app/settings/api-keys/*", ownerOnly());
-  app.use("/app/settings/plan", ownerOnly());
-  app.use("/app/settings/plan/*", ownerOnly());
+  ownersOnlyUnder(app, ["/app/settings/api-keys", "/app/settings/plan"]);
   app.get("/app/settings/api-keys", apiKeysPage);
   app.post("/app/settings/api-keys", generateTokenSubmit);
   app.post("/app/settings/api-keys/revoke", revokeTokenSubmit);
