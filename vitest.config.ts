@@ -1,6 +1,13 @@
+import { execSync } from "node:child_process";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
+
+// The Worker's build step (wrangler.toml's [build]: the static assets in public/). wrangler
+// runs it before `dev` and `deploy`; the test pool does not, so it runs here, from the same home.
+const { build } = unstable_readConfig({ config: path.join(import.meta.dirname, "wrangler.toml") });
+if (build.command) execSync(build.command, { cwd: build.cwd ?? import.meta.dirname, stdio: "inherit" });
 
 // Tests run inside workerd with the real bindings from wrangler.toml (D1 with our
 // migrations, R2, the rate-limit Durable Object, Queues, Browser Rendering).

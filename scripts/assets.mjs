@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Static assets the Worker serves itself (no CDN): the API reference's script for /docs.
-// Copied from node_modules into public/ (git-ignored) by `npm run setup`, before dev, tests
-// and deploy.
+// Copied from node_modules into public/ (git-ignored). This is the Worker's build step:
+// wrangler.toml's [build] command, which wrangler runs before `dev` (npm start) and `deploy`,
+// and vitest.config.ts runs for the test pool.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -84,7 +84,16 @@ async function main() {
   // SNAPTRACK_STATE_DIR keeps local data elsewhere (the benchmarks and tests use throwaway ones).
   const persist = process.env.SNAPTRACK_STATE_DIR ? ["--persist-to", process.env.SNAPTRACK_STATE_DIR] : [];
 
-  process.stdout.write(quiet([join(ROOT, "scripts", "setup-browser.mjs")]));
+  // In the terminal as it happens: an install of Chromium says so before it starts.
+  const browser = spawnSync(process.execPath, [join(ROOT, "scripts", "setup-browser.mjs")], {
+    cwd: ROOT,
+    env,
+    stdio: "inherit",
+  });
+  if (browser.status !== 0) {
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(browser.status ?? 1);
+  }
   if (await migrationsPending(process.env.SNAPTRACK_STATE_DIR ?? join(ROOT, ".wrangler", "state"))) {
     // CI=1: apply without the "continue? (Y/n)" prompt, which a terminal would otherwise wait on.
     quiet(["--no-warnings", wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {

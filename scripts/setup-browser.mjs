@@ -3,17 +3,21 @@
 //
 // miniflare (inside wrangler and inside the vitest pool) launches a pinned Chrome from the
 // wrangler cache and downloads it when missing. Machines without internet cannot download,
-// so on Linux we point that cache path at Debian's chromium through a small wrapper.
-// Where chromium is absent and cannot be installed, we do nothing and miniflare downloads
-// Chrome as usual (a developer laptop with internet).
-import { execFileSync } from "node:child_process";
+// so on Linux we point that cache path at Debian's chromium (or SNAPTRACK_BROWSER) through a
+// small wrapper. A missing chromium is installed with apt-get, saying so first, with no
+// recommended packages; without root or passwordless sudo we print the command to run and
+// leave Chrome to miniflare's own download (a developer laptop with internet).
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
-const CHROMIUM = "/usr/lib/chromium/chromium";
+const DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium";
+// SNAPTRACK_BROWSER=/path/to/chrome: use that browser, install nothing.
+const CHROMIUM = process.env.SNAPTRACK_BROWSER || DEBIAN_CHROMIUM;
 const MARKER = "# snaptrack: wraps Debian chromium";
+const APT = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"];
 const log = (msg) => console.log(`[setup-browser] ${msg}`);
 
 if (process.platform !== "linux" || process.arch !== "x64") {
@@ -21,22 +25,48 @@ if (process.platform !== "linux" || process.arch !== "x64") {
   process.exit(0);
 }
 
+/** Runs a command quietly; its output is shown only when it fails. */
+function quietly(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (r.status === 0) return true;
+  process.stderr.write(`${r.stdout ?? ""}${r.stderr ?? r.error?.message ?? ""}\n`);
+  return false;
+}
+
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return true;
-  const asRoot = process.getuid?.() === 0;
-  const sudo = asRoot ? [] : ["sudo", "-n"];
-  log("Debian chromium is missing; installing it with apt-get");
-  try {
-    const run = (args) =>
-      execFileSync(sudo.length ? sudo[0] : args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), {
-        stdio: "inherit",
-        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-      });
-    run(["apt-get", "update", "-qq"]);
-    run(["apt-get", "install", "-y", "-qq", "chromium"]);
-  } catch (err) {
-    log(`could not install chromium (${err.message}); miniflare will try to download Chrome`);
+  if (process.env.SNAPTRACK_BROWSER) {
+    log(`SNAPTRACK_BROWSER=${CHROMIUM} does not exist; set it to a Chrome or Chromium executable`);
+    process.exit(1);
   }
+  if (!existsSync("/usr/bin/apt-get")) {
+    log(
+      "no Chromium and no apt-get: miniflare will try to download Chrome (set SNAPTRACK_BROWSER=/path/to/chrome to use your own)",
+    );
+    return false;
+  }
+  const asRoot = process.getuid?.() === 0;
+  const sudo = asRoot || spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status !== 0 ? null : ["sudo", "-n"];
+  if (!asRoot && !sudo) {
+    log(
+      [
+        "captures need Chromium, which is not installed, and installing it needs root. Either run",
+        `    sudo apt-get update && sudo ${APT.filter((a) => a !== "-qq").join(" ")}`,
+        "  and start again, or set SNAPTRACK_BROWSER=/path/to/chrome. Starting without it: captures will fail.",
+      ].join("\n"),
+    );
+    return false;
+  }
+  log(
+    "captures need a browser: installing Debian's chromium with apt-get (--no-install-recommends, about a minute; " +
+      "SNAPTRACK_BROWSER=/path/to/chrome skips this)",
+  );
+  const run = (args) => (sudo ? quietly(sudo[0], [...sudo.slice(1), ...args]) : quietly(args[0], args.slice(1)));
+  if (!run(["apt-get", "update", "-qq"]) || !run(APT)) {
+    log(`could not install chromium (above); run \`${APT.join(" ")}\` yourself or set SNAPTRACK_BROWSER`);
+    return false;
+  }
+  log(`installed ${DEBIAN_CHROMIUM}`);
   return existsSync(CHROMIUM);
 }
 
@@ -98,7 +128,7 @@ ${MARKER}
 for arg; do
   case "$arg" in --user-data-dir=*) XDG_CONFIG_HOME="\${arg#--user-data-dir=}"; export XDG_CONFIG_HOME ;; esac
 done
-exec ${CHROMIUM} ${FLAGS} "$@"
+exec "${CHROMIUM}" ${FLAGS} "$@"
 `;
 for (const version of versions) {
   const installDir = join(cacheRoot, `linux-${version}`);

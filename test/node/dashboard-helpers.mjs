@@ -9,7 +9,7 @@ export const PASSWORD = "correct horse battery";
 
 export async function launchBrowser() {
   return puppeteer.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: process.env.SNAPTRACK_BROWSER || "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
   });
