@@ -52,7 +52,7 @@ function ensureChromium() {
       [
         "captures need Chromium, which is not installed, and installing it needs root. Either run",
         `    sudo apt-get update && sudo ${APT.filter((a) => a !== "-qq").join(" ")}`,
-        "  and start again, or set SNAPTRACK_BROWSER=/path/to/chrome. Starting without it: captures will fail.",
+        "  and start again, or set SNAPTRACK_BROWSER=/path/to/chrome. Meanwhile miniflare will try to download Chrome (needs internet).",
       ].join("\n"),
     );
     return false;
