@@ -2,12 +2,13 @@
  * The layers of src/, and the one rule between them: imports point down, never up, and
  * never in a cycle (checked in `npm test` by `npm run deps`).
  *
- *   entry    index.ts, app.ts, context.ts, config.ts, routes/, pages/, middleware/, jobs/
+ *   entry    index.ts, app.ts, context.ts, config.ts, routes/, pages/, middleware/, jobs/,
+ *            tenant/ (the account's Durable Object: its requests, job calls and alarm)
  *   services services/                     plain functions: (db, input) → result
  *   infra    db/, limits/, queue/, capture/, compare/, schedules/
  *   lib      lib/                          no imports from the rest of src/
  */
-const ENTRY = "^src/(index|app|context|config)\\.ts$|^src/(routes|pages|middleware|jobs)/";
+const ENTRY = "^src/(index|app|context|config)\\.ts$|^src/(routes|pages|middleware|jobs|tenant)/";
 const SERVICES = "^src/services/";
 const INFRA = "^src/(db|limits|queue|capture|compare|schedules)/";
 const LIB = "^src/lib/";

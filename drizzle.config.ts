@@ -1,8 +1,9 @@
 import { defineConfig } from "drizzle-kit";
 
-// One migrations folder: drizzle-kit writes it, wrangler applies it, the tests read it.
+// The directory (D1). One migrations folder: drizzle-kit writes it, wrangler applies it, the
+// tests read it. Each account's own database has its own config: drizzle.account.config.ts.
 export default defineConfig({
   dialect: "sqlite",
-  schema: "./src/db/schema.ts",
+  schema: "./src/db/directory-schema.ts",
   out: "./migrations",
 });

@@ -13,6 +13,13 @@ if (build.command) execSync(build.command, { cwd: build.cwd ?? import.meta.dirna
 // migrations, R2, the rate-limit Durable Object, Queues, Browser Rendering).
 export default defineConfig({
   plugins: [
+    // The account database's migrations (drizzle-kit's .sql files), as text: wrangler.toml's Text rule.
+    {
+      name: "sql-as-text",
+      transform(code, id) {
+        return id.endsWith(".sql") ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+      },
+    },
     cloudflareTest(async ({ inject }) => {
       const fixtureOrigin = inject<string>("fixtureOrigin");
       return {

@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./src/index");
-		durableNamespaces: "AccountLimiter" | "LoginThrottle" | "JobWatch";
+		durableNamespaces: "AccountObject" | "LoginThrottle";
 	}
 	interface Env {
 		SHOTS: R2Bucket;
@@ -12,9 +12,8 @@ declare namespace Cloudflare {
 		WEBHOOKS: Queue;
 		BROWSER: Fetcher;
 		ASSETS: Fetcher;
-		LIMITER: DurableObjectNamespace<import("./src/index").AccountLimiter>;
+		ACCOUNT: DurableObjectNamespace<import("./src/index").AccountObject>;
 		LOGIN_THROTTLE: DurableObjectNamespace<import("./src/index").LoginThrottle>;
-		JOB_WATCH: DurableObjectNamespace<import("./src/index").JobWatch>;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -3,17 +3,23 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
-import type { AppEnv, Deps } from "./context";
+import type { AccountHost, AppEnv, Deps } from "./context";
+import { accountStub } from "./db/account-stub";
 import { systemClock } from "./lib/clock";
 import { withResponseHeaders } from "./lib/openapi";
-import { durableObjectLimiter } from "./limits/account-limiter";
 import { durableObjectLoginThrottle } from "./limits/login-throttle";
-import { apiGate, ownersOnlyUnder, sameOriginWrites, sessionAuth } from "./middleware/auth";
+import {
+  accountGate,
+  apiGate,
+  ownersOnlyUnder,
+  sameOriginWrites,
+  sessionAuth,
+  sessionForward,
+} from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
 import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
-import { requestContext } from "./middleware/request";
+import { accountContext, requestContext } from "./middleware/request";
 import { mountPages } from "./pages/index";
-import { jobCompletions } from "./queue/completion";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
@@ -28,17 +34,27 @@ export const API_VERSION = "1.0.0";
 
 export const defaultDeps = (): Deps => ({
   clock: systemClock,
-  limiter: (env) => durableObjectLimiter(env.LIMITER),
   loginThrottle: (env) => durableObjectLoginThrottle(env.LOGIN_THROTTLE),
-  completions: (env) => jobCompletions(env.JOB_WATCH),
+  account: (env, accountId) => accountStub(env.ACCOUNT, accountId),
 });
 
-/** The whole HTTP API. Middleware order is the order of answers a client sees. */
-export function createApp(deps: Deps = defaultDeps()) {
+/**
+ * The whole HTTP API and dashboard. Middleware order is the order of answers a client sees.
+ *
+ * The same app runs in two places. In the Worker (no `host`) it answers what needs no
+ * account — the index, the docs, sign-up and log-in — and authenticates the rest: the token
+ * or session names the account, and the request becomes one call to that account's object.
+ * There (`host` is the object) the same routes run against the account's own database.
+ */
+export function createApp(deps: Deps = defaultDeps(), host?: AccountHost) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use("*", requestContext(deps));
-  app.use("*", bodyLimit());
+  if (host) {
+    app.use("*", accountContext(deps, host));
+  } else {
+    app.use("*", requestContext(deps));
+    app.use("*", bodyLimit());
+  }
 
   // `GET /`: API clients get this index; browsers the landing page (mountPages, below).
   const apiIndex = (c: Context<AppEnv>) =>
@@ -69,7 +85,7 @@ export function createApp(deps: Deps = defaultDeps()) {
     ],
     maxAge: 86400,
   });
-  app.use("/v1/*", (c, next) => (c.req.header("Origin") ? corsHeaders(c, next) : next()));
+  if (!host) app.use("/v1/*", (c, next) => (c.req.header("Origin") ? corsHeaders(c, next) : next()));
   // The OpenAPI document is public and registered before the /v1 gate so it needs no token.
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -106,10 +122,10 @@ export function createApp(deps: Deps = defaultDeps()) {
 
   // Dashboard side: cookie sessions. Cross-site form posts are refused outright.
   app.use("/auth/*", sameOriginWrites());
-  app.use("/account", sameOriginWrites());
-  app.use("/account/*", sameOriginWrites());
-  app.use("/account", sessionAuth());
-  app.use("/account/*", sessionAuth());
+  for (const path of ["/account", "/account/*"]) {
+    app.use(path, host ? sessionAuth() : sameOriginWrites());
+    if (!host) app.use(path, sessionForward());
+  }
   // Plan, API token and members are managed by owners; members share everything else.
   ownersOnlyUnder(app, [
     "/account/plan",
@@ -124,7 +140,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.route("/", teamRouter);
 
   // API side: bearer token → subscription → plan → rate limit, then the route.
-  app.use("/v1/*", apiGate());
+  app.use("/v1/*", host ? accountGate() : apiGate());
   app.route("/", v1AccountRouter);
   app.route("/", websitesRouter);
   app.route("/", screenshotsRouter);
@@ -133,7 +149,7 @@ export function createApp(deps: Deps = defaultDeps()) {
   app.route("/", webhooksRouter);
 
   // The web dashboard (src/pages): landing, sign up, log in, /app.
-  mountPages(app, apiIndex);
+  mountPages(app, apiIndex, host !== undefined);
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

@@ -3,9 +3,8 @@ import { handleQueue } from "./jobs/consumer";
 import { handleScheduled } from "./jobs/cron";
 import type { JobMessage } from "./queue/messages";
 
-export { AccountLimiter } from "./limits/account-limiter";
 export { LoginThrottle } from "./limits/login-throttle";
-export { JobWatch } from "./queue/completion";
+export { AccountObject } from "./tenant/account-object";
 
 const app = createApp();
 

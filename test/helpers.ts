@@ -1,8 +1,10 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { createApp, defaultDeps } from "../src/app";
 import type { Deps } from "../src/context";
+import type { Db } from "../src/db/client";
+import type { AccountObject } from "../src/tenant/account-object";
 import type { PlanId, RunStatus, ScreenshotStatus } from "../src/lib/values";
 import { checked } from "./response-check";
 
@@ -161,13 +163,11 @@ export async function requestCapture(
   return (await res.json()) as ShotView;
 }
 
-/** Waits (reading D1, so polling spends no rate limit) until the job settles, then reads the API. */
+/** Waits (reading the account's database, so polling spends no rate limit) until the job settles, then reads the API. */
 export async function settled(acc: TestAccount, id: string, timeout = 45_000): Promise<ShotView> {
   await vi.waitFor(
     async () => {
-      const row = await env.DB.prepare("SELECT status FROM screenshots WHERE id = ?")
-        .bind(id)
-        .first<{ status: string }>();
+      const [row] = await accountSql<{ status: string }>(acc.id, "SELECT status FROM screenshots WHERE id = ?", id);
       if (row?.status !== "completed" && row?.status !== "failed") throw new Error(`still ${row?.status}`);
     },
     { timeout, interval: 200 },
@@ -216,7 +216,7 @@ export async function createScenario(acc: TestAccount, body: Record<string, unkn
   return (await res.json()) as { id: string; steps: Record<string, unknown>[] };
 }
 
-/** Starts a run and waits (reading D1) until it ends; returns the API's view of it. */
+/** Starts a run and waits (reading the account's database) until it ends; returns the API's view of it. */
 export async function runToEnd(acc: TestAccount, scenarioId: string, timeout = 60_000): Promise<RunView> {
   const res = await call(`/v1/scenarios/${scenarioId}/run`, { method: "POST", headers: acc.auth });
   expect(res.status, await res.clone().text()).toBe(202);
@@ -228,7 +228,7 @@ export async function runToEnd(acc: TestAccount, scenarioId: string, timeout = 6
 export async function runSettled(acc: TestAccount, runId: string, timeout = 60_000): Promise<RunView> {
   await vi.waitFor(
     async () => {
-      const row = await env.DB.prepare("SELECT status FROM runs WHERE id = ?").bind(runId).first<{ status: string }>();
+      const [row] = await accountSql<{ status: string }>(acc.id, "SELECT status FROM runs WHERE id = ?", runId);
       if (!row || row.status === "queued" || row.status === "running") throw new Error(`still ${row?.status}`);
     },
     { timeout, interval: 250 },
@@ -236,4 +236,29 @@ export async function runSettled(acc: TestAccount, runId: string, timeout = 60_0
   const res = await call(`/v1/runs/${runId}`, { headers: acc.auth });
   expect(res.status).toBe(200);
   return (await res.json()) as RunView;
+}
+
+/** The account's object (its own database, limits and alarm). */
+export const accountObject = (accountId: string) => env.ACCOUNT.get(env.ACCOUNT.idFromName(accountId));
+
+/**
+ * Runs `fn` inside the account's object with its database (drizzle) — how tests read and
+ * arrange an account's rows now that they live there, not in D1.
+ */
+export function inAccount<T>(
+  accountId: string,
+  fn: (db: Db, object: AccountObject, state: DurableObjectState) => T | Promise<T>,
+): Promise<T> {
+  return runInDurableObject(accountObject(accountId), (instance: AccountObject, state) =>
+    fn(instance.db, instance, state),
+  );
+}
+
+/** Raw SQL in the account's database; the rows as objects. */
+export function accountSql<T extends Record<string, SqlStorageValue> = Record<string, SqlStorageValue>>(
+  accountId: string,
+  query: string,
+  ...params: SqlStorageValue[]
+): Promise<T[]> {
+  return inAccount(accountId, (_db, _object, state) => state.storage.sql.exec<T>(query, ...params).toArray());
 }

@@ -4,33 +4,31 @@ import { notFound } from "../lib/errors";
 import type { Db } from "./client";
 import { decodeCursor, toPage } from "./pagination";
 
-type OwnedTable = SQLiteTable & { id: SQLiteColumn; accountId: SQLiteColumn };
+type IdTable = SQLiteTable & { id: SQLiteColumn };
 
 /**
- * A row by id, only if it belongs to the account. Anything else — missing, or another
- * account's — is the same 404, so ids never reveal that they exist.
+ * A row of the account's database by id. Every row there is the account's own (one database
+ * per account), so an id of another account is simply absent: the same 404 as a missing one.
  */
-export async function ownedRow<T extends OwnedTable>(
+export async function rowById<T extends IdTable>(
   db: Db,
   table: T,
-  accountId: string,
   id: string,
   what: string,
 ): Promise<T["$inferSelect"]> {
   const row = await db
     .select()
     .from(table as SQLiteTable)
-    .where(and(eq(table.id, id), eq(table.accountId, accountId)))
+    .where(eq(table.id, id))
     .get();
   if (!row) throw notFound(what);
   return row as T["$inferSelect"];
 }
 
-/** Updates a row only if it belongs to the account; otherwise the same 404 as `ownedRow`. */
-export async function updateOwned<T extends OwnedTable>(
+/** Updates a row by id; a missing one is the same 404 as `rowById`. */
+export async function updateById<T extends IdTable>(
   db: Db,
   table: T,
-  accountId: string,
   id: string,
   set: Partial<T["$inferInsert"]>,
   what: string,
@@ -38,20 +36,19 @@ export async function updateOwned<T extends OwnedTable>(
   const [row] = await db
     .update(table as SQLiteTable)
     .set(set)
-    .where(and(eq(table.id, id), eq(table.accountId, accountId)))
+    .where(eq(table.id, id))
     .returning();
   if (!row) throw notFound(what);
   return row as T["$inferSelect"];
 }
 
 /**
- * One page of the account's rows, newest first: `id < cursor` (a stable keyset: ids are
- * time-sortable and unique), `limit + 1` fetched to know whether there is a next page.
+ * One page of rows, newest first: `id < cursor` (a stable keyset: ids are time-sortable and
+ * unique), `limit + 1` fetched to know whether there is a next page.
  */
-export async function listOwned<T extends OwnedTable, U>(
+export async function listPage<T extends IdTable, U>(
   db: Db,
   table: T,
-  accountId: string,
   q: { limit: number; cursor?: string },
   serialize: (row: T["$inferSelect"]) => U,
   ...filters: (SQL | undefined)[]
@@ -60,7 +57,7 @@ export async function listOwned<T extends OwnedTable, U>(
   const rows = (await db
     .select()
     .from(table as SQLiteTable)
-    .where(and(eq(table.accountId, accountId), before ? lt(table.id, before) : undefined, ...filters))
+    .where(and(before ? lt(table.id, before) : undefined, ...filters))
     .orderBy(desc(table.id))
     .limit(q.limit + 1)) as (T["$inferSelect"] & { id: string })[];
   return toPage(rows, q.limit, serialize);

@@ -1,5 +1,4 @@
 import type { Browser } from "@cloudflare/puppeteer";
-import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { describeError, permanentError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey, thumbnailKey } from "../capture/keys";
@@ -7,17 +6,11 @@ import type { CaptureOptions } from "../capture/options";
 import { assertContained, navigate, openPage, type Shot, shoot, thumbnail, withDeadline } from "../capture/page";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
-import { type Db, getDb } from "../db/client";
-import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
-import { MINUTE } from "../lib/clock";
+import { accountStub } from "../db/account-stub";
+import type { Screenshot } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
-import { jobCompletions } from "../queue/completion";
 import type { JobOf } from "../queue/messages";
-import { emitScreenshotEvent, notify } from "../services/webhooks";
-import { startComparison } from "./compare";
-
-/** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
-export const STALE_CLAIM = 3 * MINUTE;
+import type { StoredShot } from "../services/capture-jobs";
 
 export interface CaptureWork {
   message: Message<unknown>;
@@ -26,33 +19,6 @@ export interface CaptureWork {
 
 /** Backoff for transient failures: 10 s, 20 s, 40 s … capped at 5 minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
-
-/**
- * Claims a queued screenshot (or a stale `processing` one). A redelivered message for a
- * finished screenshot claims nothing, so it creates nothing twice.
- */
-async function claim(db: Db, id: string, now: number): Promise<Screenshot | "busy" | undefined> {
-  const [row] = await db
-    .update(screenshots)
-    .set({ status: "processing", attempts: sql`${screenshots.attempts} + 1`, startedAt: now, updatedAt: now })
-    .where(
-      and(
-        eq(screenshots.id, id),
-        or(
-          eq(screenshots.status, "queued"),
-          and(eq(screenshots.status, "processing"), lt(screenshots.startedAt, now - STALE_CLAIM)),
-        ),
-      ),
-    )
-    .returning();
-  if (row) return row;
-  const existing = await db
-    .select({ status: screenshots.status })
-    .from(screenshots)
-    .where(eq(screenshots.id, id))
-    .get();
-  return existing?.status === "processing" ? "busy" : undefined;
-}
 
 /** Takes one screenshot with a connected browser: page → R2 → D1. */
 export async function captureInto(
@@ -83,18 +49,29 @@ export async function captureInto(
 }
 
 /**
- * Stores the image and completes the row. The key carries the attempt, so a slower
- * duplicate of the same job can never delete the winner's bytes; whatever does not end up
- * referenced by a completed row is deleted again (no orphans).
+ * Puts a capture's image and thumbnail in R2. The key carries the attempt, so a slower
+ * duplicate of the same job can never overwrite or delete the winner's bytes. Returns what
+ * the row records and every key written (to delete again if the row cannot take them).
  */
-export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, scenarioId: string | null, now: number) {
+export async function storeShotBytes(
+  env: Env,
+  accountId: string,
+  row: Pick<Screenshot, "id" | "attempts" | "websiteId" | "format">,
+  shot: Shot,
+  scenarioId: string | null,
+): Promise<{ stored: StoredShot; keys: string[] }> {
   const format = row.format ?? "png";
   const sha256 = await sha256Hex(shot.bytes);
-  const key = screenshotKey({ ...row, id: `${row.id}.${row.attempts}`, scenarioId, format });
+  const key = screenshotKey({
+    id: `${row.id}.${row.attempts}`,
+    accountId,
+    websiteId: row.websiteId,
+    scenarioId,
+    format,
+  });
   await env.SHOTS.put(key, shot.bytes, { httpMetadata: { contentType: CONTENT_TYPES[format] }, sha256 });
   // The gallery thumbnail next to the image, under the same attempt's key (deleted with it).
   const thumbKey = shot.thumb ? thumbnailKey(key) : null;
-  const keys = thumbKey ? [key, thumbKey] : [key];
   if (thumbKey && shot.thumb) {
     try {
       await env.SHOTS.put(thumbKey, shot.thumb, { httpMetadata: { contentType: CONTENT_TYPES.jpeg } });
@@ -103,121 +80,90 @@ export async function storeShot(env: Env, db: Db, row: Screenshot, shot: Shot, s
       throw err;
     }
   }
-  let completed: { id: string }[];
+  return {
+    stored: {
+      r2Key: key,
+      thumbKey,
+      width: shot.width,
+      height: shot.height,
+      bytes: shot.bytes.byteLength,
+      sha256,
+      ignoreBoxes: shot.ignore ? JSON.stringify(shot.ignore) : null,
+    },
+    keys: thumbKey ? [key, thumbKey] : [key],
+  };
+}
+
+/**
+ * Stores the bytes and has the account's object complete the row; whatever does not end up
+ * referenced by a completed row is deleted again (no orphans). False when the row was
+ * deleted or taken over meanwhile.
+ */
+export async function storeShot(
+  env: Env,
+  accountId: string,
+  row: Pick<Screenshot, "id" | "attempts" | "websiteId" | "format" | "scheduleId">,
+  shot: Shot,
+  scenarioId: string | null,
+  now: number,
+): Promise<boolean> {
+  const { stored, keys } = await storeShotBytes(env, accountId, row, shot, scenarioId);
+  let completed: boolean;
   try {
-    completed = await db
-      .update(screenshots)
-      .set({
-        status: "completed",
-        r2Key: key,
-        thumbKey,
-        width: shot.width,
-        height: shot.height,
-        bytes: shot.bytes.byteLength,
-        sha256,
-        ignoreBoxes: shot.ignore ? JSON.stringify(shot.ignore) : null,
-        capturedAt: now,
-        updatedAt: now,
-        error: null,
-      })
-      .where(
-        and(eq(screenshots.id, row.id), eq(screenshots.status, "processing"), eq(screenshots.attempts, row.attempts)),
-      )
-      .returning({ id: screenshots.id });
+    const account = accountStub(env.ACCOUNT, accountId);
+    completed = scenarioId
+      ? await account.completeRunShot(accountId, row, stored, now)
+      : await account.completeCapture(accountId, row, stored, now);
   } catch (err) {
     await env.SHOTS.delete(keys);
     throw err;
   }
-  if (completed.length === 0) {
-    // Deleted (or taken over) while we worked: our bytes belong to nobody.
-    await env.SHOTS.delete(keys);
-    return false;
-  }
-  await db.update(websites).set({ lastCaptureAt: now }).where(eq(websites.id, row.websiteId));
-  if (row.scheduleId)
-    await db.update(schedules).set({ lastStatus: "completed" }).where(eq(schedules.id, row.scheduleId));
-  return true;
-}
-
-/**
- * Ends a screenshot `failed`. With `attempts`, only the attempt that claimed it may: a
- * worker that lost its claim (taken over, or swept after it went quiet) changes nothing.
- */
-export async function failScreenshot(
-  db: Db,
-  id: string,
-  error: string,
-  now: number,
-  statuses: Screenshot["status"][] = ["processing"],
-  attempts?: number,
-  webhooks?: Queue,
-) {
-  const [row] = await db
-    .update(screenshots)
-    .set({ status: "failed", error, updatedAt: now })
-    .where(
-      and(
-        eq(screenshots.id, id),
-        inArray(screenshots.status, statuses),
-        attempts === undefined ? undefined : eq(screenshots.attempts, attempts),
-      ),
-    )
-    .returning({ scheduleId: screenshots.scheduleId, accountId: screenshots.accountId, source: screenshots.source });
-  if (row?.scheduleId) await db.update(schedules).set({ lastStatus: "failed" }).where(eq(schedules.id, row.scheduleId));
-  if (row && webhooks)
-    await notify(`screenshot.failed:${id}`, () =>
-      emitScreenshotEvent(db, webhooks, { id, ...row }, "screenshot.failed", now),
-    );
-}
-
-/** Back to `queued` with the reason, for the retry to pick up (only by the attempt that claimed it). */
-async function requeue(db: Db, row: Screenshot, error: string, now: number) {
-  await db
-    .update(screenshots)
-    .set({ status: "queued", error: `Retrying: ${error}`, updatedAt: now })
-    .where(
-      and(eq(screenshots.id, row.id), eq(screenshots.status, "processing"), eq(screenshots.attempts, row.attempts)),
-    );
+  // Deleted (or taken over) while we worked: our bytes belong to nobody.
+  if (!completed) await env.SHOTS.delete(keys);
+  return completed;
 }
 
 export type ClaimedCapture = CaptureWork & { row: Screenshot };
 
 /**
- * Claims each job's screenshot (all at once: each claim is its own conditional UPDATE);
- * finished or deleted ones are acked, busy ones retried later.
+ * Claims each job's screenshot in its account's object (all at once); finished or deleted
+ * ones are acked, busy ones retried later.
  */
-export async function claimCaptures(db: Db, work: CaptureWork[], now: number): Promise<ClaimedCapture[]> {
-  const rows = await Promise.all(
+export async function claimCaptures(env: Env, work: CaptureWork[], now: number): Promise<ClaimedCapture[]> {
+  const claims = await Promise.all(
     work.map((w) =>
-      claim(db, w.job.screenshot_id, now).catch((err) => {
-        console.error(
-          JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
-        );
-        return "failed" as const;
-      }),
+      accountStub(env.ACCOUNT, w.job.account_id)
+        .claimCapture(w.job.account_id, w.job.screenshot_id, now)
+        .catch((err: unknown) => {
+          console.error(
+            JSON.stringify({ level: "error", msg: "claim failed", id: w.job.screenshot_id, error: describeError(err) }),
+          );
+          return { busy: true } as const;
+        }),
     ),
   );
   const claimed: ClaimedCapture[] = [];
   for (const [i, w] of work.entries()) {
-    const row = rows[i];
-    if (row === "busy" || row === "failed") w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
-    else if (row === undefined)
+    const claim = claims[i];
+    if (!claim || "busy" in claim) w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+    else if ("done" in claim)
       w.message.ack(); // done, failed or deleted already
-    else claimed.push({ ...w, row });
+    else claimed.push({ ...w, row: claim.claimed });
   }
   return claimed;
 }
 
 /** A platform failure: back to `queued` and retried with backoff (the DLQ fails it in the end). */
-export async function retryCapture(db: Db, w: ClaimedCapture, err: unknown, now: number) {
-  await requeue(db, w.row, describeError(err), now);
+export async function retryCapture(env: Env, w: ClaimedCapture, err: unknown, now: number) {
+  await accountStub(env.ACCOUNT, w.job.account_id)
+    .requeueCapture(w.job.account_id, w.row.id, w.row.attempts, describeError(err), now)
+    .catch(() => {}); // the sweeper finds a claim that went stale
   w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
 }
 
 /** One capture in the batch's browser. Target failures end it `failed` at once. */
 export async function captureTask(
   env: Env,
-  db: Db,
   browser: Browser,
   policy: GuardPolicy,
   w: ClaimedCapture,
@@ -227,52 +173,18 @@ export async function captureTask(
     const opts = JSON.parse(w.row.options) as CaptureOptions;
     const detection = w.row.detection ? (JSON.parse(w.row.detection) as ChangeDetection) : null;
     const shot = await captureInto(browser, opts, w.row.url, policy, detection?.ignore_selectors ?? []);
-    const stored = await storeShot(env, db, w.row, shot, null, now());
+    await storeShot(env, w.job.account_id, w.row, shot, null, now());
     w.message.ack();
-    if (stored) {
-      await queueComparison(env, db, { ...w.row, status: "completed" }, now());
-      await notify(`screenshot.completed:${w.row.id}`, () =>
-        emitScreenshotEvent(db, env.WEBHOOKS, w.row, "screenshot.completed", now()),
-      );
-    }
   } catch (err) {
     const permanent = permanentError(err);
-    if (!permanent) return retryCapture(db, w, err, now());
-    await failScreenshot(db, w.row.id, describeError(permanent), now(), ["processing"], w.row.attempts, env.WEBHOOKS);
+    if (!permanent) return retryCapture(env, w, err, now());
+    await accountStub(env.ACCOUNT, w.job.account_id).failCapture(
+      w.job.account_id,
+      w.row.id,
+      w.row.attempts,
+      describeError(permanent),
+      now(),
+    );
     w.message.ack();
   }
-  // Finished either way: a request waiting for it (`Prefer: wait`) answers now.
-  await jobCompletions(env.JOB_WATCH).notify(w.row.accountId, w.row.id);
-}
-
-/** The comparison runs in the background; nothing about it may fail or delay the capture. */
-async function queueComparison(env: Env, db: Db, row: Screenshot, now: number) {
-  try {
-    await startComparison(env, db, row, now);
-  } catch (err) {
-    console.error(
-      JSON.stringify({ level: "error", msg: "comparison not queued", id: row.id, error: describeError(err) }),
-    );
-  }
-}
-
-/** Dead-lettered capture: its retries are exhausted, so the row ends `failed` with the last reason. */
-export async function captureGaveUp(env: Env, job: JobOf<"capture">, now: number) {
-  const db = getDb(env.DB);
-  const row = await db
-    .select({ error: screenshots.error, attempts: screenshots.attempts })
-    .from(screenshots)
-    .where(eq(screenshots.id, job.screenshot_id))
-    .get();
-  if (!row) return;
-  const last = row.error?.replace(/^Retrying: /, "") ?? "the job could not be processed";
-  await failScreenshot(
-    db,
-    job.screenshot_id,
-    `Gave up after ${row.attempts} attempts: ${last}`,
-    now,
-    ["queued", "processing"],
-    undefined,
-    env.WEBHOOKS,
-  );
 }

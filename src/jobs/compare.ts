@@ -1,5 +1,4 @@
 import type { Browser, BrowserContext, Page } from "@cloudflare/puppeteer";
-import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
 import { freshContext } from "../capture/contexts";
 import { describeError } from "../capture/errors";
@@ -10,72 +9,23 @@ import { transcodeToPng, UndecodableImage } from "../capture/transcode";
 import { compareSources, type ImageSource } from "../compare/compare";
 import { UnsupportedImage } from "../compare/rows";
 import type { ChangeDetection } from "../compare/settings";
-import { type Db, getDb } from "../db/client";
-import { runs, type Screenshot, screenshots, websites } from "../db/schema";
-import { MINUTE } from "../lib/clock";
-import { enqueue, type JobOf } from "../queue/messages";
+import { accountStub } from "../db/account-stub";
+import type { Screenshot } from "../db/schema";
+import type { JobOf } from "../queue/messages";
 import type { ComparisonFigures } from "../services/screenshots";
-import { emitScreenshotEvent, notify } from "../services/webhooks";
-
-/** A `pending` comparison untouched this long lost its message: the sweeper sends it again. */
-export const COMPARE_LOST = 10 * MINUTE;
-/** A comparison still pending this long after its capture ends `failed`. */
-export const COMPARE_GIVE_UP = 60 * MINUTE;
-const SWEEP_BATCH = 50;
 
 /** The diff PNG sits next to the capture's bytes (under the website's prefix, purged with it). */
 export const diffKeyOf = (r2Key: string) => r2Key.replace(/\.[a-z]+$/, ".diff.png");
 
 /**
- * After a website capture completed: finds its baseline (the approved one, or the latest
- * earlier completed capture with the same compare key, one indexed query) and, when there
- * is one, marks the comparison `pending` and queues it. Never fails the capture: the caller
- * logs an error, and the sweeper finds a `pending` comparison whose message was lost.
- */
-export async function startComparison(env: Env, db: Db, row: Screenshot, now: number): Promise<void> {
-  if (!row.detection || !row.compareKey) return;
-  const detection = JSON.parse(row.detection) as ChangeDetection;
-  let baselineId: string | undefined;
-  if (detection.baseline === "approved") {
-    const site = await db
-      .select({ id: websites.baselineScreenshotId })
-      .from(websites)
-      .where(eq(websites.id, row.websiteId))
-      .get();
-    baselineId = site?.id && site.id !== row.id ? site.id : undefined;
-  } else {
-    const previous = await db
-      .select({ id: screenshots.id })
-      .from(screenshots)
-      .where(
-        and(
-          eq(screenshots.websiteId, row.websiteId),
-          eq(screenshots.compareKey, row.compareKey),
-          lt(screenshots.id, row.id),
-          eq(screenshots.status, "completed"),
-        ),
-      )
-      .orderBy(desc(screenshots.id))
-      .limit(1)
-      .get();
-    baselineId = previous?.id;
-  }
-  if (!baselineId) return;
-  await db
-    .update(screenshots)
-    .set({ comparisonStatus: "pending", baselineId, comparedAt: now })
-    .where(and(eq(screenshots.id, row.id), sql`${screenshots.comparisonStatus} IS NULL`));
-  await enqueue(env.JOBS, { type: "compare", screenshot_id: row.id, account_id: row.accountId });
-}
-
-/**
  * The comparison job. Idempotent: only a `pending` comparison is worked on and only a
- * `pending` one is completed, and the diff's key is fixed, so a redelivery rewrites the same
- * object. An image it cannot compare ends it `failed` with the reason; anything else (R2 or
- * D1 failing) is retried, and the dead-letter queue fails it in the end.
+ * `pending` one is completed (by the account's object), and the diff's key is fixed, so a
+ * redelivery rewrites the same object. An image it cannot compare ends it `failed` with the
+ * reason; anything else (R2 or the object failing) is retried, and the dead-letter queue
+ * fails it in the end.
  */
 export async function compareJob(env: Env, job: JobOf<"compare">, now: number): Promise<void> {
-  await comparePending(env, getDb(env.DB), job.screenshot_id, job.account_id, now);
+  await comparePending(env, job.account_id, job.screenshot_id, now);
 }
 
 /** A completed comparison's verdict (what a scenario step needs to fail on a change). */
@@ -92,27 +42,15 @@ export interface Verdict {
  */
 async function comparePending(
   env: Env,
-  db: Db,
-  screenshotId: string,
   accountId: string,
+  screenshotId: string,
   now: number,
   browser?: Browser,
 ): Promise<Verdict | null> {
-  const row = await db
-    .select()
-    .from(screenshots)
-    .where(and(eq(screenshots.id, screenshotId), eq(screenshots.accountId, accountId)))
-    .get();
-  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key) return null;
-  const base = await db
-    .select()
-    .from(screenshots)
-    .where(and(eq(screenshots.id, row.baselineId), eq(screenshots.accountId, row.accountId)))
-    .get();
-  if (base?.status !== "completed" || !base.r2Key) {
-    await failComparison(db, row.id, "The baseline screenshot no longer exists", now);
-    return null;
-  }
+  const account = accountStub(env.ACCOUNT, accountId);
+  const input = await account.comparisonInput(accountId, screenshotId, now);
+  if ("skip" in input) return null;
+  const { row, base } = input as { row: Screenshot; base: Screenshot };
   const detection = JSON.parse(row.detection ?? "{}") as ChangeDetection;
 
   if (base.sha256 === row.sha256) {
@@ -124,7 +62,7 @@ async function comparePending(
       regions: [],
       size_changed: false,
     };
-    const stored = await completeComparison(db, row.id, false, figures, null, now);
+    const stored = await account.completeComparison(accountId, row.id, false, figures, null, now);
     return stored ? { changed: false, figures, baselineId: base.id } : null;
   }
 
@@ -133,8 +71,8 @@ async function comparePending(
   const session = new TranscodeSession(env, browser);
   try {
     // JPEG and WebP are compared through their PNG copies (made once; the baseline's is reused).
-    const baseline = await pngSource(env, db, base, session);
-    const current = await pngSource(env, db, row, session);
+    const baseline = await pngSource(env, accountId, base, session);
+    const current = await pngSource(env, accountId, row, session);
     await session.close();
     outcome = await compareSources(baseline, current, {
       threshold: detection.threshold ?? 0.1,
@@ -143,7 +81,7 @@ async function comparePending(
     });
   } catch (err) {
     if (err instanceof UnsupportedImage || err instanceof UndecodableImage) {
-      await failComparison(db, row.id, err.message, now);
+      await account.failComparison(accountId, row.id, err.message, now);
       return null;
     }
     throw err;
@@ -151,7 +89,7 @@ async function comparePending(
     await session.close();
   }
   const { result, diff } = outcome;
-  const key = diffKeyOf(row.r2Key);
+  const key = diffKeyOf(row.r2Key as string);
   await env.SHOTS.put(key, new Blob(diff), { httpMetadata: { contentType: "image/png" } });
   const figures: ComparisonFigures = {
     changed_pixels: result.changed_pixels,
@@ -160,16 +98,11 @@ async function comparePending(
     regions: result.regions,
     size_changed: result.size_changed,
   };
-  const stored = await completeComparison(db, row.id, result.changed, figures, key, now);
+  const stored = await account.completeComparison(accountId, row.id, result.changed, figures, key, now);
   if (!stored) {
     // Deleted while we compared (or done by a twin delivery that wrote the same key).
-    const still = await db.select({ id: screenshots.id }).from(screenshots).where(eq(screenshots.id, row.id)).get();
-    if (!still) await env.SHOTS.delete(key);
+    if (!(await account.screenshotExists(accountId, row.id))) await env.SHOTS.delete(key);
     return null;
-  }
-  if (result.changed) {
-    // `data` is the screenshot as the API shows it, its completed `comparison` included.
-    await notify(`change.detected:${row.id}`, () => emitScreenshotEvent(db, env.WEBHOOKS, row, "change.detected", now));
   }
   return { changed: result.changed, figures, baselineId: base.id };
 }
@@ -184,115 +117,37 @@ async function comparePending(
  */
 export async function compareScenarioShot(
   env: Env,
-  db: Db,
-  shot: { id: string; accountId: string; name: string },
+  accountId: string,
+  shot: { id: string; name: string },
   run: { id: string; scenarioId: string },
   inline: Browser | null,
   now: () => number,
 ): Promise<Verdict | null> {
+  const account = accountStub(env.ACCOUNT, accountId);
   try {
-    const lastPassed = db
-      .select({ id: runs.id })
-      .from(runs)
-      .where(and(eq(runs.scenarioId, run.scenarioId), eq(runs.status, "passed"), lt(runs.id, run.id)))
-      .orderBy(desc(runs.id))
-      .limit(1);
-    const baseline = await db
-      .select({ id: screenshots.id })
-      .from(screenshots)
-      .where(
-        and(
-          eq(screenshots.runId, sql`(${lastPassed})`),
-          eq(screenshots.name, shot.name),
-          eq(screenshots.status, "completed"),
-        ),
-      )
-      .limit(1)
-      .get();
-    if (!baseline) return null;
-    await db
-      .update(screenshots)
-      .set({ comparisonStatus: "pending", baselineId: baseline.id, comparedAt: now() })
-      .where(and(eq(screenshots.id, shot.id), sql`${screenshots.comparisonStatus} IS NULL`));
-    if (!inline) {
-      await enqueue(env.JOBS, { type: "compare", screenshot_id: shot.id, account_id: shot.accountId });
-      return null;
-    }
-    return await comparePending(env, db, shot.id, shot.accountId, now(), inline);
+    const started = await account.startScenarioComparison(accountId, shot, run, inline !== null, now());
+    if (!started || !inline) return null;
+    return await comparePending(env, accountId, shot.id, now(), inline);
   } catch (err) {
     console.error(
       JSON.stringify({ level: "error", msg: "scenario comparison failed", id: shot.id, error: describeError(err) }),
     );
     if (inline)
-      await failComparison(db, shot.id, `The comparison could not be made: ${describeError(err)}`, now()).catch(
-        () => {},
-      );
+      await account
+        .failComparison(accountId, shot.id, `The comparison could not be made: ${describeError(err)}`, now())
+        .catch(() => {});
     return null;
   }
 }
 
-async function completeComparison(
-  db: Db,
-  id: string,
-  changed: boolean,
-  figures: ComparisonFigures,
-  diffKey: string | null,
-  now: number,
-): Promise<boolean> {
-  const done = await db
-    .update(screenshots)
-    .set({ comparisonStatus: "completed", changed, comparison: JSON.stringify(figures), diffKey, comparedAt: now })
-    .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")))
-    .returning({ id: screenshots.id });
-  return done.length > 0;
-}
-
-export async function failComparison(db: Db, id: string, error: string, now: number): Promise<void> {
-  await db
-    .update(screenshots)
-    .set({ comparisonStatus: "failed", comparison: JSON.stringify({ error }), comparedAt: now })
-    .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")));
-}
-
 /** Dead-lettered comparison: its retries are exhausted. */
 export async function comparisonGaveUp(env: Env, job: JobOf<"compare">, now: number) {
-  await failComparison(
-    getDb(env.DB),
+  await accountStub(env.ACCOUNT, job.account_id).failComparison(
+    job.account_id,
     job.screenshot_id,
     "The comparison could not be completed (retries exhausted)",
     now,
   );
-}
-
-/**
- * Minute cron: a `pending` comparison whose message was lost is sent again (a conditional
- * UPDATE on its staleness, so overlapping sweeps send it once); one pending for
- * COMPARE_GIVE_UP since its capture ends `failed`.
- */
-export async function sweepComparisons(env: Env, now: number): Promise<void> {
-  const db = getDb(env.DB);
-  await db
-    .update(screenshots)
-    .set({
-      comparisonStatus: "failed",
-      comparison: JSON.stringify({ error: "The comparison was interrupted and did not finish in time" }),
-      comparedAt: now,
-    })
-    .where(
-      and(
-        eq(screenshots.comparisonStatus, "pending"),
-        lt(screenshots.comparedAt, now - COMPARE_LOST),
-        lt(screenshots.capturedAt, now - COMPARE_GIVE_UP),
-      ),
-    );
-  const lost = await db
-    .update(screenshots)
-    .set({ comparedAt: now })
-    .where(
-      sql`${screenshots.id} IN (SELECT id FROM screenshots WHERE comparison_status = 'pending' AND compared_at < ${now - COMPARE_LOST} LIMIT ${SWEEP_BATCH})`,
-    )
-    .returning({ id: screenshots.id, accountId: screenshots.accountId });
-  for (const r of lost) await enqueue(env.JOBS, { type: "compare", screenshot_id: r.id, account_id: r.accountId });
 }
 
 function boxes(json: string | null): Box[] {
@@ -347,7 +202,12 @@ class TranscodeSession {
  * copy next to it, transcoded in the browser the first time it is needed and streamed to
  * R2 piece by piece (the Worker never holds the image whole).
  */
-async function pngSource(env: Env, db: Db, row: Screenshot, session: TranscodeSession): Promise<ImageSource> {
+async function pngSource(
+  env: Env,
+  accountId: string,
+  row: Screenshot,
+  session: TranscodeSession,
+): Promise<ImageSource> {
   const imageKey = row.r2Key as string;
   const copyKey = transcodedKey(imageKey);
   if (!copyKey) return source(env, row, imageKey);
@@ -368,8 +228,7 @@ async function pngSource(env: Env, db: Db, row: Screenshot, session: TranscodeSe
   }
   await put;
   // Deleted while we transcoded: the copy belongs to nobody (deletion removes rows first).
-  const still = await db.select({ id: screenshots.id }).from(screenshots).where(eq(screenshots.id, row.id)).get();
-  if (!still) {
+  if (!(await accountStub(env.ACCOUNT, accountId).screenshotExists(accountId, row.id))) {
     await env.SHOTS.delete(copyKey);
     throw new UnsupportedImage(`The screenshot ${row.id} was deleted during the comparison`);
   }

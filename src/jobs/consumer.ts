@@ -9,24 +9,13 @@ import {
 import { drainContexts } from "../capture/contexts";
 import { describeError } from "../capture/errors";
 import { guardPolicy } from "../config";
-import { getDb } from "../db/client";
+import { accountStub } from "../db/account-stub";
 import { type Clock, systemClock } from "../lib/clock";
-import { durableObjectLimiter } from "../limits/account-limiter";
-import { DEAD_LETTER_QUEUE, enqueue, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
-import {
-  type CaptureWork,
-  captureGaveUp,
-  captureTask,
-  claimCaptures,
-  retryCapture,
-  retryDelaySeconds,
-} from "./capture";
+import { DEAD_LETTER_QUEUE, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
+import { type CaptureWork, captureTask, claimCaptures, retryCapture, retryDelaySeconds } from "./capture";
 import { compareJob, comparisonGaveUp } from "./compare";
-import { dispatchDue } from "./dispatch";
 import { purgePrefix } from "./purge";
-import { purgeExpired } from "./retention";
-import { claimRuns, type RunWork, retryRun, runGaveUp, runTask } from "./run";
-import { sweepStale } from "./sweep";
+import { claimRuns, type RunWork, retryRun, runTask } from "./run";
 import { deliverWebhook, deliveryGaveUp, type WebhookWork } from "./webhook";
 
 /** Pages open at once in the batch's one browser (captures and scenario runs). */
@@ -37,7 +26,8 @@ export const BROWSER_CONCURRENCY = 4;
  * parse can never succeed, so it is logged and acked rather than retried forever.
  * Captures and scenario runs in a batch share one browser session. Messages arriving on
  * the dead-letter queue exhausted their retries: their rows end failed (or error).
- * `clock` decides every time-based outcome (claims, quotas, dispatch, sweep, retention).
+ * Every job names its account: claims and results go to that account's object.
+ * `clock` decides every time-based outcome (claims, quotas, retries).
  */
 export async function handleQueue(
   batch: MessageBatch<unknown>,
@@ -92,9 +82,8 @@ export async function handleQueue(
 
 /** One browser session for the whole batch; pages, not browsers, are opened and closed. */
 async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWork[], now: () => number) {
-  const db = getDb(env.DB);
-  const captures = await claimCaptures(db, captureWork, now());
-  const runs = await claimRuns(db, runWork, now(), env.WEBHOOKS);
+  const captures = await claimCaptures(env, captureWork, now());
+  const runs = await claimRuns(env, runWork, now());
   if (captures.length === 0 && runs.length === 0) return;
 
   let browser: Browser;
@@ -102,15 +91,14 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
     browser = await acquireBrowser(env.BROWSER, browserKeepAlive(env));
   } catch (err) {
     const reason = new Error(`Browser unavailable: ${describeError(err)}`);
-    for (const w of captures) await retryCapture(db, w, reason, now());
-    for (const w of runs) await retryRun(db, w, reason, now());
+    for (const w of captures) await retryCapture(env, w, reason, now());
+    for (const w of runs) await retryRun(env, w, reason, now());
     return;
   }
   const policy = guardPolicy(env);
-  const limiter = durableObjectLimiter(env.LIMITER);
   const tasks = [
-    ...captures.map((w) => () => captureTask(env, db, browser, policy, w, now)),
-    ...runs.map((w) => () => runTask(env, db, browser, policy, limiter, w, now)),
+    ...captures.map((w) => () => captureTask(env, browser, policy, w, now)),
+    ...runs.map((w) => () => runTask(env, browser, policy, w, now)),
   ];
   try {
     await Promise.all(
@@ -125,11 +113,10 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
 }
 
 async function webhookJobs(env: Env, work: WebhookWork[], now: () => number) {
-  const db = getDb(env.DB);
   await Promise.all(
     work.map(async ({ message, job }) => {
       try {
-        const done = await deliverWebhook(env, db, job, now);
+        const done = await deliverWebhook(env, job, now);
         if (done === "busy") message.retry({ delaySeconds: 30 });
         else message.ack();
       } catch (err) {
@@ -142,30 +129,12 @@ async function webhookJobs(env: Env, work: WebhookWork[], now: () => number) {
   );
 }
 
-/** Continuations stop after this many rounds; the next cron tick picks up anything left. */
-const MAX_ROUNDS = 50;
-
 async function runJob(env: Env, job: ParsedJob, now: number): Promise<void> {
   switch (job.type) {
     case "compare":
       return compareJob(env, job as JobOf<"compare">, now);
     case "purge_prefix":
       return purgePrefix(env, job as JobOf<"purge_prefix">);
-    case "dispatch": {
-      const result = await dispatchDue(env, durableObjectLimiter(env.LIMITER), now);
-      if (result.more && job.round < MAX_ROUNDS) await enqueue(env.JOBS, { type: "dispatch", round: job.round + 1 });
-      return;
-    }
-    case "sweep": {
-      const swept = await sweepStale(env, now);
-      if (swept.more && job.round < MAX_ROUNDS) await enqueue(env.JOBS, { type: "sweep", round: job.round + 1 });
-      return;
-    }
-    case "retention": {
-      const pass = await purgeExpired(env, now);
-      if (pass.more && job.round < MAX_ROUNDS) await enqueue(env.JOBS, { type: "retention", round: job.round + 1 });
-      return;
-    }
     default:
       throw new Error(`no handler for ${job.type}`);
   }
@@ -173,8 +142,9 @@ async function runJob(env: Env, job: ParsedJob, now: number): Promise<void> {
 
 async function onDeadLetter(env: Env, job: ParsedJob, now: number): Promise<void> {
   console.error(JSON.stringify({ level: "error", msg: "job dead-lettered", type: job.type }));
-  if (job.type === "capture") await captureGaveUp(env, job, now);
-  if (job.type === "run") await runGaveUp(getDb(env.DB), job, now, env.WEBHOOKS);
+  if (job.type === "capture")
+    await accountStub(env.ACCOUNT, job.account_id).captureGaveUp(job.account_id, job.screenshot_id, now);
+  if (job.type === "run") await accountStub(env.ACCOUNT, job.account_id).runGaveUp(job.account_id, job.run_id, now);
   if (job.type === "compare") await comparisonGaveUp(env, job, now);
-  if (job.type === "webhook") await deliveryGaveUp(getDb(env.DB), job, now);
+  if (job.type === "webhook") await deliveryGaveUp(env, job, now);
 }

@@ -1,58 +1,39 @@
-import { getDb } from "../db/client";
-import { durableObjectLimiter } from "../limits/account-limiter";
-import { PLANS } from "../limits/plans";
-import { enqueue } from "../queue/messages";
-import { sweepComparisons } from "./compare";
-import { dispatchDue, pauseTooFast } from "./dispatch";
-import { applyDuePlanChanges } from "./plan-changes";
-import { purgeExpired } from "./retention";
-import { sweepStale } from "./sweep";
+import { accountStub } from "../db/account-stub";
+import { legacyMoves } from "../tenant/legacy-move";
+import { overdueAccounts } from "../tenant/timers";
 
-/** The cron triggers in wrangler.toml (a test checks they agree). */
+/** The cron trigger in wrangler.toml (a test checks they agree). */
 export const EVERY_MINUTE = "* * * * *";
-export const DAILY = "30 3 * * *";
+
+/** Accounts woken per tick; more overdue than this are woken on the next ticks. */
+export const WAKES_PER_TICK = 100;
+/** Expired sessions and invitations deleted per tick (the directory's own housekeeping). */
+const DIRECTORY_BATCH = 500;
 
 /**
- * Cron entry point (`scheduledTime` is the clock, so tests and missed ticks use the tick's
- * own time). Every minute: the crash sweeper (work a dead consumer left behind), then plan
- * changes whose time has come, then due schedules. Daily: the retention purge. Work past
- * one invocation's bounds continues on the queue.
+ * The minute cron is only a backstop. Each account's own object runs its schedules,
+ * retention and stale-job sweep from its alarm; this wakes the accounts whose recorded wake
+ * time is well past (a lost alarm), with one small indexed read of the directory, and the
+ * accounts whose rows have not yet moved out of the old shared tables. Nothing scans every
+ * account. `scheduledTime` is the clock, so tests and missed ticks use the tick's own time.
  */
-export async function handleScheduled(
-  controller: ScheduledController,
-  env: Env,
-  _ctx: ExecutionContext,
-): Promise<void> {
-  const now = controller.scheduledTime;
-  if (controller.cron === DAILY) {
-    // Retention reads the stored plan, so due downgrades are applied first.
-    await applyPlanChanges(env, now);
-    const pass = await purgeExpired(env, now);
-    if (pass.more) await enqueue(env.JOBS, { type: "retention", round: 1 });
-    return;
-  }
-  // A failing sweep must not hold up due schedules (nor hide: it is thrown once they ran).
-  let sweepFailure: unknown;
-  try {
-    const swept = await sweepStale(env, now);
-    if (swept.more) await enqueue(env.JOBS, { type: "sweep", round: 1 });
-    await sweepComparisons(env, now);
-  } catch (err) {
-    sweepFailure = err ?? new Error("sweep failed");
-  }
-  await minuteTick(env, now);
-  if (sweepFailure) throw sweepFailure;
-}
-
-/** Due downgrades become the plan, and schedules faster than the new plan are paused. */
-export async function applyPlanChanges(env: Env, now: number) {
-  const changed = await applyDuePlanChanges(getDb(env.DB), now);
-  for (const account of changed) await pauseTooFast(env, account.id, PLANS[account.plan], now);
+export async function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
+  await minuteTick(env, controller.scheduledTime);
 }
 
 export async function minuteTick(env: Env, now: number) {
-  await applyPlanChanges(env, now);
-  const result = await dispatchDue(env, durableObjectLimiter(env.LIMITER), now);
-  if (result.more) await enqueue(env.JOBS, { type: "dispatch", round: 1 });
-  return result;
+  const ids = [...(await legacyMoves(env.DB)), ...(await overdueAccounts(env.DB, now, WAKES_PER_TICK))];
+  const woken = await Promise.allSettled(ids.map((id) => accountStub(env.ACCOUNT, id).wake(id, now)));
+  const failed = woken.filter((r) => r.status === "rejected");
+  for (const r of failed)
+    console.error(JSON.stringify({ level: "error", msg: "wake failed", error: String(r.reason) }));
+  await env.DB.batch([
+    env.DB.prepare(
+      `DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ? LIMIT ${DIRECTORY_BATCH})`,
+    ).bind(now),
+    env.DB.prepare(
+      `DELETE FROM invitations WHERE rowid IN (SELECT rowid FROM invitations WHERE expires_at < ? LIMIT ${DIRECTORY_BATCH})`,
+    ).bind(now),
+  ]);
+  return { woken: ids.length - failed.length, failed: failed.length };
 }

@@ -1,7 +1,5 @@
 import type { Browser } from "@cloudflare/puppeteer";
-import { and, eq, inArray, sql } from "drizzle-orm";
 import { describeError } from "../capture/errors";
-import { screenshotObjects } from "../capture/keys";
 import { resolveOptions } from "../capture/options";
 import { assertContained, containmentError, type GuardedPage, openPage } from "../capture/page";
 import { ChangedShot, type RunHooks, runSteps } from "../capture/runner";
@@ -9,17 +7,13 @@ import { isSecretStep, type StepResult } from "../capture/steps";
 import type { GuardPolicy } from "../capture/url-guard";
 import { parseChangeDetection } from "../compare/settings";
 import { config } from "../config";
-import type { Db } from "../db/client";
-import { type Run, runs, scenarios, schedules, screenshots, websites } from "../db/schema";
-import { MINUTE } from "../lib/clock";
+import { accountStub } from "../db/account-stub";
+import type { Run } from "../db/schema";
 import { decryptSecret, SECRETS_KEY_MISSING, SECRETS_UNAVAILABLE } from "../lib/secrets";
-import type { Limiter } from "../limits/account-limiter";
-import { jobCompletions } from "../queue/completion";
 import type { JobOf } from "../queue/messages";
+import type { RunStart } from "../services/run-jobs";
 import { pendingSteps } from "../services/runs";
 import { storedSteps } from "../services/scenarios";
-import { screenshotRow } from "../services/screenshots";
-import { emitRunFinished, notify } from "../services/webhooks";
 import { parseCapture } from "../services/websites";
 import { retryDelaySeconds, storeShot } from "./capture";
 import { compareScenarioShot, type Verdict } from "./compare";
@@ -28,72 +22,21 @@ export interface RunWork {
   message: Message<unknown>;
   job: JobOf<"run">;
 }
-export type ClaimedRun = RunWork & { row: Run };
-
-/** A `running` run is never considered stopped before this long after it started. */
-export const STALE_RUN = 10 * MINUTE;
-/**
- * What a live run may take beyond its scenario's budget (`timeoutMs`, counted from the
- * claim): waiting for its turn in the batch's browser, opening the page, storing results.
- */
-export const RUN_GRACE = 5 * MINUTE;
-/** When a run started at `startedAt` has certainly stopped; past it, it ends interrupted. */
-export const runDeadline = (startedAt: number, timeoutMs: number) =>
-  startedAt + Math.max(STALE_RUN, timeoutMs + RUN_GRACE);
-export const RUN_INTERRUPTED = "The run was interrupted (its worker stopped) and was not repeated";
-
-/** Ends a run (once: only from queued/running) and reports it to webhooks as `run.finished`. */
-async function finish(db: Db, row: Run, fields: Partial<Run>, now: number, webhooks?: Queue) {
-  const status = fields.status as Run["status"];
-  const [done] = await db
-    .update(runs)
-    .set({ ...fields, finishedAt: now, durationMs: row.startedAt ? now - row.startedAt : null, updatedAt: now })
-    .where(and(eq(runs.id, row.id), inArray(runs.status, ["queued", "running"])))
-    .returning();
-  // A run that stopped part-way leaves no screenshot half-made.
-  await db
-    .update(screenshots)
-    .set({ status: "failed", error: "The run ended before this screenshot was stored", updatedAt: now })
-    .where(and(eq(screenshots.runId, row.id), eq(screenshots.status, "processing")));
-  if (done?.scheduleId) await db.update(schedules).set({ lastStatus: status }).where(eq(schedules.id, done.scheduleId));
-  if (done && webhooks) await notify(`run.finished:${done.id}`, () => emitRunFinished(db, webhooks, done, now));
-}
+export type ClaimedRun = RunWork & RunStart;
 
 /**
- * Claims queued runs. A run still `running` is never executed twice (its steps may have
- * had effects on the site): past its deadline (runDeadline) it is ended `error` as
- * interrupted, otherwise the message comes back later.
+ * Claims each queued run in its account's object. A run still `running` is never executed
+ * twice (its steps may have had effects on the site): the object ends one past its deadline
+ * as interrupted (done), otherwise the message comes back later.
  */
-export async function claimRuns(db: Db, work: RunWork[], now: number, webhooks?: Queue): Promise<ClaimedRun[]> {
+export async function claimRuns(env: Env, work: RunWork[], now: number): Promise<ClaimedRun[]> {
   const claimed: ClaimedRun[] = [];
   for (const w of work) {
     try {
-      const [row] = await db
-        .update(runs)
-        .set({ status: "running", attempts: sql`${runs.attempts} + 1`, startedAt: now, updatedAt: now })
-        .where(and(eq(runs.id, w.job.run_id), eq(runs.status, "queued")))
-        .returning();
-      if (row) {
-        claimed.push({ ...w, row });
-        continue;
-      }
-      const found = await db
-        .select({ run: runs, timeoutMs: scenarios.timeoutMs })
-        .from(runs)
-        .leftJoin(scenarios, eq(scenarios.id, runs.scenarioId))
-        .where(eq(runs.id, w.job.run_id))
-        .get();
-      const existing = found?.run;
-      if (existing?.status === "running") {
-        if (runDeadline(existing.startedAt ?? 0, found?.timeoutMs ?? 0) < now) {
-          await finish(db, existing, { status: "error", error: RUN_INTERRUPTED }, now, webhooks);
-          w.message.ack();
-        } else {
-          w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
-        }
-      } else {
-        w.message.ack(); // finished or deleted
-      }
+      const claim = await accountStub(env.ACCOUNT, w.job.account_id).claimRun(w.job.account_id, w.job.run_id, now);
+      if ("claimed" in claim) claimed.push({ ...w, ...(claim.claimed as RunStart) });
+      else if ("retry" in claim) w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
+      else w.message.ack(); // finished or deleted
     } catch (err) {
       console.error(
         JSON.stringify({ level: "error", msg: "run claim failed", id: w.job.run_id, error: describeError(err) }),
@@ -105,49 +48,23 @@ export async function claimRuns(db: Db, work: RunWork[], now: number, webhooks?:
 }
 
 /** No browser for the batch: nothing ran yet, so the run goes back to the queue. */
-export async function retryRun(db: Db, w: ClaimedRun, err: unknown, now: number) {
-  await db
-    .update(runs)
-    .set({ status: "queued", error: `Retrying: ${describeError(err)}`, updatedAt: now })
-    .where(and(eq(runs.id, w.row.id), eq(runs.status, "running")));
+export async function retryRun(env: Env, w: ClaimedRun, err: unknown, now: number) {
+  await accountStub(env.ACCOUNT, w.job.account_id)
+    .requeueRun(w.job.account_id, w.run.id, describeError(err), now)
+    .catch(() => {}); // the sweeper ends a run whose claim went stale
   w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
 }
 
-/** Executes one run in the batch's browser and records every step. */
-export async function runTask(
-  env: Env,
-  db: Db,
-  browser: Browser,
-  policy: GuardPolicy,
-  limiter: Limiter,
-  w: ClaimedRun,
-  now: () => number,
-) {
-  try {
-    await executeRun(env, db, browser, policy, limiter, w, now);
-  } finally {
-    // Ended (or deleted) either way: a request waiting for it (`Prefer: wait`) answers now.
-    await jobCompletions(env.JOB_WATCH).notify(w.row.accountId, w.row.id);
-  }
-}
+/** Ends the run in its account's object (once), which reports it and wakes its waiters. */
+const finish = (env: Env, w: ClaimedRun, fields: Partial<Run>, now: number) =>
+  accountStub(env.ACCOUNT, w.job.account_id).finishRun(w.job.account_id, w.run, fields, now);
 
-async function executeRun(
-  env: Env,
-  db: Db,
-  browser: Browser,
-  policy: GuardPolicy,
-  limiter: Limiter,
-  w: ClaimedRun,
-  now: () => number,
-) {
-  const row = w.row;
+/** Executes one run in the batch's browser and records every step. */
+export async function runTask(env: Env, browser: Browser, policy: GuardPolicy, w: ClaimedRun, now: () => number) {
+  const { run: row, scenario, website } = w;
+  const accountId = w.job.account_id;
+  const account = accountStub(env.ACCOUNT, accountId);
   try {
-    const scenario = await db.select().from(scenarios).where(eq(scenarios.id, row.scenarioId)).get();
-    const website = await db.select().from(websites).where(eq(websites.id, row.websiteId)).get();
-    if (!scenario || !website) {
-      w.message.ack(); // deleted meanwhile (the run row went with them)
-      return;
-    }
     const opts = resolveOptions(parseCapture(website.capture), parseCapture(scenario.capture));
     const started = row.startedAt ?? now();
     const steps = storedSteps(scenario);
@@ -155,7 +72,7 @@ async function executeRun(
     if (!secretsKey && steps.some(isSecretStep)) {
       // Configuration removed after the run was queued (or a scheduled run): nothing to retry.
       console.error(JSON.stringify({ level: "error", msg: SECRETS_KEY_MISSING, run_id: row.id }));
-      await finish(db, row, { status: "error", error: SECRETS_UNAVAILABLE }, now(), env.WEBHOOKS);
+      await finish(env, w, { status: "error", error: SECRETS_UNAVAILABLE }, now());
       w.message.ack();
       return;
     }
@@ -168,37 +85,25 @@ async function executeRun(
         return text;
       },
       async saveShot(index, name, take, compare) {
-        const shotRow = screenshotRow(
-          {
-            website,
-            scenarioCapture: parseCapture(scenario.capture),
-            source: "scenario",
-            status: "processing",
-            runId: row.id,
-            name,
-            stepIndex: index,
-            scheduleId: null,
-            compare: compare !== undefined,
-          },
+        const begun = await account.beginRunShot(
+          accountId,
+          { runId: row.id, scenario, website },
+          { index, name, compare: compare !== undefined },
           now(),
         );
-        const quota = await limiter.consume(row.accountId, 1, now());
-        if (!quota.ok)
-          throw new Error(
-            `The ${quota.period === "day" ? "daily" : "monthly"} capture quota of ${quota.limit} is used up`,
-          );
-        await db.insert(screenshots).values({ ...shotRow, attempts: 1, startedAt: now() });
+        if ("refused" in begun) throw new Error(begun.refused as string);
+        const shotRow = begun.row;
         const detection = shotRow.detection ? parseChangeDetection(shotRow.detection) : null;
         const shot = await take(detection?.ignore_selectors ?? []);
         if (page) assertContained(page);
-        const stored = await storeShot(env, db, { ...shotRow, attempts: 1 }, shot, scenario.id, now());
+        const stored = await storeShot(env, accountId, shotRow, shot, scenario.id, now());
         if (stored && compare) {
           // fail_on_change needs the answer before the next step: compared here (banded, bounded);
           // otherwise queued, and the run goes on.
           const verdict = await compareScenarioShot(
             env,
-            db,
-            { id: shotRow.id, accountId: row.accountId, name },
+            accountId,
+            { id: shotRow.id, name },
             { id: row.id, scenarioId: scenario.id },
             compare.failOnChange ? browser : null,
             now,
@@ -225,7 +130,7 @@ async function executeRun(
     if (page.violations.length > 0) {
       // The page reached a disallowed address: the run fails and keeps none of its screenshots.
       outcome = { ...outcome, status: "failed", error: describeError(containmentError(page)) };
-      await discardRunShots(env, db, row.id);
+      await account.discardRunShots(accountId, row.id);
     }
     // A secret can surface in a message (a URL, an echoed value): results never carry it.
     const scrub = <T extends string | null | undefined>(text: T): T => redact(text, revealed);
@@ -234,22 +139,17 @@ async function executeRun(
       return r.error ? { ...r, error: scrub(r.error) } : r;
     });
     await finish(
-      db,
-      row,
+      env,
+      w,
       { status: outcome.status, error: scrub(outcome.error), steps: JSON.stringify(results) },
       now(),
-      env.WEBHOOKS,
     );
     w.message.ack();
   } catch (err) {
     // The page could not even be opened, or storage failed: the run ends `error`, not stuck.
-    await finish(
-      db,
-      row,
-      { status: "error", error: `The run could not complete: ${describeError(err)}` },
-      now(),
-      env.WEBHOOKS,
-    ).catch(() => {});
+    await finish(env, w, { status: "error", error: `The run could not complete: ${describeError(err)}` }, now()).catch(
+      () => {},
+    );
     w.message.ack();
   }
 }
@@ -266,17 +166,6 @@ function changeMessage(name: string, v: Verdict): string {
       : null,
   ].filter(Boolean);
   return `Screenshot "${name}" changed from ${v.baselineId} (the latest passed run's): ${what.join("; ")}`;
-}
-
-/** Deletes a run's stored screenshots: bytes first, then rows. */
-async function discardRunShots(env: Env, db: Db, runId: string) {
-  const rows = await db
-    .select({ r2Key: screenshots.r2Key, thumbKey: screenshots.thumbKey, diffKey: screenshots.diffKey })
-    .from(screenshots)
-    .where(eq(screenshots.runId, runId));
-  const keys = rows.flatMap(screenshotObjects);
-  if (keys.length > 0) await env.SHOTS.delete(keys);
-  await db.delete(screenshots).where(eq(screenshots.runId, runId));
 }
 
 /** Every form in which a page, a URL or an error message can show a secret. */
@@ -323,12 +212,4 @@ export function redact<T extends string | null | undefined>(text: T, secrets: st
   let out: string = text;
   for (const form of forms) out = out.split(form).join("[secret]");
   return out as T;
-}
-
-/** Dead-lettered run (its retries to get a browser ran out): it ends `error`. */
-export async function runGaveUp(db: Db, job: JobOf<"run">, now: number, webhooks?: Queue) {
-  const row = await db.select().from(runs).where(eq(runs.id, job.run_id)).get();
-  if (!row) return;
-  const last = row.error?.replace(/^Retrying: /, "") ?? "the job could not be processed";
-  await finish(db, row, { status: "error", error: `Gave up after ${row.attempts} attempts: ${last}` }, now, webhooks);
 }

@@ -1,11 +1,11 @@
 import type { Context, Hono, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../context";
-import { getDb } from "../db/client";
+import type { AppEnv, Caller } from "../context";
 import { hashApiToken, isWellFormedToken } from "../lib/api-token";
 import { iso, retryAfterSeconds } from "../lib/clock";
+import { sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
-import type { GateResult, RateLimitResult } from "../limits/account-limiter";
+import type { RateLimitResult } from "../limits/counters";
 import { isOwner, resolveSession, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
 import { clearSessionCookie, readSessionCookie } from "./session-cookie";
@@ -43,41 +43,63 @@ export function rateLimitHeaders(r: RateLimitResult, now: number): Record<string
 }
 
 /**
- * Every `/v1` call, answered in this order: 401 (token), 403 subscription_expired,
- * 403 api_access_unavailable, then the per-minute limit. Refusals before the limiter
- * use no quota. A failing limiter is a 503, never an open door.
+ * The request goes to the account's object, which does the rest (one call): an object that
+ * cannot be reached is a 503 with Retry-After, never a 500 and never an open door.
+ */
+async function forward(c: Context<AppEnv>, accountId: string, caller: Caller): Promise<Response> {
+  const forwarded = { accountId, requestId: c.get("requestId"), now: c.get("now"), caller };
+  try {
+    return await c.get("deps").account(c.env, accountId).serve(c.req.raw, forwarded);
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        request_id: c.get("requestId"),
+        msg: "account object unavailable",
+        error: String(err),
+      }),
+    );
+    throw new ApiError("service_unavailable", "The service is temporarily unavailable. Retry shortly.", {
+      headers: { "Retry-After": "2" },
+    });
+  }
+}
+
+/**
+ * `/v1` in the Worker: the bearer token's hash names the account (D1, cached per isolate: a
+ * token never moves between accounts), and the request goes to the account's object, which
+ * checks that the token is still the current one, counts the request and does the work.
  */
 export function apiGate(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  return async (c) => {
     const tokenHash = await hashApiToken(bearerToken(c));
-    const now = c.get("now");
     let accountId = tokenAccounts.get(tokenHash);
     if (!accountId) {
-      accountId = await tokenAccountId(getDb(c.env.DB), tokenHash);
+      accountId = await tokenAccountId(c.get("directory"), tokenHash);
       if (!accountId) throw unknownToken();
       tokenAccounts.set(tokenHash, accountId);
     }
+    const res = await forward(c, accountId, { kind: "token", tokenHash });
+    if (res.status === 401) tokenAccounts.delete(tokenHash); // revoked or regenerated
+    return res;
+  };
+}
 
-    // One round trip: token still current? subscription? plan? then the minute's count.
-    let result: GateResult;
-    try {
-      result = await c.get("deps").limiter(c.env).gate(accountId, tokenHash, now);
-    } catch (err) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          request_id: c.get("requestId"),
-          msg: "account limiter failed",
-          error: String(err),
-        }),
-      );
-      throw new ApiError("service_unavailable", "Rate limiting is temporarily unavailable. Retry shortly.", {
-        headers: { "Retry-After": "2" },
-      });
-    }
+/**
+ * `/v1` in the account's object, answered in this order: 401 (the token is not the current
+ * one), 403 subscription_expired, 403 api_access_unavailable, then the per-minute limit.
+ * Refusals before the limit use no quota.
+ */
+export function accountGate(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const host = c.get("host");
+    const caller = host.forwarded(c.req.raw).caller;
+    if (caller.kind !== "token") throw unknownToken();
+    const now = c.get("now");
+    const snapshot = await host.snapshot();
+    const result = host.gate(snapshot, caller.tokenHash, now);
     switch (result.outcome) {
       case "unauthorized":
-        tokenAccounts.delete(tokenHash);
         throw unknownToken();
       case "subscription_expired":
         throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to use the API again.");
@@ -92,29 +114,64 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
         });
       }
     }
-    c.set("account", result.account);
+    c.set("account", snapshot as NonNullable<typeof snapshot>);
     c.set("usage", result.usage);
     await next();
     for (const [name, value] of Object.entries(rateLimitHeaders(result.rate, now))) setHeader(c, name, value);
   };
 }
 
-/** Dashboard endpoints: the HttpOnly session cookie. */
+const noSession = () =>
+  new ApiError("unauthorized", "Log in first: this endpoint needs a session.", {
+    headers: { "WWW-Authenticate": 'Cookie realm="snaptrack", cookie-name="snaptrack_session"' },
+  });
+
+/** The session cookie's user and account (D1); undefined (and the cookie cleared) without one. */
+export async function sessionOf(c: Context<AppEnv>) {
+  const sessionId = readSessionCookie(c);
+  const session = sessionId ? await resolveSession(c.get("directory"), sessionId, c.get("now")) : undefined;
+  if (!session || !sessionId) {
+    if (sessionId) clearSessionCookie(c);
+    return undefined;
+  }
+  return { ...session, sessionId };
+}
+
+/** Session endpoints and pages in the Worker: the session names the user and account; the object does the rest. */
+export function sessionForward(
+  onMissing: (c: Context<AppEnv>) => Response | Promise<Response> = () => {
+    throw noSession();
+  },
+): MiddlewareHandler<AppEnv> {
+  return async (c) => {
+    const session = await sessionOf(c);
+    if (!session) return onMissing(c);
+    return forward(c, session.account.id, {
+      kind: "session",
+      user: session.user,
+      sessionId: session.sessionId,
+      csrf: await csrfToken(session.sessionId),
+    });
+  };
+}
+
+/** Session requests in the account's object: the user the Worker found, the account as the object has it. */
 export function sessionAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const sessionId = readSessionCookie(c);
-    const session = sessionId ? await resolveSession(getDb(c.env.DB), sessionId, c.get("now")) : undefined;
-    if (!session) {
-      if (sessionId) clearSessionCookie(c);
-      throw new ApiError("unauthorized", "Log in first: this endpoint needs a session.", {
-        headers: { "WWW-Authenticate": 'Cookie realm="snaptrack", cookie-name="snaptrack_session"' },
-      });
-    }
-    c.set("account", session.account);
-    c.set("user", session.user);
+    const host = c.get("host");
+    const caller = host.forwarded(c.req.raw).caller;
+    const snapshot = await host.snapshot();
+    if (caller.kind !== "session" || !snapshot) throw noSession();
+    c.set("account", snapshot);
+    c.set("user", caller.user);
+    c.set("sessionId", caller.sessionId);
+    c.set("csrf", caller.csrf);
     await next();
   };
 }
+
+/** The per-session CSRF token: a hash of the (secret) session id, so it needs no storage. */
+export const csrfToken = async (sessionId: string) => sha256Hex(`snaptrack-csrf:${sessionId}`);
 
 /**
  * Plan, API token and members are the owners' to manage; members are refused with 403
@@ -157,3 +214,9 @@ export function sameOriginWrites(): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/** Capture usage of an account, asked of its object (log-in answers show it; no gate ran). */
+export const usageOf = (c: Context<AppEnv>) => async (accountId: string) => {
+  const usage = await c.get("deps").account(c.env, accountId).usage(accountId, c.get("now"));
+  return { today: usage.today, thisMonth: usage.thisMonth };
+};

@@ -1,7 +1,6 @@
 import { and, eq, lt, or } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { getDb } from "../db/client";
 import { idempotencyKeys } from "../db/schema";
 import { DAY, MINUTE } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
@@ -41,8 +40,8 @@ export function canonicalBody(text: string): string {
 }
 
 /**
- * `Idempotency-Key` for POSTs that create or start work (routes opt in). Scoped to the
- * account and kept 24 h: the same key and body (JSON compared by value) replays the first
+ * `Idempotency-Key` for POSTs that create or start work (routes opt in). Kept in the
+ * account's own database (so scoped to it) for 24 h: the same key and body (JSON compared by value) replays the first
  * successful response and starts nothing new; the same key with another body is 422; while the first is running, 409.
  * Failed attempts (non-2xx) release the key so the client can simply retry.
  */
@@ -53,15 +52,13 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
     if (key.length === 0 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
       throw validationError({ "Idempotency-Key": ["Must be 1–255 visible ASCII characters"] });
     }
-    const account = c.get("account");
     const now = c.get("now");
-    const db = getDb(c.env.DB);
+    const db = c.get("db");
     const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${canonicalBody(await c.req.text())}`);
 
     const claimed = await db
       .insert(idempotencyKeys)
       .values({
-        accountId: account.id,
         key,
         fingerprint,
         state: "in_flight",
@@ -69,7 +66,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
         expiresAt: now + IDEMPOTENCY_TTL,
       })
       .onConflictDoUpdate({
-        target: [idempotencyKeys.accountId, idempotencyKeys.key],
+        target: idempotencyKeys.key,
         set: {
           fingerprint,
           state: "in_flight",
@@ -87,11 +84,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
       .returning({ key: idempotencyKeys.key });
 
     if (claimed.length === 0) {
-      const existing = await db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.accountId, account.id), eq(idempotencyKeys.key, key)))
-        .get();
+      const existing = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key)).get();
       if (existing && existing.fingerprint !== fingerprint) {
         throw new ApiError("validation_failed", "This Idempotency-Key was already used with a different request.", {
           errors: { "Idempotency-Key": ["Was used with a different request body"] },
@@ -105,8 +98,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
       return new Response(existing.responseBody, { status: existing.responseStatus ?? 200, headers });
     }
 
-    const release = () =>
-      db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.accountId, account.id), eq(idempotencyKeys.key, key)));
+    const release = () => db.delete(idempotencyKeys).where(eq(idempotencyKeys.key, key));
     try {
       await next();
     } catch (err) {
@@ -131,6 +123,6 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
         responseBody: await res.clone().text(),
         responseHeaders: JSON.stringify(headers),
       })
-      .where(and(eq(idempotencyKeys.accountId, account.id), eq(idempotencyKeys.key, key)));
+      .where(eq(idempotencyKeys.key, key));
   };
 }

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../context";
 import { ApiError, type FieldErrors, fieldErrors } from "../lib/errors";
 import { PLANS } from "../limits/plans";
+import { usageOf } from "../middleware/auth";
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../middleware/session-cookie";
 import { Signup } from "../routes/auth/auth.schemas";
 import { endSession, login, resolveSession, signupWithSession } from "../services/auth";
@@ -16,7 +17,7 @@ export const str = (v: unknown) => (typeof v === "string" ? v : "");
 /** `GET /` for browsers: the landing page, or the dashboard when a session is open. */
 export async function landing(c: Context<AppEnv>) {
   const sessionId = readSessionCookie(c);
-  if (sessionId && (await resolveSession(c.get("db"), sessionId, c.get("now")))) return c.redirect("/app", 303);
+  if (sessionId && (await resolveSession(c.get("directory"), sessionId, c.get("now")))) return c.redirect("/app", 303);
   const { free, starter } = PLANS;
   return renderPage(
     c,
@@ -75,7 +76,7 @@ export async function signupSubmit(c: Context<AppEnv>) {
   const parsed = Signup.safeParse(values);
   if (!parsed.success) return signupForm(c, values, fieldErrors(parsed.error.issues), 422);
   try {
-    const { sessionId } = await signupWithSession(c.get("db"), parsed.data, c.get("now"));
+    const { sessionId } = await signupWithSession(c.get("directory"), parsed.data, c.get("now"));
     setSessionCookie(c, sessionId);
   } catch (err) {
     if (err instanceof ApiError && err.code === "conflict") {
@@ -120,9 +121,9 @@ export async function loginSubmit(c: Context<AppEnv>) {
   };
   try {
     const { sessionId } = await login(
-      c.get("db"),
+      c.get("directory"),
       c.get("deps").loginThrottle(c.env),
-      c.get("deps").limiter(c.env),
+      usageOf(c),
       {
         email: values.email,
         password: values.password,
@@ -147,7 +148,7 @@ export async function loginSubmit(c: Context<AppEnv>) {
 
 /** `POST /logout` (behind pageSession, so the CSRF token is checked): ends the session on the server. */
 export async function logoutSubmit(c: Context<AppEnv>) {
-  await endSession(c.get("db"), c.get("sessionId"));
+  await endSession(c.get("directory"), c.get("sessionId"));
   clearSessionCookie(c);
   return c.redirect("/", 303);
 }

@@ -82,7 +82,7 @@ function regionOverlay(shot: Screenshot, regions: { x: number; y: number; width:
 
 /** `/app/screenshots/:id/compare`: the capture and its baseline. Another account's id is 404. */
 export async function comparePage(c: Context<AppEnv>) {
-  const { shot, website, baseline } = await compareData(c.get("db"), c.get("account").id, idParam(c));
+  const { shot, website, baseline } = await compareData(c.get("db"), idParam(c));
   const cmp = comparisonView(shot);
   const detection = parseChangeDetection(website.changeDetection);
   const title = `Changes in ${website.name}`;
@@ -140,14 +140,14 @@ ${views}`,
 
 /** The diff PNG through the session: 404 for another account's, 409 while the comparison runs. */
 export async function diffImage(c: Context<AppEnv>) {
-  const file = await screenshotDiff(c.get("db"), c.env.SHOTS, c.get("account").id, idParam(c));
+  const file = await screenshotDiff(c.get("db"), c.env.SHOTS, idParam(c));
   return c.body(file.body, 200, file.headers);
 }
 
 export async function approveSubmit(c: Context<AppEnv>) {
   const account = c.get("account");
   const id = idParam(c);
-  await approveScreenshot(c.get("db"), account.id, id, effectivePlan(account, c.get("now")));
+  await approveScreenshot(c.get("db"), id, effectivePlan(account, c.get("now")));
   return c.redirect(`/app/screenshots/${id}/compare?approved=1`, 303);
 }
 
@@ -160,7 +160,7 @@ export async function changeHistory(c: Context<AppEnv>, website: Website): Promi
   const websiteId = website.id;
   const d = parseChangeDetection(website.changeDetection);
   const cursor = c.req.query("changes") || undefined;
-  const page = await listChanges(c.get("db"), account.id, effectivePlan(account, c.get("now")), websiteId, {
+  const page = await listChanges(c.get("db"), effectivePlan(account, c.get("now")), websiteId, {
     limit: HISTORY_PAGE,
     cursor,
   });

@@ -35,7 +35,7 @@ import {
   screenshotStatus,
   screenshotThumb,
 } from "./screenshots";
-import { pageContext, pageSession } from "./session";
+import { edgePageSession, pageContext, pageForward, pageSession } from "./session";
 import {
   apiKeysPage,
   changePlanSubmit,
@@ -69,11 +69,11 @@ import {
 /**
  * The dashboard: server-rendered pages over the same services as the API. Every page is
  * marked as one (`pageContext`: HTML errors, security headers); every write is same-origin
- * (`sameOriginWrites`); `/app` pages need a session (`pageSession`, which also checks the
- * CSRF token on writes). Owner-only pages add the API's own `ownerOnly()`: a member gets
+ * (`sameOriginWrites`); `/app` pages need a session (`pageForward` in the Worker, then
+ * `pageSession` in the account's object, which also checks the CSRF token on writes). Owner-only pages add the API's own `ownerOnly()`: a member gets
  * its 403 as an HTML page.
  */
-export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => Response) {
+export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => Response, inAccount: boolean) {
   // `GET /`: browsers (Accept: text/html) get the landing page, or /app when signed in.
   const browser = (c: Context<AppEnv>) => (c.req.header("Accept") ?? "").includes("text/html");
   app.use("/", (c, next) => (browser(c) ? pageContext()(c, next) : next()));
@@ -86,9 +86,11 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
     app.use(path, pageContext());
     app.use(path, sameOriginWrites());
   }
-  app.use("/logout", pageSession());
-  app.use("/app", pageSession());
-  app.use("/app/*", pageSession());
+  // Signed-in pages: in the Worker, the session names the account and the page is one call
+  // to its object; there, the page runs against the account's own database.
+  app.use("/logout", edgePageSession());
+  app.use("/app", inAccount ? pageSession() : pageForward());
+  app.use("/app/*", inAccount ? pageSession() : pageForward());
 
   app.get("/signup", signupPage);
   app.post("/signup", signupSubmit);

@@ -12,8 +12,8 @@ import { gallery } from "./tiles";
 export async function overviewPage(c: Context<AppEnv>) {
   const account = c.get("account");
   const [view, data] = await Promise.all([
-    sessionAccountView(c.get("db"), c.get("deps").limiter(c.env), account, c.get("now")),
-    overviewData(c.get("db"), account.id),
+    sessionAccountView(c.get("directory"), c.get("scope").quota.usage(c.get("now")), account, c.get("now")),
+    overviewData(c.get("db")),
   ]);
   const plan = PLANS[view.plan];
   // The plan page is the owners' (ownerOnly); members are told who can act instead of a link that answers 403.

@@ -31,7 +31,7 @@ const duration = (ms: number | null | undefined) =>
 
 /** `/app/scenarios`: every scenario with its website, step count and latest run. */
 export async function scenariosPage(c: Context<AppEnv>) {
-  const data = await scenariosPageData(c.get("db"), c.get("account").id);
+  const data = await scenariosPageData(c.get("db"));
   const flash = c.req.query("deleted") ? notice("ok", "The scenario and its runs were deleted.") : "";
   return renderPage(
     c,
@@ -79,7 +79,7 @@ async function editor(
   const title = existing ? `Edit ${existing.name}` : "New scenario";
   const action = existing ? `/app/scenarios/${existing.id}/edit` : "/app/scenarios/new";
   const back = existing ? `/app/scenarios/${existing.id}` : "/app/scenarios";
-  const sites = existing ? [] : (await scenariosPageData(c.get("db"), c.get("account").id)).websites;
+  const sites = existing ? [] : (await scenariosPageData(c.get("db"))).websites;
   const hasErrors = Object.keys(s.errors).length > 0;
   return renderPage(
     c,
@@ -180,8 +180,7 @@ export async function newScenarioSubmit(c: Context<AppEnv>) {
   try {
     const row = await createScenario(
       c.get("db"),
-      c.get("account").id,
-      v.input as Parameters<typeof createScenario>[2],
+      v.input as Parameters<typeof createScenario>[1],
       config(c.env).SECRETS_KEY,
       guardPolicy(c.env),
       c.get("now"),
@@ -196,7 +195,7 @@ export async function newScenarioSubmit(c: Context<AppEnv>) {
 }
 
 async function existingOf(c: Context<AppEnv>) {
-  const data = await scenarioPageData(c.get("db"), c.get("account").id, idParam(c), undefined);
+  const data = await scenarioPageData(c.get("db"), idParam(c), undefined);
   return { data, existing: { id: data.scenario.id, name: data.scenario.name, websiteName: data.website.name } };
 }
 
@@ -225,9 +224,8 @@ export async function editScenarioSubmit(c: Context<AppEnv>) {
   try {
     await updateScenario(
       c.get("db"),
-      c.get("account").id,
       existing.id,
-      v.input as Parameters<typeof updateScenario>[3],
+      v.input as Parameters<typeof updateScenario>[2],
       config(c.env).SECRETS_KEY,
       guardPolicy(c.env),
       c.get("now"),
@@ -246,7 +244,7 @@ const runRow = (
 /** `/app/scenarios/:id`: its steps, Run, edit, delete, and its run history (paged). */
 export async function scenarioPage(c: Context<AppEnv>, problem?: string, status: ContentfulStatusCode = 200) {
   const cursor = c.req.query("before");
-  const data = await scenarioPageData(c.get("db"), c.get("account").id, idParam(c), cursor || undefined);
+  const data = await scenarioPageData(c.get("db"), idParam(c), cursor || undefined);
   const view = scenarioView(data.scenario);
   const s = data.scenario;
   const flash = problem ? notice("error", problem) : c.req.query("saved") ? notice("ok", "Scenario saved.") : "";
@@ -293,8 +291,7 @@ export const scenarioPageRoute = (c: Context<AppEnv>) => scenarioPage(c);
 export async function runScenarioSubmit(c: Context<AppEnv>) {
   try {
     const run = await startDashboardRun(
-      c.get("db"),
-      c.get("deps").limiter(c.env),
+      c.get("scope"),
       c.env.JOBS,
       c.get("account"),
       idParam(c),
@@ -309,7 +306,7 @@ export async function runScenarioSubmit(c: Context<AppEnv>) {
 }
 
 export async function deleteScenarioPage(c: Context<AppEnv>) {
-  const s = await getScenario(c.get("db"), c.get("account").id, idParam(c));
+  const s = await getScenario(c.get("db"), idParam(c));
   return renderPage(
     c,
     { title: `Delete ${s.name}`, user: pageUser(c), section: "scenarios", narrow: true },
@@ -363,7 +360,7 @@ ${v.error ? notice("error", v.error) : ""}
 
 /** `/app/runs/:id`: live status, then each step's status, duration, error and screenshot. */
 export async function runPage(c: Context<AppEnv>) {
-  const data = await runPageData(c.get("db"), c.get("account").id, idParam(c));
+  const data = await runPageData(c.get("db"), idParam(c));
   return renderPage(
     c,
     { title: `Run of ${data.scenario.name}`, user: pageUser(c), section: "scenarios" },
@@ -376,7 +373,7 @@ ${runResults(data.run, data.screenshots)}`,
 
 /** What the script polls: the run's status and, always, its results section to swap in. */
 export async function runStatus(c: Context<AppEnv>) {
-  const data = await runPageData(c.get("db"), c.get("account").id, idParam(c));
+  const data = await runPageData(c.get("db"), idParam(c));
   if (!wantsJson(c)) return c.redirect(`/app/runs/${data.run.id}`, 303);
   return c.json({ status: data.run.status, html: String(await runResults(data.run, data.screenshots)) });
 }

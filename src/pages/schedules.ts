@@ -64,7 +64,7 @@ function pauseButton(c: Context<AppEnv>, s: Schedule, back: string) {
 
 /** `/app/schedules`: every schedule, its timing, state, next and last run with its status. */
 export async function schedulesPage(c: Context<AppEnv>, problem?: string, status: ContentfulStatusCode = 200) {
-  const data = await schedulesPageData(c.get("db"), c.get("account").id);
+  const data = await schedulesPageData(c.get("db"));
   const flash = problem
     ? notice("error", problem)
     : c.req.query("deleted")
@@ -127,7 +127,7 @@ function parseForm(s: FormState) {
 }
 
 async function scheduleForm(c: Context<AppEnv>, s: FormState, status: ContentfulStatusCode = 200) {
-  const data = await schedulesPageData(c.get("db"), c.get("account").id);
+  const data = await schedulesPageData(c.get("db"));
   const plan = effectivePlan(c.get("account"), c.get("now"));
   const hasErrors = Object.keys(s.errors).length > 0;
   const targetErrors = s.errors.target ?? s.errors.website_id;
@@ -202,7 +202,7 @@ export async function newScheduleSubmit(c: Context<AppEnv>) {
   const plan = effectivePlan(account, now);
   try {
     if (str(form.op) === "preview") return scheduleForm(c, { ...s, preview: previewSchedule(plan, parsed.input, now) });
-    const row = await createSchedule(c.get("db"), account.id, plan, parsed.input, now);
+    const row = await createSchedule(c.get("db"), plan, parsed.input, now);
     return c.redirect(`/app/schedules/${row.id}?saved=1`, 303);
   } catch (err) {
     if (!(err instanceof ApiError) || err.status >= 500) throw err;
@@ -214,7 +214,7 @@ export async function newScheduleSubmit(c: Context<AppEnv>) {
 
 /** `/app/schedules/:id`: timing, state, next runs, last run; pause/resume and delete. */
 export async function schedulePage(c: Context<AppEnv>, problem?: string, status: ContentfulStatusCode = 200) {
-  const data = await schedulesPageData(c.get("db"), c.get("account").id);
+  const data = await schedulesPageData(c.get("db"));
   const s = data.schedules.find((x) => x.id === idParam(c));
   if (!s) throw notFound("Schedule");
   const plan = effectivePlan(c.get("account"), c.get("now"));
@@ -265,7 +265,7 @@ function setEnabled(enabled: boolean) {
     const now = c.get("now");
     const id = idParam(c);
     try {
-      await updateSchedule(c.get("db"), account.id, effectivePlan(account, now), id, { enabled }, now);
+      await updateSchedule(c.get("db"), effectivePlan(account, now), id, { enabled }, now);
     } catch (err) {
       // Resuming a schedule the plan no longer allows: the API's 422, with its reason, on the page.
       if (!(err instanceof ApiError) || err.code !== "validation_failed") throw err;
@@ -282,7 +282,7 @@ export const pauseScheduleSubmit = setEnabled(false);
 export const resumeScheduleSubmit = setEnabled(true);
 
 export async function deleteSchedulePage(c: Context<AppEnv>) {
-  const s = await getSchedule(c.get("db"), c.get("account").id, idParam(c));
+  const s = await getSchedule(c.get("db"), idParam(c));
   return renderPage(
     c,
     { title: "Delete schedule", user: pageUser(c), section: "schedules", narrow: true },
@@ -298,6 +298,6 @@ Screenshots and runs it already made stay.</p>
 }
 
 export async function deleteScheduleSubmit(c: Context<AppEnv>) {
-  await deleteSchedule(c.get("db"), c.get("account").id, idParam(c));
+  await deleteSchedule(c.get("db"), idParam(c));
   return c.redirect("/app/schedules?deleted=1", 303);
 }

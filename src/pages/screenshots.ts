@@ -15,7 +15,7 @@ const idParam = (c: Context<AppEnv>) => c.req.param("id") ?? "";
 /** `/app/screenshots/:id`: the image, its metadata, download and delete. Another account's id is 404. */
 export async function screenshotPage(c: Context<AppEnv>) {
   const account = c.get("account");
-  const { shot, website } = await screenshotWithWebsite(c.get("db"), account.id, idParam(c));
+  const { shot, website } = await screenshotWithWebsite(c.get("db"), idParam(c));
   const v = screenshotView(shot, effectivePlan(account, c.get("now")));
   const title = `Screenshot of ${website.name}`;
   const options = JSON.stringify(v.capture, null, 2);
@@ -60,13 +60,7 @@ ${approveForm(shot, website.baselineScreenshotId, c.get("csrf"))}`
 
 /** The full image, through the session (same ownership rule as the API: another account's is 404). */
 export async function screenshotImage(c: Context<AppEnv>) {
-  const file = await screenshotDownload(
-    c.get("db"),
-    c.env.SHOTS,
-    c.get("account").id,
-    idParam(c),
-    c.req.header("If-None-Match"),
-  );
+  const file = await screenshotDownload(c.get("db"), c.env.SHOTS, idParam(c), c.req.header("If-None-Match"));
   const headers = { ...file.headers };
   if (!c.req.query("download") && "Content-Disposition" in headers) {
     headers["Content-Disposition"] = headers["Content-Disposition"].replace(/^attachment/, "inline");
@@ -75,21 +69,20 @@ export async function screenshotImage(c: Context<AppEnv>) {
 }
 
 export async function screenshotThumb(c: Context<AppEnv>) {
-  const file = await screenshotThumbnail(c.get("db"), c.env.SHOTS, c.get("account").id, idParam(c));
+  const file = await screenshotThumbnail(c.get("db"), c.env.SHOTS, idParam(c));
   if (file.status !== 200) return c.body(null, 304, file.headers);
   return c.body(file.body, 200, file.headers);
 }
 
 /** The live status the gallery script polls; a finished screenshot comes with its tile's markup. */
 export async function screenshotStatus(c: Context<AppEnv>) {
-  const shot = await getScreenshot(c.get("db"), c.get("account").id, idParam(c));
+  const shot = await getScreenshot(c.get("db"), idParam(c));
   const done = shot.status === "completed" || shot.status === "failed";
   return c.json({ id: shot.id, status: shot.status, error: shot.error, html: done ? String(await tile(shot)) : null });
 }
 
 export async function deleteScreenshotSubmit(c: Context<AppEnv>) {
-  const accountId = c.get("account").id;
-  const shot = await getScreenshot(c.get("db"), accountId, idParam(c));
-  await deleteScreenshot(c.get("db"), c.env.SHOTS, accountId, shot.id);
+  const shot = await getScreenshot(c.get("db"), idParam(c));
+  await deleteScreenshot(c.get("db"), c.env.SHOTS, shot.id);
   return c.redirect(`/app/websites/${shot.websiteId}`, 303);
 }

@@ -1,10 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { sha256Hex, timingSafeEqual } from "../lib/crypto";
+import { timingSafeEqual } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
+import { csrfToken, sessionForward, sessionOf } from "../middleware/auth";
 import { setHeader } from "../middleware/request";
-import { clearSessionCookie, readSessionCookie } from "../middleware/session-cookie";
-import { resolveSession } from "../services/auth";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -47,9 +46,6 @@ export function pageContext(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The per-session CSRF token: a hash of the (secret) session id, so it needs no storage. */
-export const csrfToken = async (sessionId: string) => sha256Hex(`snaptrack-csrf:${sessionId}`);
-
 async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
   const header = c.req.header("X-CSRF-Token");
   if (header) return header;
@@ -64,30 +60,55 @@ const forbidden = () =>
   new ApiError("forbidden", "This form has expired or did not come from this site. Reload the page and try again.");
 
 /**
- * Signed-in dashboard pages: the session cookie, resolved with the same `resolveSession` the
- * JSON endpoints use (the account and the user behind it); no session ⇒ a redirect to the login page (which comes back here).
  * Every state-changing request must carry the session's CSRF token (hidden `_csrf` field or
  * `X-CSRF-Token`); cross-site requests are refused before that by `sameOriginWrites`.
  */
+async function checkCsrf(c: Context<AppEnv>, csrf: string) {
+  if (!UNSAFE.has(c.req.method)) return;
+  const sent = await formToken(c);
+  const enc = new TextEncoder();
+  if (!sent || !timingSafeEqual(enc.encode(sent), enc.encode(csrf))) throw forbidden();
+}
+
+/** No session: the login page, which comes back here after. */
+function toLogin(c: Context<AppEnv>) {
+  const url = new URL(c.req.url);
+  const back = c.req.method === "GET" ? `?next=${encodeURIComponent(url.pathname + url.search)}` : "";
+  return c.redirect(`/login${back}`, 303);
+}
+
+/**
+ * Signed-in dashboard pages, in the Worker: the session cookie names the user and account
+ * (D1), and the page is one call to the account's object; no session ⇒ the login page.
+ */
+export const pageForward = () => sessionForward(toLogin);
+
+/** Signed-in dashboard pages, in the account's object: the session the Worker found, and its CSRF token. */
 export function pageSession(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const sessionId = readSessionCookie(c);
-    const session = sessionId ? await resolveSession(c.get("db"), sessionId, c.get("now")) : undefined;
-    if (!session || !sessionId) {
-      if (sessionId) clearSessionCookie(c);
-      const url = new URL(c.req.url);
-      const back = c.req.method === "GET" ? `?next=${encodeURIComponent(url.pathname + url.search)}` : "";
-      return c.redirect(`/login${back}`, 303);
-    }
-    const csrf = await csrfToken(sessionId);
-    if (UNSAFE.has(c.req.method)) {
-      const sent = await formToken(c);
-      const enc = new TextEncoder();
-      if (!sent || !timingSafeEqual(enc.encode(sent), enc.encode(csrf))) throw forbidden();
-    }
+    const host = c.get("host");
+    const caller = host.forwarded(c.req.raw).caller;
+    const snapshot = await host.snapshot();
+    if (caller.kind !== "session" || !snapshot) return toLogin(c);
+    await checkCsrf(c, caller.csrf);
+    c.set("account", snapshot);
+    c.set("user", caller.user);
+    c.set("sessionId", caller.sessionId);
+    c.set("csrf", caller.csrf);
+    await next();
+  };
+}
+
+/** A signed-in page the Worker answers itself (log out: the session is the directory's). */
+export function edgePageSession(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const session = await sessionOf(c);
+    if (!session) return toLogin(c);
+    const csrf = await csrfToken(session.sessionId);
+    await checkCsrf(c, csrf);
     c.set("account", session.account);
     c.set("user", session.user);
-    c.set("sessionId", sessionId);
+    c.set("sessionId", session.sessionId);
     c.set("csrf", csrf);
     await next();
   };

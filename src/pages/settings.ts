@@ -14,7 +14,7 @@ import { pageUser, renderPage } from "./layout";
 async function apiKeysView(c: Context<AppEnv>, fresh?: string, flash?: Html) {
   const account = c.get("account");
   const plan = effectivePlan(account, c.get("now"));
-  const token = await getToken(c.get("db"), account.id);
+  const token = await getToken(c.get("directory"), account.id);
   const csrf = csrfField(c.get("csrf"));
   const noApi = plan.apiAccess
     ? ""
@@ -54,17 +54,20 @@ async function apiKeysView(c: Context<AppEnv>, fresh?: string, flash?: Html) {
   );
 }
 
+/** The account's object keeps the directory row for its gate: a change reaches it before the answer leaves. */
+const invalidate = (c: Context<AppEnv>) => () => c.get("host").invalidate();
+
 export const apiKeysPage = (c: Context<AppEnv>) =>
   apiKeysView(c, undefined, c.req.query("revoked") ? notice("ok", "The API token was revoked.") : undefined);
 
 export async function generateTokenSubmit(c: Context<AppEnv>) {
-  const { token } = await issueToken(c.get("db"), c.get("deps").limiter(c.env), c.get("account").id, c.get("now"));
+  const { token } = await issueToken(c.get("directory"), invalidate(c), c.get("account").id, c.get("now"));
   // Answered directly (not a redirect), so the token exists only in this response, never stored or cached.
   return apiKeysView(c, token);
 }
 
 export async function revokeTokenSubmit(c: Context<AppEnv>) {
-  await revokeToken(c.get("db"), c.get("deps").limiter(c.env), c.get("account").id);
+  await revokeToken(c.get("directory"), invalidate(c), c.get("account").id);
   return c.redirect("/app/settings/api-keys?revoked=1", 303);
 }
 
@@ -130,11 +133,11 @@ export async function changePlanSubmit(c: Context<AppEnv>) {
   const form = await c.req.parseBody();
   const target = str(form.plan);
   if (!(PLAN_IDS as readonly string[]).includes(target)) return c.redirect("/app/settings/plan", 303);
-  await changePlan(c.get("db"), c.get("deps").limiter(c.env), c.get("account"), target as PlanId, c.get("now"));
+  await changePlan(c.get("directory"), invalidate(c), c.get("account"), target as PlanId, c.get("now"));
   return c.redirect("/app/settings/plan?changed=1", 303);
 }
 
 export async function renewSubmit(c: Context<AppEnv>) {
-  await renew(c.get("db"), c.get("deps").limiter(c.env), c.get("account"), c.get("now"));
+  await renew(c.get("directory"), invalidate(c), c.get("account"), c.get("now"));
   return c.redirect("/app/settings/plan?renewed=1", 303);
 }

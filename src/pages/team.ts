@@ -38,7 +38,7 @@ const ROLE_OPTIONS = USER_ROLES.map((r) => ({ value: r, label: capitalize(r) }))
  * `ownerOnly()`); members see the same lists without the controls.
  */
 async function teamPage(c: Context<AppEnv>, s: InviteState = { errors: {} }, status: ContentfulStatusCode = 200) {
-  const team = await teamView(c.get("db"), c.get("account"), c.get("now"));
+  const team = await teamView(c.get("directory"), c.get("account"), c.get("now"));
   const me = pageUser(c);
   const csrf = csrfField(c.get("csrf"));
   const full = team.seats_used >= team.seats_limit;
@@ -142,7 +142,7 @@ export async function inviteSubmit(c: Context<AppEnv>) {
   if (!parsed.success) return teamPage(c, { ...s, errors: fieldErrors(parsed.error.issues) }, 422);
   try {
     const { path, invitation } = await invite(
-      c.get("db"),
+      c.get("directory"),
       c.get("account"),
       c.get("user").id,
       parsed.data,
@@ -159,13 +159,13 @@ export async function inviteSubmit(c: Context<AppEnv>) {
 }
 
 export async function revokeInvitationSubmit(c: Context<AppEnv>) {
-  await revokeInvitation(c.get("db"), c.get("account").id, c.req.param("id") ?? "");
+  await revokeInvitation(c.get("directory"), c.get("account").id, c.req.param("id") ?? "");
   return c.redirect("/app/settings/team?revoked=1", 303);
 }
 
 /** Removing someone asks first, on a page of its own (works without script). */
 export async function removeMemberPage(c: Context<AppEnv>) {
-  const team = await teamView(c.get("db"), c.get("account"), c.get("now"));
+  const team = await teamView(c.get("directory"), c.get("account"), c.get("now"));
   const member = team.members.find((m) => m.id === c.req.param("id"));
   if (!member || member.id === c.get("user").id) throw notFound("Member");
   return renderPage(
@@ -183,7 +183,7 @@ and they cannot log in again. The account's websites and screenshots stay.</p>
 }
 
 export async function removeMemberSubmit(c: Context<AppEnv>) {
-  await removeMember(c.get("db"), c.get("account").id, c.get("user").id, c.req.param("id") ?? "");
+  await removeMember(c.get("directory"), c.get("account").id, c.get("user").id, c.req.param("id") ?? "");
   return c.redirect("/app/settings/team?removed=1", 303);
 }
 
@@ -208,7 +208,7 @@ async function acceptForm(
 ) {
   let invitation: Awaited<ReturnType<typeof invitationByToken>>;
   try {
-    invitation = await invitationByToken(c.get("db"), token, c.get("now"));
+    invitation = await invitationByToken(c.get("directory"), token, c.get("now"));
   } catch (err) {
     if (err instanceof ApiError && err.code === "not_found") return invalidInvitation(c);
     throw err;
@@ -252,7 +252,7 @@ export async function acceptInvitationSubmit(c: Context<AppEnv>) {
   const parsed = AcceptBody.safeParse(values);
   if (!parsed.success) return acceptForm(c, token, values, fieldErrors(parsed.error.issues), 422);
   try {
-    const { sessionId } = await acceptInvitation(c.get("db"), parsed.data, c.get("now"));
+    const { sessionId } = await acceptInvitation(c.get("directory"), parsed.data, c.get("now"));
     setSessionCookie(c, sessionId);
   } catch (err) {
     if (err instanceof ApiError && err.code === "not_found") return invalidInvitation(c);

@@ -150,7 +150,7 @@ async function webhooksPage(
 ) {
   const account = c.get("account");
   const plan = effectivePlan(account, c.get("now"));
-  const { data } = await listWebhooks(c.get("db"), account.id, { limit: ALL_ENDPOINTS });
+  const { data } = await listWebhooks(c.get("db"), { limit: ALL_ENDPOINTS });
   const full = data.length >= plan.webhookEndpoints;
   const flash = c.req.query("deleted") ? notice("ok", "The endpoint was deleted.") : "";
   const hasErrors = Object.keys(s.errors).length > 0;
@@ -203,7 +203,6 @@ async function createSubmit(c: Context<AppEnv>) {
     const { webhook, secret } = await createWebhook(
       c.get("db"),
       config(c.env).SECRETS_KEY,
-      account.id,
       effectivePlan(account, now),
       input,
       guardPolicy(c.env),
@@ -237,11 +236,11 @@ interface EndpointExtras {
 /** `/app/settings/webhooks/:id`: the endpoint, its actions and its delivery log (newest first, paged). */
 async function endpointPage(c: Context<AppEnv>, x: EndpointExtras = {}) {
   const db = c.get("db");
-  const accountId = c.get("account").id;
-  const row = x.webhook ?? (await getWebhook(db, accountId, idParam(c)));
+  const _accountId = c.get("account").id;
+  const row = x.webhook ?? (await getWebhook(db, idParam(c)));
   const w = webhookView(row);
   const cursor = c.req.query("before") || undefined;
-  const log = await listDeliveries(db, accountId, w.id, { limit: LOG_PAGE, cursor: x.webhook ? undefined : cursor });
+  const log = await listDeliveries(db, w.id, { limit: LOG_PAGE, cursor: x.webhook ? undefined : cursor });
   const csrf = csrfField(c.get("csrf"));
   const q = (name: string) => (x.webhook ? undefined : c.req.query(name));
   const flash = x.problem
@@ -315,12 +314,12 @@ ${hasErrors ? notice("error", "Check the fields marked below.") : ""}
 
 async function editSubmit(c: Context<AppEnv>) {
   const db = c.get("db");
-  const accountId = c.get("account").id;
-  const webhook = await getWebhook(db, accountId, idParam(c));
+  const _accountId = c.get("account").id;
+  const webhook = await getWebhook(db, idParam(c));
   const { state, input } = await readForm(c);
   if (!input) return endpointPage(c, { form: state, status: 422 });
   try {
-    await updateWebhook(db, accountId, webhook.id, input, guardPolicy(c.env), c.get("now"));
+    await updateWebhook(db, webhook.id, input, guardPolicy(c.env), c.get("now"));
   } catch (err) {
     return endpointPage(c, { form: state, status: refusal(err, state) });
   }
@@ -329,7 +328,7 @@ async function editSubmit(c: Context<AppEnv>) {
 
 async function enabledSubmit(c: Context<AppEnv>, enabled: boolean) {
   const id = idParam(c);
-  await updateWebhook(c.get("db"), c.get("account").id, id, { enabled }, guardPolicy(c.env), c.get("now"));
+  await updateWebhook(c.get("db"), id, { enabled }, guardPolicy(c.env), c.get("now"));
   return c.redirect(`${BASE}/${id}?${enabled ? "enabled" : "disabled"}=1`, 303);
 }
 
@@ -337,7 +336,6 @@ async function rotateSubmit(c: Context<AppEnv>) {
   const { webhook, secret } = await rotateWebhookSecret(
     c.get("db"),
     config(c.env).SECRETS_KEY,
-    c.get("account").id,
     idParam(c),
     c.get("now"),
   );
@@ -379,7 +377,7 @@ const redeliverSubmit = (c: Context<AppEnv>) =>
   );
 
 async function deletePage(c: Context<AppEnv>) {
-  const w = webhookView(await getWebhook(c.get("db"), c.get("account").id, idParam(c)));
+  const w = webhookView(await getWebhook(c.get("db"), idParam(c)));
   return renderPage(
     c,
     { title: `Delete webhook ${title(w)}`, user: pageUser(c), section: "webhooks", narrow: true },
@@ -394,6 +392,6 @@ async function deletePage(c: Context<AppEnv>) {
 }
 
 async function deleteSubmit(c: Context<AppEnv>) {
-  await deleteWebhook(c.get("db"), c.get("account").id, idParam(c));
+  await deleteWebhook(c.get("db"), idParam(c));
   return c.redirect(`${BASE}?deleted=1`, 303);
 }

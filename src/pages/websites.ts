@@ -46,7 +46,7 @@ const wantsJson = (c: Context<AppEnv>) => (c.req.header("Accept") ?? "").include
 export async function websitesPage(c: Context<AppEnv>) {
   const account = c.get("account");
   const plan = effectivePlan(account, c.get("now"));
-  const sites = await websitesWithLatest(c.get("db"), account.id);
+  const sites = await websitesWithLatest(c.get("db"));
   const full = sites.length >= plan.websites;
   const flash = c.req.query("deleted") ? notice("ok", "The website and its screenshots were deleted.") : "";
   return renderPage(
@@ -176,7 +176,6 @@ export async function createWebsiteSubmit(c: Context<AppEnv>) {
   try {
     const website = await createWebsite(
       c.get("db"),
-      account.id,
       effectivePlan(account, c.get("now")),
       input,
       guardPolicy(c.env),
@@ -189,7 +188,7 @@ export async function createWebsiteSubmit(c: Context<AppEnv>) {
 }
 
 export async function editWebsitePage(c: Context<AppEnv>) {
-  const website = await getWebsite(c.get("db"), c.get("account").id, c.req.param("id") ?? "");
+  const website = await getWebsite(c.get("db"), c.req.param("id") ?? "");
   return websiteForm(c, website, {
     name: website.name,
     url: website.url,
@@ -201,12 +200,12 @@ export async function editWebsitePage(c: Context<AppEnv>) {
 
 export async function editWebsiteSubmit(c: Context<AppEnv>) {
   const db = c.get("db");
-  const accountId = c.get("account").id;
-  const website = await getWebsite(db, accountId, c.req.param("id") ?? "");
+  const _accountId = c.get("account").id;
+  const website = await getWebsite(db, c.req.param("id") ?? "");
   const { state, input } = await readWebsiteForm(c);
   if (!input) return websiteForm(c, website, state, 422);
   try {
-    await updateWebsite(db, accountId, website.id, input, guardPolicy(c.env), c.get("now"));
+    await updateWebsite(db, website.id, input, guardPolicy(c.env), c.get("now"));
     return c.redirect(`/app/websites/${website.id}?saved=1`, 303);
   } catch (err) {
     return websiteForm(c, website, state, refusal(c, err, state));
@@ -214,7 +213,7 @@ export async function editWebsiteSubmit(c: Context<AppEnv>) {
 }
 
 export async function deleteWebsitePage(c: Context<AppEnv>) {
-  const website = await getWebsite(c.get("db"), c.get("account").id, c.req.param("id") ?? "");
+  const website = await getWebsite(c.get("db"), c.req.param("id") ?? "");
   return renderPage(
     c,
     { title: `Delete ${website.name}`, user: pageUser(c), section: "websites", narrow: true },
@@ -235,9 +234,9 @@ export async function deleteWebsiteSubmit(c: Context<AppEnv>) {
 
 /** `/app/websites/:id`: the gallery (newest first, paged), "Take screenshot", schedules and scenarios. */
 export async function websitePage(c: Context<AppEnv>, problem?: string, status: ContentfulStatusCode = 200) {
-  const account = c.get("account");
+  const _account = c.get("account");
   const cursor = c.req.query("before");
-  const data = await websitePageData(c.get("db"), account.id, c.req.param("id") ?? "", cursor || undefined);
+  const data = await websitePageData(c.get("db"), c.req.param("id") ?? "", cursor || undefined);
   const w = data.website;
   const flash = problem
     ? notice("error", problem)
@@ -294,14 +293,7 @@ export async function captureSubmit(c: Context<AppEnv>) {
   const account = c.get("account");
   const id = c.req.param("id") ?? "";
   try {
-    const { row, plan } = await requestDashboardScreenshot(
-      c.get("db"),
-      c.get("deps").limiter(c.env),
-      c.env.JOBS,
-      account,
-      id,
-      c.get("now"),
-    );
+    const { row, plan } = await requestDashboardScreenshot(c.get("scope"), c.env.JOBS, account, id, c.get("now"));
     if (wantsJson(c)) return c.json({ ...screenshotView(row, plan), html: String(await tile(row)) }, 202);
     return c.redirect(`/app/websites/${id}?queued=1`, 303);
   } catch (err) {

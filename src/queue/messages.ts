@@ -16,10 +16,6 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("compare"), screenshot_id: z.string(), account_id: z.string() }),
   /** Delete R2 objects under a prefix (a deleted website or scenario), resuming page by page. */
   z.object({ type: z.literal("purge_prefix"), prefix: z.string().min(4) }),
-  /** Retention purge; re-enqueues itself until nothing expired is left. */
-  z.object({ type: z.literal("retention"), round: z.number().int().min(0).default(0) }),
-  /** Schedules dispatch continues here when one cron tick had more due than one batch. */
-  z.object({ type: z.literal("dispatch"), round: z.number().int().min(0).default(0) }),
   /**
    * One delivery attempt (on the webhooks queue): `attempt` is the delivery's attempt number
    * it makes, so a redelivered message for an attempt already made sends nothing.
@@ -30,8 +26,6 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
     account_id: z.string(),
     attempt: z.number().int().min(1),
   }),
-  /** The crash sweeper continues here when one pass filled its batch. */
-  z.object({ type: z.literal("sweep"), round: z.number().int().min(0).default(0) }),
 ]);
 
 export type JobMessage = z.input<typeof JobMessageSchema>;

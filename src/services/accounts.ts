@@ -1,9 +1,8 @@
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import type { DirectoryDb } from "../db/client";
 import { type Account, type AccountRecord, accounts, invitations, users } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import type { PlanId } from "../lib/values";
-import type { Limiter } from "../limits/account-limiter";
 import { PLANS, planLimits } from "../limits/plans";
 import type { CaptureUsage } from "../limits/subscription";
 import {
@@ -19,7 +18,7 @@ export const seatsUsedSql = (accountId: string, now: number) =>
   sql<number>`(SELECT count(*) FROM ${users} WHERE ${users.accountId} = ${accountId}) + (SELECT count(*) FROM ${invitations} WHERE ${invitations.accountId} = ${accountId} AND ${invitations.expiresAt} > ${now})`;
 
 /** Owner + members + pending invitations. */
-export async function seatsUsed(db: Db, accountId: string, now: number): Promise<number> {
+export async function seatsUsed(db: DirectoryDb, accountId: string, now: number): Promise<number> {
   const row = await db
     .select({ n: seatsUsedSql(accountId, now) })
     .from(accounts)
@@ -57,21 +56,23 @@ export function accountView(account: AccountRecord, usage: CaptureUsage, seatsUs
   };
 }
 
-/** The account document for session requests (no gate ran, so usage is asked of the limiter). */
-export async function sessionAccountView(db: Db, limiter: Limiter, account: AccountRecord, now: number) {
-  const [usage, seats] = await Promise.all([limiter.usage(account.id, now), seatsUsed(db, account.id, now)]);
-  return accountView(account, usage, seats, now);
-}
-
-/** `GET /v1/account`: the gate already knows the usage; the seats are one query. */
-export async function apiAccountView(db: Db, account: AccountRecord, usage: CaptureUsage, now: number) {
+/** The account document for session requests (no gate ran, so usage comes from the account's object). */
+export async function sessionAccountView(db: DirectoryDb, usage: CaptureUsage, account: AccountRecord, now: number) {
   return accountView(account, usage, await seatsUsed(db, account.id, now), now);
 }
 
-async function updateAccount(db: Db, limiter: Limiter, id: string, patch: Partial<Account>): Promise<Account> {
+/** `GET /v1/account`: the gate already knows the usage; the seats are one query. */
+export async function apiAccountView(db: DirectoryDb, account: AccountRecord, usage: CaptureUsage, now: number) {
+  return accountView(account, usage, await seatsUsed(db, account.id, now), now);
+}
+
+/**
+ * `changed` is told at once: the account's object keeps the directory row for its gate and
+ * must see the change on the very next request.
+ */
+async function updateAccount(db: DirectoryDb, changed: () => void, id: string, patch: Partial<Account>) {
   const [updated] = await db.update(accounts).set(patch).where(eq(accounts.id, id)).returning();
-  // The limiter caches the account for the gate; it must see the change on the next request.
-  await limiter.invalidate(id);
+  changed();
   return updated as Account;
 }
 
@@ -79,15 +80,15 @@ async function updateAccount(db: Db, limiter: Limiter, id: string, patch: Partia
  * `PUT /account/plan`: an upgrade (or the same plan) applies at once and cancels any pending
  * downgrade; a downgrade waits for the end of the period that is already paid for.
  */
-export function changePlan(db: Db, limiter: Limiter, account: AccountRecord, target: PlanId, now: number) {
+export function changePlan(db: DirectoryDb, changed: () => void, account: AccountRecord, target: PlanId, now: number) {
   const current = effectivePlan(account, now);
   const patch =
     PLANS[target].rank >= current.rank
       ? { plan: target, pendingPlan: null, pendingPlanAt: null }
       : { plan: current.id, pendingPlan: target, pendingPlanAt: account.currentPeriodEnd };
-  return updateAccount(db, limiter, account.id, { ...patch, updatedAt: now });
+  return updateAccount(db, changed, account.id, { ...patch, updatedAt: now });
 }
 
-export function renew(db: Db, limiter: Limiter, account: AccountRecord, now: number) {
-  return updateAccount(db, limiter, account.id, { currentPeriodEnd: renewedPeriodEnd(account, now), updatedAt: now });
+export function renew(db: DirectoryDb, changed: () => void, account: AccountRecord, now: number) {
+  return updateAccount(db, changed, account.id, { currentPeriodEnd: renewedPeriodEnd(account, now), updatedAt: now });
 }

@@ -1,5 +1,5 @@
 import { and, eq, gt } from "drizzle-orm";
-import type { Db } from "../db/client";
+import type { DirectoryDb } from "../db/client";
 import { newId } from "../db/ids";
 import { type Account, accounts, apiTokens, sessions, type User, users } from "../db/schema";
 import { DISPLAY_PREFIX_CHARS, generateApiToken, hashApiToken } from "../lib/api-token";
@@ -7,9 +7,8 @@ import { DAY, iso, isoOrNull } from "../lib/clock";
 import { burnPasswordCheck, hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { UserRole } from "../lib/values";
-import type { Limiter } from "../limits/account-limiter";
 import { beginLogin, type LoginThrottler } from "../limits/login-throttle";
-import { firstPeriodEnd } from "../limits/subscription";
+import { type CaptureUsage, firstPeriodEnd } from "../limits/subscription";
 import { seatsUsed } from "./accounts";
 
 export const SESSION_COOKIE = "snaptrack_session";
@@ -41,7 +40,7 @@ const emailTaken = () => new ApiError("conflict", "A SnapTrack login with this e
 /** True when D1 refused a write for a UNIQUE constraint (a race the pre-check cannot see). */
 export const isUniqueViolation = (err: unknown) => String((err as Error)?.message ?? err).includes("UNIQUE constraint");
 
-export async function emailInUse(db: Db, email: string): Promise<boolean> {
+export async function emailInUse(db: DirectoryDb, email: string): Promise<boolean> {
   const row = await db
     .select({ id: users.id })
     .from(users)
@@ -52,7 +51,7 @@ export async function emailInUse(db: Db, email: string): Promise<boolean> {
 
 /** A new account with its owner: the person who signed up. */
 export async function signup(
-  db: Db,
+  db: DirectoryDb,
   input: { email: string; password: string; name: string },
   now: number,
 ): Promise<{ account: Account; user: User }> {
@@ -69,6 +68,7 @@ export async function signup(
     currentPeriodEnd: firstPeriodEnd(now),
     createdAt: now,
     updatedAt: now,
+    wakeAt: null,
   };
   const user: User = {
     id: newId("user", now),
@@ -91,7 +91,7 @@ export async function signup(
 }
 
 export async function checkCredentials(
-  db: Db,
+  db: DirectoryDb,
   email: string,
   password: string,
 ): Promise<{ account: Account; user: User }> {
@@ -110,7 +110,11 @@ export async function checkCredentials(
 }
 
 /** `POST /auth/signup`: the new account, its owner and their first session id. */
-export async function signupWithSession(db: Db, input: { email: string; password: string; name: string }, now: number) {
+export async function signupWithSession(
+  db: DirectoryDb,
+  input: { email: string; password: string; name: string },
+  now: number,
+) {
   const { account, user } = await signup(db, input, now);
   return { account, user, sessionId: await createSession(db, user, now) };
 }
@@ -120,9 +124,9 @@ export async function signupWithSession(db: Db, input: { email: string; password
  * credentials; a success ends the browser's previous session and starts a new one.
  */
 export async function login(
-  db: Db,
+  db: DirectoryDb,
   throttler: LoginThrottler,
-  limiter: Limiter,
+  usageOf: (accountId: string) => Promise<CaptureUsage>,
   input: { email: string; password: string; address: string | undefined; previousSession: string | undefined },
   now: number,
   requestId: string,
@@ -144,15 +148,16 @@ export async function login(
   await attempt.succeeded();
   if (input.previousSession) await endSession(db, input.previousSession);
   const sessionId = await createSession(db, found.user, now);
-  const [usage, seats] = await Promise.all([
-    limiter.usage(found.account.id, now),
-    seatsUsed(db, found.account.id, now),
-  ]);
+  const [usage, seats] = await Promise.all([usageOf(found.account.id), seatsUsed(db, found.account.id, now)]);
   return { ...found, sessionId, usage, seats };
 }
 
 /** A fresh session id every login; only its hash is stored. */
-export async function createSession(db: Db, user: Pick<User, "id" | "accountId">, now: number): Promise<string> {
+export async function createSession(
+  db: DirectoryDb,
+  user: Pick<User, "id" | "accountId">,
+  now: number,
+): Promise<string> {
   const id = randomSecret();
   await db.insert(sessions).values({
     idHash: await sha256Hex(id),
@@ -166,7 +171,7 @@ export async function createSession(db: Db, user: Pick<User, "id" | "accountId">
 
 /** The user and account behind a session cookie; one query. A removed user has no sessions. */
 export async function resolveSession(
-  db: Db,
+  db: DirectoryDb,
   sessionId: string,
   now: number,
 ): Promise<{ account: Account; user: SessionUser } | undefined> {
@@ -183,12 +188,12 @@ export async function resolveSession(
   return row;
 }
 
-export async function endSession(db: Db, sessionId: string): Promise<void> {
+export async function endSession(db: DirectoryDb, sessionId: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.idHash, await sha256Hex(sessionId)));
 }
 
 /** The account a token hash belongs to (tokens never move between accounts). */
-export async function tokenAccountId(db: Db, tokenHash: string): Promise<string | undefined> {
+export async function tokenAccountId(db: DirectoryDb, tokenHash: string): Promise<string | undefined> {
   const row = await db
     .select({ accountId: apiTokens.accountId })
     .from(apiTokens)
@@ -199,9 +204,10 @@ export async function tokenAccountId(db: Db, tokenHash: string): Promise<string 
 
 /**
  * Generates (or regenerates, replacing the old hash in the same row) the account's token.
- * The limiter is told at once, so the old token fails on the very next request.
+ * `changed` is told at once (the account's object checks the token on every request), so the
+ * old token fails on the very next request.
  */
-export async function issueToken(db: Db, limiter: Limiter, accountId: string, now: number) {
+export async function issueToken(db: DirectoryDb, changed: () => void, accountId: string, now: number) {
   const token = generateApiToken();
   const row = {
     accountId,
@@ -217,20 +223,20 @@ export async function issueToken(db: Db, limiter: Limiter, accountId: string, no
       target: apiTokens.accountId,
       set: { tokenHash: row.tokenHash, prefix: row.prefix, createdAt: now, lastUsedAt: null },
     });
-  await limiter.invalidate(accountId);
+  changed();
   return { token, view: tokenView(row) };
 }
 
-export async function revokeToken(db: Db, limiter: Limiter, accountId: string): Promise<boolean> {
+export async function revokeToken(db: DirectoryDb, changed: () => void, accountId: string): Promise<boolean> {
   const deleted = await db
     .delete(apiTokens)
     .where(eq(apiTokens.accountId, accountId))
     .returning({ id: apiTokens.accountId });
-  await limiter.invalidate(accountId);
+  changed();
   return deleted.length > 0;
 }
 
-export async function getToken(db: Db, accountId: string) {
+export async function getToken(db: DirectoryDb, accountId: string) {
   const row = await db.select().from(apiTokens).where(eq(apiTokens.accountId, accountId)).get();
   return row ? tokenView(row) : undefined;
 }

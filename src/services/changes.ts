@@ -1,6 +1,6 @@
-import { and, eq, gte, lte } from "drizzle-orm";
+import { eq, gte, lte } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { listOwned } from "../db/owned";
+import { listPage } from "../db/owned";
 import { screenshots, websites } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
 import type { Plan } from "../limits/plans";
@@ -8,8 +8,8 @@ import { getScreenshot, screenshotView } from "./screenshots";
 import { getWebsite } from "./websites";
 
 /** `GET /v1/screenshots/{id}/diff`: the diff PNG; 409 while pending, 404 when there is none. */
-export async function screenshotDiff(db: Db, bucket: R2Bucket, accountId: string, id: string) {
-  const row = await getScreenshot(db, accountId, id);
+export async function screenshotDiff(db: Db, bucket: R2Bucket, id: string) {
+  const row = await getScreenshot(db, id);
   if (row.comparisonStatus === "pending")
     throw new ApiError("conflict", "The comparison is still running; try again shortly.");
   if (!row.diffKey) throw notFound("Diff");
@@ -30,30 +30,25 @@ export async function screenshotDiff(db: Db, bucket: R2Bucket, accountId: string
  * `POST /v1/screenshots/{id}/approve`: a completed website capture becomes its website's
  * baseline (for `baseline: "approved"`); retention keeps it while it is.
  */
-export async function approveScreenshot(db: Db, accountId: string, id: string, plan: Plan) {
-  const row = await getScreenshot(db, accountId, id);
+export async function approveScreenshot(db: Db, id: string, plan: Plan) {
+  const row = await getScreenshot(db, id);
   if (row.status !== "completed" || row.source === "scenario")
     throw new ApiError("conflict", "Only a completed website capture (not a scenario step) can be the baseline.");
-  await db
-    .update(websites)
-    .set({ baselineScreenshotId: row.id })
-    .where(and(eq(websites.id, row.websiteId), eq(websites.accountId, accountId)));
+  await db.update(websites).set({ baselineScreenshotId: row.id }).where(eq(websites.id, row.websiteId));
   return screenshotView(row, plan);
 }
 
 /** `GET /v1/websites/{id}/changes`: captures whose comparison found a change, newest first. */
 export async function listChanges(
   db: Db,
-  accountId: string,
   plan: Plan,
   websiteId: string,
   q: { limit: number; cursor?: string; since?: number; until?: number },
 ) {
-  await getWebsite(db, accountId, websiteId);
-  return listOwned(
+  await getWebsite(db, websiteId);
+  return listPage(
     db,
     screenshots,
-    accountId,
     q,
     (s) => screenshotView(s, plan),
     eq(screenshots.websiteId, websiteId),

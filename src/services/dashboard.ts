@@ -1,23 +1,13 @@
 /**
- * Reads the dashboard's pages need, each page's in one D1 round trip (`db.batch`). Every
- * query is scoped by account; another account's id finds nothing (the page answers 404).
+ * Reads the dashboard's pages need, from the account's own database (the page runs in the
+ * account's object, so each query is a local SQLite read). Another account's id finds
+ * nothing here (the page answers 404).
  */
 import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { decodeCursor, encodeCursor } from "../db/pagination";
-import {
-  type Run,
-  runs,
-  type Scenario,
-  type Schedule,
-  type Screenshot,
-  scenarios,
-  schedules,
-  screenshots,
-  type Website,
-  websites,
-} from "../db/schema";
+import { runs, type Screenshot, scenarios, schedules, screenshots, websites } from "../db/schema";
 import { notFound } from "../lib/errors";
 
 /** Screenshots shown on the overview. */
@@ -25,82 +15,56 @@ export const OVERVIEW_SHOTS = 8;
 /** Screenshots per gallery page on a website's page. */
 export const GALLERY_PAGE = 24;
 
-export async function overviewData(db: Db, accountId: string) {
-  const [sites, latest] = await db.batch([
-    db.select({ n: count() }).from(websites).where(eq(websites.accountId, accountId)),
-    db
-      .select()
-      .from(screenshots)
-      .where(eq(screenshots.accountId, accountId))
-      .orderBy(desc(screenshots.id))
-      .limit(OVERVIEW_SHOTS),
-  ]);
-  return { websites: sites[0]?.n ?? 0, latest: latest as Screenshot[] };
+/** A page of `limit` rows fetched as `limit + 1`, and the cursor of the next page. */
+function paged<T extends { id: string }>(rows: T[], limit: number) {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  return { page, nextCursor: more && last ? encodeCursor(last.id) : null };
+}
+
+export async function overviewData(db: Db) {
+  const sites = await db.select({ n: count() }).from(websites).get();
+  const latest = await db.select().from(screenshots).orderBy(desc(screenshots.id)).limit(OVERVIEW_SHOTS);
+  return { websites: sites?.n ?? 0, latest };
 }
 
 /** Every website of the account (the plan caps them at 100) with its newest completed screenshot. */
-export async function websitesWithLatest(db: Db, accountId: string) {
-  const [sites, latest] = await db.batch([
-    db.select().from(websites).where(eq(websites.accountId, accountId)).orderBy(desc(websites.id)),
-    db
-      .select()
-      .from(screenshots)
-      .where(
-        sql`${screenshots.id} IN (SELECT max(s.id) FROM screenshots s WHERE s.account_id = ${accountId} AND s.status = 'completed' GROUP BY s.website_id)`,
-      ),
-  ]);
-  const byWebsite = new Map((latest as Screenshot[]).map((s) => [s.websiteId, s]));
-  return (sites as Website[]).map((website) => ({ website, latest: byWebsite.get(website.id) ?? null }));
+export async function websitesWithLatest(db: Db) {
+  const sites = await db.select().from(websites).orderBy(desc(websites.id));
+  const latest = await db
+    .select()
+    .from(screenshots)
+    .where(
+      sql`${screenshots.id} IN (SELECT max(s.id) FROM screenshots s WHERE s.status = 'completed' GROUP BY s.website_id)`,
+    );
+  const byWebsite = new Map(latest.map((s) => [s.websiteId, s]));
+  return sites.map((website) => ({ website, latest: byWebsite.get(website.id) ?? null }));
 }
 
 /** A website's page: the website, one page of its screenshots (newest first), its schedules and scenarios. */
-export async function websitePageData(db: Db, accountId: string, websiteId: string, cursor: string | undefined) {
+export async function websitePageData(db: Db, websiteId: string, cursor: string | undefined) {
   const before = decodeCursor(cursor);
-  const [site, shots, scheds, scens] = await db.batch([
-    db
-      .select()
-      .from(websites)
-      .where(and(eq(websites.id, websiteId), eq(websites.accountId, accountId))),
-    db
-      .select()
-      .from(screenshots)
-      .where(
-        and(
-          eq(screenshots.accountId, accountId),
-          eq(screenshots.websiteId, websiteId),
-          before ? lt(screenshots.id, before) : undefined,
-        ),
-      )
-      .orderBy(desc(screenshots.id))
-      .limit(GALLERY_PAGE + 1),
-    db
-      .select()
-      .from(schedules)
-      .where(and(eq(schedules.accountId, accountId), eq(schedules.websiteId, websiteId)))
-      .orderBy(desc(schedules.id)),
-    db
-      .select()
-      .from(scenarios)
-      .where(and(eq(scenarios.accountId, accountId), eq(scenarios.websiteId, websiteId)))
-      .orderBy(desc(scenarios.id)),
-  ]);
-  const website = (site as Website[])[0];
+  const website = await db.select().from(websites).where(eq(websites.id, websiteId)).get();
   if (!website) throw notFound("Website");
-  const rows = shots as Screenshot[];
-  const more = rows.length > GALLERY_PAGE;
-  const page = more ? rows.slice(0, GALLERY_PAGE) : rows;
-  const last = page[page.length - 1];
+  const shots = await db
+    .select()
+    .from(screenshots)
+    .where(and(eq(screenshots.websiteId, websiteId), before ? lt(screenshots.id, before) : undefined))
+    .orderBy(desc(screenshots.id))
+    .limit(GALLERY_PAGE + 1);
+  const { page, nextCursor } = paged(shots, GALLERY_PAGE);
   return {
     website,
     screenshots: page,
-    nextCursor: more && last ? encodeCursor(last.id) : null,
-    schedules: scheds as Schedule[],
-    scenarios: scens as Scenario[],
+    nextCursor,
+    schedules: await db.select().from(schedules).where(eq(schedules.websiteId, websiteId)).orderBy(desc(schedules.id)),
+    scenarios: await db.select().from(scenarios).where(eq(scenarios.websiteId, websiteId)).orderBy(desc(scenarios.id)),
   };
 }
 
 /** A screenshot with its website's name and id, in one query (the screenshot page). */
-export async function screenshotWithWebsite(db: Db, accountId: string, id: string) {
+export async function screenshotWithWebsite(db: Db, id: string) {
   const row = await db
     .select({
       shot: screenshots,
@@ -108,7 +72,7 @@ export async function screenshotWithWebsite(db: Db, accountId: string, id: strin
     })
     .from(screenshots)
     .innerJoin(websites, eq(websites.id, screenshots.websiteId))
-    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
+    .where(eq(screenshots.id, id))
     .get();
   if (!row) throw notFound("Screenshot");
   return row;
@@ -118,26 +82,21 @@ export async function screenshotWithWebsite(db: Db, accountId: string, id: strin
 export const RUNS_PAGE = 20;
 
 /** `/app/scenarios`: every scenario with its website's name and its latest run. */
-export async function scenariosPageData(db: Db, accountId: string) {
-  const [scens, sites, latest] = await db.batch([
-    db.select().from(scenarios).where(eq(scenarios.accountId, accountId)).orderBy(desc(scenarios.id)),
-    db
-      .select({ id: websites.id, name: websites.name, url: websites.url })
-      .from(websites)
-      .where(eq(websites.accountId, accountId))
-      .orderBy(desc(websites.id)),
-    db
-      .select()
-      .from(runs)
-      .where(
-        sql`${runs.id} IN (SELECT max(r.id) FROM runs r WHERE r.account_id = ${accountId} GROUP BY r.scenario_id)`,
-      ),
-  ]);
+export async function scenariosPageData(db: Db) {
+  const scens = await db.select().from(scenarios).orderBy(desc(scenarios.id));
+  const sites = await db
+    .select({ id: websites.id, name: websites.name, url: websites.url })
+    .from(websites)
+    .orderBy(desc(websites.id));
+  const latest = await db
+    .select()
+    .from(runs)
+    .where(sql`${runs.id} IN (SELECT max(r.id) FROM runs r GROUP BY r.scenario_id)`);
   const names = new Map(sites.map((w) => [w.id, w.name]));
-  const byScenario = new Map((latest as Run[]).map((r) => [r.scenarioId, r]));
+  const byScenario = new Map(latest.map((r) => [r.scenarioId, r]));
   return {
     websites: sites,
-    scenarios: (scens as Scenario[]).map((scenario) => ({
+    scenarios: scens.map((scenario) => ({
       scenario,
       website: names.get(scenario.websiteId) ?? "",
       latest: byScenario.get(scenario.id) ?? null,
@@ -146,102 +105,60 @@ export async function scenariosPageData(db: Db, accountId: string) {
 }
 
 /** A scenario's page: the scenario, its website, one page of its runs (newest first). */
-export async function scenarioPageData(db: Db, accountId: string, scenarioId: string, cursor: string | undefined) {
+export async function scenarioPageData(db: Db, scenarioId: string, cursor: string | undefined) {
   const before = decodeCursor(cursor);
-  const [scen, site, history] = await db.batch([
-    db
-      .select()
-      .from(scenarios)
-      .where(and(eq(scenarios.id, scenarioId), eq(scenarios.accountId, accountId))),
-    db
-      .select()
-      .from(websites)
-      .where(
-        and(
-          eq(websites.accountId, accountId),
-          sql`${websites.id} = (SELECT s.website_id FROM scenarios s WHERE s.id = ${scenarioId} AND s.account_id = ${accountId})`,
-        ),
-      ),
-    db
-      .select()
-      .from(runs)
-      .where(
-        and(eq(runs.accountId, accountId), eq(runs.scenarioId, scenarioId), before ? lt(runs.id, before) : undefined),
-      )
-      .orderBy(desc(runs.id))
-      .limit(RUNS_PAGE + 1),
-  ]);
-  const scenario = (scen as Scenario[])[0];
-  const website = (site as Website[])[0];
+  const scenario = await db.select().from(scenarios).where(eq(scenarios.id, scenarioId)).get();
+  const website = scenario && (await db.select().from(websites).where(eq(websites.id, scenario.websiteId)).get());
   if (!scenario || !website) throw notFound("Scenario");
-  const rows = history as Run[];
-  const more = rows.length > RUNS_PAGE;
-  const page = more ? rows.slice(0, RUNS_PAGE) : rows;
-  const last = page[page.length - 1];
-  return { scenario, website, runs: page, nextCursor: more && last ? encodeCursor(last.id) : null };
+  const history = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.scenarioId, scenarioId), before ? lt(runs.id, before) : undefined))
+    .orderBy(desc(runs.id))
+    .limit(RUNS_PAGE + 1);
+  const { page, nextCursor } = paged(history, RUNS_PAGE);
+  return { scenario, website, runs: page, nextCursor };
 }
 
 /** A run's page: the run, its scenario and website, and the screenshots it took. */
-export async function runPageData(db: Db, accountId: string, runId: string) {
-  const [run, scen, site, shots] = await db.batch([
-    db
-      .select()
-      .from(runs)
-      .where(and(eq(runs.id, runId), eq(runs.accountId, accountId))),
-    db
+export async function runPageData(db: Db, runId: string) {
+  const run = await db.select().from(runs).where(eq(runs.id, runId)).get();
+  const scenario =
+    run &&
+    (await db
       .select({ id: scenarios.id, name: scenarios.name })
       .from(scenarios)
-      .where(
-        and(
-          eq(scenarios.accountId, accountId),
-          sql`${scenarios.id} = (SELECT r.scenario_id FROM runs r WHERE r.id = ${runId} AND r.account_id = ${accountId})`,
-        ),
-      ),
-    db
+      .where(eq(scenarios.id, run.scenarioId))
+      .get());
+  const website =
+    run &&
+    (await db
       .select({ id: websites.id, name: websites.name })
       .from(websites)
-      .where(
-        and(
-          eq(websites.accountId, accountId),
-          sql`${websites.id} = (SELECT r.website_id FROM runs r WHERE r.id = ${runId} AND r.account_id = ${accountId})`,
-        ),
-      ),
-    db
-      .select()
-      .from(screenshots)
-      .where(and(eq(screenshots.accountId, accountId), eq(screenshots.runId, runId))),
-  ]);
-  const row = (run as Run[])[0];
-  const scenario = scen[0];
-  const website = site[0];
-  if (!row || !scenario || !website) throw notFound("Run");
-  return { run: row, scenario, website, screenshots: shots as Screenshot[] };
+      .where(eq(websites.id, run.websiteId))
+      .get());
+  if (!run || !scenario || !website) throw notFound("Run");
+  const shots: Screenshot[] = await db.select().from(screenshots).where(eq(screenshots.runId, runId));
+  return { run, scenario, website, screenshots: shots };
 }
 
 /** `/app/schedules` and the schedule form: every schedule, and the websites and scenarios one can target. */
-export async function schedulesPageData(db: Db, accountId: string) {
-  const [scheds, sites, scens] = await db.batch([
-    db.select().from(schedules).where(eq(schedules.accountId, accountId)).orderBy(desc(schedules.id)),
-    db
-      .select({ id: websites.id, name: websites.name })
-      .from(websites)
-      .where(eq(websites.accountId, accountId))
-      .orderBy(desc(websites.id)),
-    db
+export async function schedulesPageData(db: Db) {
+  return {
+    schedules: await db.select().from(schedules).orderBy(desc(schedules.id)),
+    websites: await db.select({ id: websites.id, name: websites.name }).from(websites).orderBy(desc(websites.id)),
+    scenarios: await db
       .select({ id: scenarios.id, name: scenarios.name, websiteId: scenarios.websiteId })
       .from(scenarios)
-      .where(eq(scenarios.accountId, accountId))
       .orderBy(desc(scenarios.id)),
-  ]);
-  return { schedules: scheds as Schedule[], websites: sites, scenarios: scens };
+  };
 }
 
 /**
  * The compare page: a screenshot, its website (name, baseline choice, approved baseline) and
- * the screenshot it was compared with, in one query. The baseline is looked up in the same
- * account only; one deleted since (or never there) is null.
+ * the screenshot it was compared with, in one query; a baseline deleted since is null.
  */
-export async function compareData(db: Db, accountId: string, id: string) {
+export async function compareData(db: Db, id: string) {
   const baseline = alias(screenshots, "baseline");
   const row = await db
     .select({
@@ -256,8 +173,8 @@ export async function compareData(db: Db, accountId: string, id: string) {
     })
     .from(screenshots)
     .innerJoin(websites, eq(websites.id, screenshots.websiteId))
-    .leftJoin(baseline, and(eq(baseline.id, screenshots.baselineId), eq(baseline.accountId, accountId)))
-    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
+    .leftJoin(baseline, eq(baseline.id, screenshots.baselineId))
+    .where(eq(screenshots.id, id))
     .get();
   if (!row) throw notFound("Screenshot");
   return row;

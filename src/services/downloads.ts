@@ -35,11 +35,10 @@ function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
 export async function screenshotDownload(
   db: Db,
   bucket: R2Bucket,
-  accountId: string,
   id: string,
   ifNoneMatch: string | undefined,
 ): Promise<Download> {
-  const row = await getScreenshot(db, accountId, id);
+  const row = await getScreenshot(db, id);
   if (row.status !== "completed" || !row.r2Key || !row.format) {
     throw new ApiError("conflict", `The screenshot is ${row.status}; download it once it is completed.`);
   }
@@ -65,8 +64,8 @@ export async function screenshotDownload(
  * A screenshot's thumbnail (the small JPEG made at capture time) for galleries: 404 when it
  * has none (older rows; pages show a placeholder instead of the full image).
  */
-export async function screenshotThumbnail(db: Db, bucket: R2Bucket, accountId: string, id: string): Promise<Download> {
-  const row = await getScreenshot(db, accountId, id);
+export async function screenshotThumbnail(db: Db, bucket: R2Bucket, id: string): Promise<Download> {
+  const row = await getScreenshot(db, id);
   const object = row.status === "completed" && row.thumbKey ? await bucket.get(row.thumbKey) : null;
   if (!object) throw new ApiError("not_found", "This screenshot has no thumbnail.");
   return {
@@ -89,7 +88,6 @@ export type BulkRequest = { ids: string[] } | { website_id: string; since?: numb
 export async function bulkArchive(
   db: Db,
   bucket: R2Bucket,
-  accountId: string,
   plan: Plan,
   request: BulkRequest,
   now: number,
@@ -101,17 +99,17 @@ export async function bulkArchive(
     );
   let rows: Screenshot[];
   if ("ids" in request) {
-    rows = await screenshotsByIds(db, accountId, request.ids);
+    rows = await screenshotsByIds(db, request.ids);
   } else {
-    const website = await getWebsite(db, accountId, request.website_id);
+    const website = await getWebsite(db, request.website_id);
     const filters = { website_id: website.id, since: request.since, until: request.until };
-    const total = await countScreenshots(db, accountId, { ...filters, status: "completed" });
+    const total = await countScreenshots(db, { ...filters, status: "completed" });
     if (total > MAX_BULK) {
       throw validationError({
         since: [`The range holds ${total} screenshots; at most ${MAX_BULK} per archive. Narrow since/until.`],
       });
     }
-    rows = await completedInRange(db, accountId, filters, MAX_BULK);
+    rows = await completedInRange(db, filters, MAX_BULK);
   }
   const manifest = JSON.stringify(
     rows.map((s) => ({ file: fileName(s), ...screenshotView(s, plan) })),

@@ -3,16 +3,16 @@ import { expectBrowserJobs } from "../capture/browser";
 import { isSecretStep, type StepResult } from "../capture/steps";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { listOwned, ownedRow } from "../db/owned";
+import { listPage, rowById } from "../db/owned";
 import { type AccountRecord, type Run, runs, type Scenario } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { requireSecretsKey } from "../lib/secrets";
-import type { Limiter } from "../limits/account-limiter";
 import { type CaptureUsage, effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { getScenario, storedSteps } from "./scenarios";
-import { finishedWithin, runQuotaProblem, type WaitFor } from "./screenshots";
+import type { AccountScope } from "./scope";
+import { finishedWithin, runQuotaProblem } from "./screenshots";
 
 export function runView(r: Run) {
   return {
@@ -49,7 +49,6 @@ export function runRow(
 ): Run {
   return {
     id: newId("run", now),
-    accountId: scenario.accountId,
     scenarioId: scenario.id,
     websiteId: scenario.websiteId,
     scheduleId,
@@ -68,18 +67,19 @@ export function runRow(
 
 /** A queued run; if the job cannot be enqueued the row is removed again. */
 export async function queueRun(
-  db: Db,
+  scope: Pick<AccountScope, "db" | "accountId">,
   queue: Queue,
   scenario: Scenario,
   trigger: Run["trigger"],
   now: number,
   scheduleId: string | null = null,
 ) {
+  const { db } = scope;
   const row = runRow(scenario, trigger, now, scheduleId);
   await db.insert(runs).values(row);
   try {
     expectBrowserJobs(1); // before sending: the queue may deliver at once
-    await enqueue(queue, { type: "run", run_id: row.id, account_id: row.accountId });
+    await enqueue(queue, { type: "run", run_id: row.id, account_id: scope.accountId });
   } catch (err) {
     expectBrowserJobs(-1);
     await db
@@ -91,10 +91,10 @@ export async function queueRun(
   return row;
 }
 
-export const getRun = (db: Db, accountId: string, id: string): Promise<Run> => ownedRow(db, runs, accountId, id, "Run");
+export const getRun = (db: Db, id: string): Promise<Run> => rowById(db, runs, id, "Run");
 
-export const listRuns = (db: Db, accountId: string, scenarioId: string, q: { limit: number; cursor?: string }) =>
-  listOwned(db, runs, accountId, q, runView, eq(runs.scenarioId, scenarioId));
+export const listRuns = (db: Db, scenarioId: string, q: { limit: number; cursor?: string }) =>
+  listPage(db, runs, q, runView, eq(runs.scenarioId, scenarioId));
 
 /**
  * `POST /v1/scenarios/{id}/run`: a run queued, unless it has secret steps and no key to open
@@ -102,23 +102,25 @@ export const listRuns = (db: Db, accountId: string, scenarioId: string, q: { lim
  * whether the row returned is the finished run.
  */
 export async function startRun(
-  db: Db,
+  scope: AccountScope,
   queue: Queue,
   account: AccountRecord,
   usage: CaptureUsage,
   scenarioId: string,
   secretsKey: string | undefined,
   now: number,
-  wait?: WaitFor,
+  waitSeconds?: number,
+  trigger: Run["trigger"] = "api",
 ) {
-  const scenario = await getScenario(db, account.id, scenarioId);
+  const { db } = scope;
+  const scenario = await getScenario(db, scenarioId);
   if (storedSteps(scenario).some(isSecretStep)) requireSecretsKey(secretsKey);
   // Screenshot steps count against the capture quota: do not start a run that cannot take one.
   const problem = runQuotaProblem(scenario, effectivePlan(account, now), usage, now);
   if (problem) throw problem;
-  const row = await queueRun(db, queue, scenario, "api", now);
-  const done = wait
-    ? await finishedWithin(wait, { kind: "run", accountId: row.accountId, id: row.id }, () =>
+  const row = await queueRun(scope, queue, scenario, trigger, now);
+  const done = waitSeconds
+    ? await finishedWithin(scope.completions, waitSeconds, { kind: "run", id: row.id }, () =>
         db.select().from(runs).where(eq(runs.id, row.id)).get(),
       )
     : undefined;
@@ -127,12 +129,11 @@ export async function startRun(
 
 /**
  * "Run" in the dashboard: the same checks as the API's run (secrets key, the capture quota for
- * its screenshot steps, asked of the account's limiter since no gate ran), without the API's
- * per-minute limit; refused while the subscription has expired, as the API is.
+ * its screenshot steps, since no gate ran), without the API's per-minute limit; refused
+ * while the subscription has expired, as the API is.
  */
 export async function startDashboardRun(
-  db: Db,
-  limiter: Limiter,
+  scope: AccountScope,
   queue: Queue,
   account: AccountRecord,
   scenarioId: string,
@@ -142,17 +143,12 @@ export async function startDashboardRun(
   if (subscriptionStatus(account, now) === "expired") {
     throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to run scenarios again.");
   }
-  const usage = await limiter.usage(account.id, now);
-  return (await startRun(db, queue, account, usage, scenarioId, secretsKey, now)).row;
+  const usage = scope.quota.usage(now);
+  return (await startRun(scope, queue, account, usage, scenarioId, secretsKey, now)).row;
 }
 
 /** A scenario's runs, newest first (404 for another account's scenario). */
-export async function listScenarioRuns(
-  db: Db,
-  accountId: string,
-  scenarioId: string,
-  q: { limit: number; cursor?: string },
-) {
-  const scenario = await getScenario(db, accountId, scenarioId);
-  return listRuns(db, accountId, scenario.id, q);
+export async function listScenarioRuns(db: Db, scenarioId: string, q: { limit: number; cursor?: string }) {
+  const scenario = await getScenario(db, scenarioId);
+  return listRuns(db, scenario.id, q);
 }

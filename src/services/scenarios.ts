@@ -1,11 +1,11 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { scenarioPrefix } from "../capture/keys";
 import type { CaptureOptionsInput } from "../capture/options";
 import { gotoUrl, publicStep, type Step, type StoredStep } from "../capture/steps";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { listOwned, ownedRow, updateOwned } from "../db/owned";
+import { listPage, rowById, updateById } from "../db/owned";
 import { runs, type Scenario, scenarios, screenshots } from "../db/schema";
 import { iso } from "../lib/clock";
 import { type FieldErrors, validationError } from "../lib/errors";
@@ -87,20 +87,18 @@ export interface ScenarioInput {
 
 export async function createScenario(
   db: Db,
-  accountId: string,
   input: ScenarioInput,
   secretsKey: string | undefined,
   policy: GuardPolicy,
   now: number,
 ) {
-  const website = await getWebsite(db, accountId, input.website_id);
+  const website = await getWebsite(db, input.website_id);
   await checkGotoSteps(input.steps, website.url, policy);
   const id = newId("scenario", now);
   const [row] = await db
     .insert(scenarios)
     .values({
       id,
-      accountId,
       websiteId: input.website_id,
       name: input.name,
       capture: input.capture ? JSON.stringify(input.capture) : null,
@@ -113,31 +111,22 @@ export async function createScenario(
   return row as Scenario;
 }
 
-export const getScenario = (db: Db, accountId: string, id: string): Promise<Scenario> =>
-  ownedRow(db, scenarios, accountId, id, "Scenario");
+export const getScenario = (db: Db, id: string): Promise<Scenario> => rowById(db, scenarios, id, "Scenario");
 
-export const listScenarios = (db: Db, accountId: string, q: { limit: number; cursor?: string; website_id?: string }) =>
-  listOwned(
-    db,
-    scenarios,
-    accountId,
-    q,
-    scenarioView,
-    q.website_id ? eq(scenarios.websiteId, q.website_id) : undefined,
-  );
+export const listScenarios = (db: Db, q: { limit: number; cursor?: string; website_id?: string }) =>
+  listPage(db, scenarios, q, scenarioView, q.website_id ? eq(scenarios.websiteId, q.website_id) : undefined);
 
 export async function updateScenario(
   db: Db,
-  accountId: string,
   id: string,
   patch: Partial<Omit<ScenarioInput, "website_id" | "capture">> & { capture?: CaptureOptionsInput | null },
   secretsKey: string | undefined,
   policy: GuardPolicy,
   now: number,
 ) {
-  const current = await getScenario(db, accountId, id);
+  const current = await getScenario(db, id);
   if (patch.steps !== undefined) {
-    const website = await getWebsite(db, accountId, current.websiteId);
+    const website = await getWebsite(db, current.websiteId);
     await checkGotoSteps(patch.steps, website.url, policy);
   }
   const set: Partial<Scenario> = { updatedAt: now };
@@ -146,16 +135,16 @@ export async function updateScenario(
   if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
   if (patch.steps !== undefined)
     set.steps = JSON.stringify(await sealSteps(patch.steps, id, secretsKey, storedSteps(current)));
-  return updateOwned(db, scenarios, accountId, id, set, "Scenario");
+  return updateById(db, scenarios, id, set, "Scenario");
 }
 
 /** The scenario, its runs and their screenshots (rows now, R2 bytes by prefix in the background). */
 export async function deleteScenario(db: Db, queue: Queue, accountId: string, id: string) {
-  const scenario = await getScenario(db, accountId, id);
+  const scenario = await getScenario(db, id);
   const runIds = db.select({ id: runs.id }).from(runs).where(eq(runs.scenarioId, id));
-  await db.batch([
-    db.delete(screenshots).where(inArray(screenshots.runId, runIds)),
-    db.delete(scenarios).where(and(eq(scenarios.id, id), eq(scenarios.accountId, accountId))),
-  ]);
+  db.transaction((tx) => {
+    tx.delete(screenshots).where(inArray(screenshots.runId, runIds)).run();
+    tx.delete(scenarios).where(eq(scenarios.id, id)).run();
+  });
   await enqueue(queue, { type: "purge_prefix", prefix: scenarioPrefix(accountId, scenario.websiteId, id) });
 }

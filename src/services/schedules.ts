@@ -1,7 +1,7 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { listOwned, ownedRow, updateOwned } from "../db/owned";
+import { listPage, rowById, updateById } from "../db/owned";
 import { type Schedule, schedules } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import { type FieldErrors, notFound, validationError } from "../lib/errors";
@@ -68,7 +68,7 @@ export interface ScheduleInput extends TimingInput {
   enabled?: boolean;
 }
 
-export async function createSchedule(db: Db, accountId: string, plan: Plan, input: ScheduleInput, now: number) {
+export async function createSchedule(db: Db, plan: Plan, input: ScheduleInput, now: number) {
   if ((input.website_id === undefined) === (input.scenario_id === undefined)) {
     throw validationError({ website_id: ["Give either website_id or scenario_id"] });
   }
@@ -80,13 +80,12 @@ export async function createSchedule(db: Db, accountId: string, plan: Plan, inpu
   };
   const enabled = input.enabled ?? true;
   const gap = checkTiming(timing, plan, enabled);
-  if (input.website_id) await getWebsite(db, accountId, input.website_id);
-  if (input.scenario_id) await getScenario(db, accountId, input.scenario_id);
+  if (input.website_id) await getWebsite(db, input.website_id);
+  if (input.scenario_id) await getScenario(db, input.scenario_id);
   const [row] = await db
     .insert(schedules)
     .values({
       id: newId("schedule", now),
-      accountId,
       websiteId: input.website_id ?? null,
       scenarioId: input.scenario_id ?? null,
       cron: timing.cron?.trim() ?? null,
@@ -105,18 +104,15 @@ export async function createSchedule(db: Db, accountId: string, plan: Plan, inpu
   return row as Schedule;
 }
 
-export const getSchedule = (db: Db, accountId: string, id: string): Promise<Schedule> =>
-  ownedRow(db, schedules, accountId, id, "Schedule");
+export const getSchedule = (db: Db, id: string): Promise<Schedule> => rowById(db, schedules, id, "Schedule");
 
 export const listSchedules = (
   db: Db,
-  accountId: string,
   q: { limit: number; cursor?: string; website_id?: string; scenario_id?: string },
 ) =>
-  listOwned(
+  listPage(
     db,
     schedules,
-    accountId,
     q,
     scheduleView,
     q.website_id ? eq(schedules.websiteId, q.website_id) : undefined,
@@ -126,13 +122,12 @@ export const listSchedules = (
 /** Partial update; timing changes (or re-enabling) are checked against the plan and re-plan next_run_at. */
 export async function updateSchedule(
   db: Db,
-  accountId: string,
   plan: Plan,
   id: string,
   patch: TimingInput & { enabled?: boolean },
   now: number,
 ) {
-  const current = await getSchedule(db, accountId, id);
+  const current = await getSchedule(db, id);
   const timing = {
     cron: patch.cron !== undefined ? patch.cron : patch.interval_minutes != null ? null : current.cron,
     intervalMinutes:
@@ -146,10 +141,9 @@ export async function updateSchedule(
   };
   const enabled = patch.enabled ?? current.enabled;
   const gap = checkTiming(timing, plan, enabled);
-  return updateOwned(
+  return updateById(
     db,
     schedules,
-    accountId,
     id,
     {
       cron: timing.cron?.trim() ?? null,
@@ -192,10 +186,7 @@ export function previewSchedule(plan: Plan, input: TimingInput, now: number): nu
   return runs;
 }
 
-export async function deleteSchedule(db: Db, accountId: string, id: string) {
-  const deleted = await db
-    .delete(schedules)
-    .where(and(eq(schedules.id, id), eq(schedules.accountId, accountId)))
-    .returning({ id: schedules.id });
+export async function deleteSchedule(db: Db, id: string) {
+  const deleted = await db.delete(schedules).where(eq(schedules.id, id)).returning({ id: schedules.id });
   if (deleted.length === 0) throw notFound("Schedule");
 }

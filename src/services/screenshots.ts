@@ -6,11 +6,10 @@ import { compareKey, parseChangeDetection } from "../compare/settings";
 import { chunks } from "../db/chunks";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { listOwned, ownedRow } from "../db/owned";
+import { listPage, rowById } from "../db/owned";
 import { type AccountRecord, type Scenario, type Screenshot, screenshots, type Website } from "../db/schema";
 import { DAY, iso, isoOrNull, retryAfterSeconds } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
-import type { Limiter } from "../limits/account-limiter";
 import type { Plan } from "../limits/plans";
 import {
   type CaptureUsage,
@@ -19,9 +18,10 @@ import {
   quotaRefusal,
   subscriptionStatus,
 } from "../limits/subscription";
-import type { Completions, JobKind } from "../queue/completion";
+import { type Completions, FINISHED, type JobKind } from "../queue/completion";
 import { enqueue } from "../queue/messages";
 import { storedSteps } from "./scenarios";
+import type { AccountScope } from "./scope";
 import { getWebsite, parseCapture } from "./websites";
 
 export type ScreenshotSource = Screenshot["source"];
@@ -110,7 +110,6 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
   const options = resolveOptions(parseCapture(input.website.capture), input.scenarioCapture, input.override);
   return {
     id: newId("screenshot", now),
-    accountId: input.website.accountId,
     websiteId: input.website.id,
     scheduleId: input.scheduleId ?? null,
     runId: input.runId ?? null,
@@ -193,35 +192,28 @@ export interface ComparisonFigures {
  * removed and the quota given back, so nothing waits forever.
  */
 export async function tryQueueCapture(
-  db: Db,
-  limiter: Limiter,
+  scope: AccountScope,
   queue: Queue,
   input: NewScreenshot,
   now: number,
 ): Promise<{ ok: true; row: Screenshot } | { ok: false; refusal: QuotaRefusal }> {
-  const quota = await limiter.consume(input.website.accountId, 1, now);
+  const quota = scope.quota.consume(1, now);
   if (!quota.ok) return { ok: false, refusal: quota };
   const row = screenshotRow(input, now);
   try {
     expectBrowserJobs(1); // before sending: the queue may deliver at once
-    await db.insert(screenshots).values(row);
-    await enqueue(queue, { type: "capture", screenshot_id: row.id, account_id: row.accountId });
+    await scope.db.insert(screenshots).values(row);
+    await enqueue(queue, { type: "capture", screenshot_id: row.id, account_id: scope.accountId });
   } catch (err) {
     expectBrowserJobs(-1);
-    await db
+    await scope.db
       .delete(screenshots)
       .where(eq(screenshots.id, row.id))
       .catch(() => {});
-    await limiter.consume(row.accountId, -1, now).catch(() => {});
+    scope.quota.consume(-1, now);
     throw err;
   }
   return { ok: true, row };
-}
-
-/** `Prefer: wait=<seconds>`: how long the request may wait for its job, and where. */
-export interface WaitFor {
-  completions: Completions;
-  seconds: number;
 }
 
 /**
@@ -230,14 +222,19 @@ export interface WaitFor {
  * queued either way, so the caller answers as without a wait (202), never with an error.
  */
 export async function finishedWithin<T extends { status: string }>(
-  wait: WaitFor,
-  job: { kind: JobKind; accountId: string; id: string },
-  reread: () => Promise<T | undefined>,
+  completions: Completions,
+  seconds: number,
+  job: { kind: JobKind; id: string },
+  reread: () => T | undefined | Promise<T | undefined>,
 ): Promise<T | undefined> {
-  try {
-    if (!(await wait.completions.wait(job.accountId, job.kind, job.id, wait.seconds * 1000))) return undefined;
+  const done = async () => {
     const row = await reread();
-    return row && FINISHED_STATUSES.has(row.status) ? row : undefined;
+    return row === undefined || FINISHED[job.kind].includes(row.status);
+  };
+  try {
+    if (!(await completions.wait(job.id, done, seconds * 1000))) return undefined;
+    const row = await reread();
+    return row && FINISHED[job.kind].includes(row.status) ? row : undefined;
   } catch (err) {
     console.error(
       JSON.stringify({ level: "error", msg: "waiting for the job failed", id: job.id, error: String(err) }),
@@ -246,26 +243,24 @@ export async function finishedWithin<T extends { status: string }>(
   }
 }
 
-const FINISHED_STATUSES = new Set(["completed", "failed", "passed", "error"]);
-
 /**
  * `POST /v1/screenshots`: the account's website, captured with per-capture overrides. With a
- * wait, `finished` tells whether the row returned is the finished screenshot.
+ * wait (`Prefer: wait=<seconds>`), `finished` tells whether the row returned is the finished screenshot.
  */
 export async function requestScreenshot(
-  db: Db,
-  limiter: Limiter,
+  scope: AccountScope,
   queue: Queue,
   account: AccountRecord,
   websiteId: string,
   override: CaptureOptionsInput | undefined,
   now: number,
-  wait?: WaitFor,
+  waitSeconds?: number,
 ) {
-  const website = await getWebsite(db, account.id, websiteId);
-  const row = await queueCapture(db, limiter, queue, { website, override, source: "api" }, now);
-  const done = wait
-    ? await finishedWithin(wait, { kind: "screenshot", accountId: row.accountId, id: row.id }, () =>
+  const { db } = scope;
+  const website = await getWebsite(db, websiteId);
+  const row = await queueCapture(scope, queue, { website, override, source: "api" }, now);
+  const done = waitSeconds
+    ? await finishedWithin(scope.completions, waitSeconds, { kind: "screenshot", id: row.id }, () =>
         db.select().from(screenshots).where(eq(screenshots.id, row.id)).get(),
       )
     : undefined;
@@ -274,12 +269,11 @@ export async function requestScreenshot(
 
 /**
  * "Take screenshot" in the dashboard: the same quota as the API (reserved in the account's
- * limiter, exact under concurrency; a Free account may capture here), but not the API's
+ * object, exact under concurrency; a Free account may capture here), but not the API's
  * per-minute request limit. Refused while the subscription has expired, as the API is.
  */
 export async function requestDashboardScreenshot(
-  db: Db,
-  limiter: Limiter,
+  scope: AccountScope,
   queue: Queue,
   account: AccountRecord,
   websiteId: string,
@@ -288,18 +282,17 @@ export async function requestDashboardScreenshot(
   if (subscriptionStatus(account, now) === "expired") {
     throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to take screenshots again.");
   }
-  return requestScreenshot(db, limiter, queue, account, websiteId, undefined, now);
+  return requestScreenshot(scope, queue, account, websiteId, undefined, now);
 }
 
 /** `tryQueueCapture` for the API: a refusal is the 429. */
-export async function queueCapture(db: Db, limiter: Limiter, queue: Queue, input: NewScreenshot, now: number) {
-  const result = await tryQueueCapture(db, limiter, queue, input, now);
+export async function queueCapture(scope: AccountScope, queue: Queue, input: NewScreenshot, now: number) {
+  const result = await tryQueueCapture(scope, queue, input, now);
   if (!result.ok) throw quotaExceeded(result.refusal, now);
   return result.row;
 }
 
-export const getScreenshot = (db: Db, accountId: string, id: string): Promise<Screenshot> =>
-  ownedRow(db, screenshots, accountId, id, "Screenshot");
+export const getScreenshot = (db: Db, id: string): Promise<Screenshot> => rowById(db, screenshots, id, "Screenshot");
 
 export interface ScreenshotFilters {
   limit: number;
@@ -312,9 +305,8 @@ export interface ScreenshotFilters {
   run_id?: string;
 }
 
-export function filterConditions(accountId: string, f: Omit<ScreenshotFilters, "limit" | "cursor">) {
+export function filterConditions(f: Omit<ScreenshotFilters, "limit" | "cursor">) {
   return [
-    eq(screenshots.accountId, accountId),
     f.website_id ? eq(screenshots.websiteId, f.website_id) : undefined,
     f.status ? eq(screenshots.status, f.status) : undefined,
     f.source ? eq(screenshots.source, f.source) : undefined,
@@ -324,14 +316,14 @@ export function filterConditions(accountId: string, f: Omit<ScreenshotFilters, "
   ];
 }
 
-export const listScreenshots = (db: Db, accountId: string, plan: Plan, f: ScreenshotFilters) =>
-  listOwned(db, screenshots, accountId, f, (s) => screenshotView(s, plan), ...filterConditions(accountId, f));
+export const listScreenshots = (db: Db, plan: Plan, f: ScreenshotFilters) =>
+  listPage(db, screenshots, f, (s) => screenshotView(s, plan), ...filterConditions(f));
 
 /** Row first (the API stops showing it), then the bytes. */
-export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: string, id: string): Promise<void> {
+export async function deleteScreenshot(db: Db, bucket: R2Bucket, id: string): Promise<void> {
   const [row] = await db
     .delete(screenshots)
-    .where(and(eq(screenshots.id, id), eq(screenshots.accountId, accountId)))
+    .where(eq(screenshots.id, id))
     .returning({ r2Key: screenshots.r2Key, diffKey: screenshots.diffKey, thumbKey: screenshots.thumbKey });
   if (!row) throw notFound("Screenshot");
   const keys = screenshotObjects(row);
@@ -339,16 +331,11 @@ export async function deleteScreenshot(db: Db, bucket: R2Bucket, accountId: stri
 }
 
 /** Completed screenshots by ids (all must exist and be completed) for a bulk download. */
-export async function screenshotsByIds(db: Db, accountId: string, ids: string[]): Promise<Screenshot[]> {
+export async function screenshotsByIds(db: Db, ids: string[]): Promise<Screenshot[]> {
   const unique = [...new Set(ids)];
   const rows: Screenshot[] = [];
   for (const slice of chunks(unique)) {
-    rows.push(
-      ...(await db
-        .select()
-        .from(screenshots)
-        .where(and(eq(screenshots.accountId, accountId), inArray(screenshots.id, slice)))),
-    );
+    rows.push(...(await db.select().from(screenshots).where(inArray(screenshots.id, slice))));
   }
   const found = new Set(rows.map((r) => r.id));
   const missing = unique.filter((id) => !found.has(id));
@@ -368,24 +355,19 @@ export async function screenshotsByIds(db: Db, accountId: string, ids: string[])
 }
 
 /** Completed screenshots of a website in a time range, oldest first (bulk download). */
-export async function completedInRange(
-  db: Db,
-  accountId: string,
-  f: { website_id: string; since?: number; until?: number },
-  max: number,
-) {
+export async function completedInRange(db: Db, f: { website_id: string; since?: number; until?: number }, max: number) {
   return db
     .select()
     .from(screenshots)
-    .where(and(...filterConditions(accountId, { ...f, status: "completed" })))
+    .where(and(...filterConditions({ ...f, status: "completed" })))
     .orderBy(screenshots.id)
     .limit(max);
 }
 
-export async function countScreenshots(db: Db, accountId: string, f: Omit<ScreenshotFilters, "limit" | "cursor">) {
+export async function countScreenshots(db: Db, f: Omit<ScreenshotFilters, "limit" | "cursor">) {
   const [row] = await db
     .select({ n: sql<number>`count(*)` })
     .from(screenshots)
-    .where(and(...filterConditions(accountId, f)));
+    .where(and(...filterConditions(f)));
   return row?.n ?? 0;
 }

@@ -4,14 +4,14 @@
  * owners inviting at once cannot pass it together.
  */
 import { and, asc, desc, eq, gt, type SQL, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import type { DirectoryDb } from "../db/client";
 import { newId } from "../db/ids";
 import { type AccountRecord, accounts, invitations, type User, users } from "../db/schema";
 import { DAY, iso } from "../lib/clock";
 import { hashPassword, randomSecret, sha256Hex } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
 import type { UserRole } from "../lib/values";
-import type { Limiter } from "../limits/account-limiter";
+import type { CaptureUsage } from "../limits/subscription";
 import { seatsLimit, seatsUsedSql, sessionAccountView } from "./accounts";
 import { createSession, emailInUse, normalizeEmail } from "./auth";
 
@@ -45,7 +45,7 @@ const invitationView = (i: { id: string; email: string; role: UserRole; createdA
 });
 
 /** The team page and `GET /account/team`: members (oldest first), pending invitations, seats. One round trip. */
-export async function teamView(db: Db, account: AccountRecord, now: number) {
+export async function teamView(db: DirectoryDb, account: AccountRecord, now: number) {
   const [members, pending] = await db.batch([
     db
       .select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt })
@@ -71,7 +71,7 @@ export async function teamView(db: Db, account: AccountRecord, now: number) {
  * token is returned this once (its hash is stored); the link is also logged, since no mail is sent.
  */
 export async function invite(
-  db: Db,
+  db: DirectoryDb,
   account: AccountRecord,
   invitedBy: string,
   input: { email: string; role: UserRole },
@@ -126,7 +126,7 @@ export async function invite(
   return { invitation: invitationView(row), token, path: invitationPath(token) };
 }
 
-export async function revokeInvitation(db: Db, accountId: string, invitationId: string): Promise<void> {
+export async function revokeInvitation(db: DirectoryDb, accountId: string, invitationId: string): Promise<void> {
   const deleted = await db
     .delete(invitations)
     .where(and(eq(invitations.id, invitationId), eq(invitations.accountId, accountId)))
@@ -135,7 +135,12 @@ export async function revokeInvitation(db: Db, accountId: string, invitationId: 
 }
 
 /** Removing a user deletes their sessions with them (foreign key), so they are logged out at once. */
-export async function removeMember(db: Db, accountId: string, actingUserId: string, userId: string): Promise<void> {
+export async function removeMember(
+  db: DirectoryDb,
+  accountId: string,
+  actingUserId: string,
+  userId: string,
+): Promise<void> {
   if (userId === actingUserId) {
     throw new ApiError("conflict", "You cannot remove yourself; another owner can.");
   }
@@ -149,7 +154,7 @@ export async function removeMember(db: Db, accountId: string, actingUserId: stri
 const invalidInvitation = () => notFound("Invitation (it may have been used, revoked or have expired)");
 
 /** What the accept page shows before the invitee chooses a name and password. */
-export async function invitationByToken(db: Db, token: string, now: number) {
+export async function invitationByToken(db: DirectoryDb, token: string, now: number) {
   const row = await db
     .select({
       email: invitations.email,
@@ -169,7 +174,11 @@ export async function invitationByToken(db: Db, token: string, now: number) {
  * Accepting creates the invitee's user and first session and uses the link up: the invitation
  * is deleted in the same transaction, and the unique email stops a second acceptance.
  */
-export async function acceptInvitation(db: Db, input: { token: string; name: string; password: string }, now: number) {
+export async function acceptInvitation(
+  db: DirectoryDb,
+  input: { token: string; name: string; password: string },
+  now: number,
+) {
   const tokenHash = await sha256Hex(input.token);
   const invitation = await db
     .select()
@@ -211,11 +220,11 @@ export async function acceptInvitation(db: Db, input: { token: string; name: str
 
 /** `POST /auth/accept-invitation`: the new session and the account document the response shows. */
 export async function acceptInvitationWithView(
-  db: Db,
-  limiter: Limiter,
+  db: DirectoryDb,
+  usageOf: (accountId: string) => Promise<CaptureUsage>,
   input: { token: string; name: string; password: string },
   now: number,
 ) {
   const { account, sessionId } = await acceptInvitation(db, input, now);
-  return { sessionId, view: await sessionAccountView(db, limiter, account, now) };
+  return { sessionId, view: await sessionAccountView(db, await usageOf(account.id), account, now) };
 }

@@ -3,9 +3,8 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import { checkUrl, type GuardPolicy, type GuardVerdict, isAllowlisted } from "../capture/url-guard";
 import type { Db } from "../db/client";
 import { keyedId, newId } from "../db/ids";
-import { listOwned, ownedRow, updateOwned } from "../db/owned";
+import { listPage, rowById, updateById } from "../db/owned";
 import {
-  accounts,
   type Run,
   type Schedule,
   type Screenshot,
@@ -22,7 +21,6 @@ import { ApiError, notFound, validationError } from "../lib/errors";
 import { decryptSecret, encryptSecret, requireSecretsKey } from "../lib/secrets";
 import { WEBHOOK_MAX_BODY_BYTES, WEBHOOK_SECRET_OVERLAP_MS, type WebhookEventType } from "../lib/values";
 import type { Plan } from "../limits/plans";
-import { effectivePlan } from "../limits/subscription";
 import { enqueueMany, type JobMessage } from "../queue/messages";
 import { runView } from "./runs";
 import { scheduleView } from "./schedules";
@@ -93,14 +91,12 @@ export interface WebhookInput {
   enabled?: boolean;
 }
 
-export const getWebhook = (db: Db, accountId: string, id: string): Promise<Webhook> =>
-  ownedRow(db, webhooks, accountId, id, "Webhook");
+export const getWebhook = (db: Db, id: string): Promise<Webhook> => rowById(db, webhooks, id, "Webhook");
 
 /** Creates an endpoint (counted against the plan in the same statement); the secret is only in this answer. */
 export async function createWebhook(
   db: Db,
   secretsKey: string | undefined,
-  accountId: string,
   plan: Plan,
   input: WebhookInput,
   policy: GuardPolicy,
@@ -113,10 +109,10 @@ export async function createWebhook(
   const secret = newSecret();
   const sealed = await encryptSecret(key, secret, id);
   const rows = await db.all<{ id: string }>(sql`
-    INSERT INTO webhooks (id, account_id, url, events, description, enabled, secret, created_at, updated_at)
-    SELECT ${id}, ${accountId}, ${url}, ${events}, ${input.description ?? null}, ${input.enabled === false ? 0 : 1},
+    INSERT INTO webhooks (id, url, events, description, enabled, secret, created_at, updated_at)
+    SELECT ${id}, ${url}, ${events}, ${input.description ?? null}, ${input.enabled === false ? 0 : 1},
            ${sealed}, ${now}, ${now}
-    WHERE (SELECT count(*) FROM webhooks WHERE account_id = ${accountId}) < ${plan.webhookEndpoints}
+    WHERE (SELECT count(*) FROM webhooks) < ${plan.webhookEndpoints}
     RETURNING id`);
   if (rows.length === 0) {
     const n = plan.webhookEndpoints;
@@ -125,22 +121,20 @@ export async function createWebhook(
       `The ${plan.id} plan allows ${n} webhook endpoint${n === 1 ? "" : "s"}. Delete one or upgrade.`,
     );
   }
-  return { webhook: await getWebhook(db, accountId, id), secret };
+  return { webhook: await getWebhook(db, id), secret };
 }
 
-export const listWebhooks = (db: Db, accountId: string, q: { limit: number; cursor?: string }) =>
-  listOwned(db, webhooks, accountId, q, webhookView);
+export const listWebhooks = (db: Db, q: { limit: number; cursor?: string }) => listPage(db, webhooks, q, webhookView);
 
 /** Partial update. Enabling again clears SnapTrack's reason and the failure streak. */
 export async function updateWebhook(
   db: Db,
-  accountId: string,
   id: string,
   patch: Partial<WebhookInput>,
   policy: GuardPolicy,
   now: number,
 ): Promise<Webhook> {
-  await getWebhook(db, accountId, id);
+  await getWebhook(db, id);
   const set: Partial<Webhook> = { updatedAt: now };
   if (patch.url !== undefined) set.url = await storedUrl(patch.url, policy);
   if (patch.events !== undefined) set.events = eventFilter(patch.events);
@@ -150,14 +144,11 @@ export async function updateWebhook(
     set.disabledReason = null;
     if (patch.enabled) set.failingSince = null;
   }
-  return updateOwned(db, webhooks, accountId, id, set, "Webhook");
+  return updateById(db, webhooks, id, set, "Webhook");
 }
 
-export async function deleteWebhook(db: Db, accountId: string, id: string): Promise<void> {
-  const deleted = await db
-    .delete(webhooks)
-    .where(and(eq(webhooks.id, id), eq(webhooks.accountId, accountId)))
-    .returning({ id: webhooks.id });
+export async function deleteWebhook(db: Db, id: string): Promise<void> {
+  const deleted = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
   if (deleted.length === 0) throw notFound("Webhook");
 }
 
@@ -168,17 +159,15 @@ export async function deleteWebhook(db: Db, accountId: string, id: string): Prom
 export async function rotateWebhookSecret(
   db: Db,
   secretsKey: string | undefined,
-  accountId: string,
   id: string,
   now: number,
 ): Promise<{ webhook: Webhook; secret: string }> {
   const key = requireSecretsKey(secretsKey);
-  const current = await getWebhook(db, accountId, id);
+  const current = await getWebhook(db, id);
   const secret = newSecret();
-  const webhook = await updateOwned(
+  const webhook = await updateById(
     db,
     webhooks,
-    accountId,
     id,
     {
       secret: await encryptSecret(key, secret, id),
@@ -247,12 +236,20 @@ const subscribes = (w: Webhook, type: WebhookEventType) => {
   return events.includes("*") || events.includes(type);
 };
 
-const deliveryMessage = (d: { id: string; accountId: string }): JobMessage => ({
+const deliveryMessage = (accountId: string, d: { id: string }): JobMessage => ({
   type: "webhook",
   delivery_id: d.id,
-  account_id: d.accountId,
+  account_id: accountId,
   attempt: 1,
 });
+
+/** Where a job's events go: the account's database and id, the webhooks queue, the account's plan (for `expires_at`). */
+export interface EventScope {
+  db: Db;
+  accountId: string;
+  queue: Queue;
+  plan: Plan;
+}
 
 /**
  * Emits an event: one delivery per enabled endpoint of the account that subscribes to
@@ -262,34 +259,29 @@ const deliveryMessage = (d: { id: string; accountId: string }): JobMessage => ({
  * when some endpoint listens. Returns the event id, or null when nobody listens.
  */
 export async function emitEvent(
-  db: Db,
-  queue: Queue,
-  accountId: string,
+  { db, queue, accountId }: Pick<EventScope, "db" | "queue" | "accountId">,
   type: WebhookEventType,
   data: () => Promise<Record<string, unknown>> | Record<string, unknown>,
   now: number,
   key: string,
 ): Promise<string | null> {
-  const endpoints = (
-    await db
-      .select()
-      .from(webhooks)
-      .where(and(eq(webhooks.accountId, accountId), eq(webhooks.enabled, true)))
-  ).filter((w) => subscribes(w, type));
+  const endpoints = (await db.select().from(webhooks).where(eq(webhooks.enabled, true))).filter((w) =>
+    subscribes(w, type),
+  );
   if (endpoints.length === 0) return null;
   const eventId = await keyedId("event", `${accountId}:${key}`);
   const body = eventBody(type, await data(), now);
-  await db.batch([
-    db.insert(webhookEvents).values({ id: eventId, accountId, type, body, createdAt: now }).onConflictDoNothing(),
-    db
-      .insert(webhookDeliveries)
+  db.transaction((tx) => {
+    tx.insert(webhookEvents).values({ id: eventId, type, body, createdAt: now }).onConflictDoNothing().run();
+    tx.insert(webhookDeliveries)
       .values(endpoints.map((w) => newDelivery(w, eventId, type, now)))
-      .onConflictDoNothing(),
-  ]);
+      .onConflictDoNothing()
+      .run();
+  });
   // Deliveries of this event not yet attempted are sent (again, after a crash: the claim
   // on the attempt number makes a duplicate message send nothing).
   const fresh = await db
-    .select({ id: webhookDeliveries.id, accountId: webhookDeliveries.accountId })
+    .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
     .where(
       and(
@@ -298,12 +290,15 @@ export async function emitEvent(
         eq(webhookDeliveries.attempts, 0),
       ),
     );
-  await enqueueMany(queue, fresh.map(deliveryMessage));
+  await enqueueMany(
+    queue,
+    fresh.map((d) => deliveryMessage(accountId, d)),
+  );
   return eventId;
 }
 
 function newDelivery(
-  w: { id: string; accountId: string },
+  w: { id: string },
   eventId: string,
   type: WebhookEventType,
   now: number,
@@ -311,7 +306,6 @@ function newDelivery(
 ) {
   return {
     id: newId("delivery", now),
-    accountId: w.accountId,
     webhookId: w.id,
     eventId,
     type,
@@ -332,46 +326,30 @@ export async function sendTestEvent(
   id: string,
   now: number,
 ): Promise<WebhookDelivery> {
-  const webhook = await getWebhook(db, accountId, id);
+  const webhook = await getWebhook(db, id);
   if (!webhook.enabled) throw new ApiError("conflict", "The webhook is disabled; enable it first.");
   const eventId = newId("event", now);
   const delivery = newDelivery(webhook, eventId, "webhook.test", now);
   const body = eventBody("webhook.test", webhookView(webhook), now);
-  await db.batch([
-    db.insert(webhookEvents).values({ id: eventId, accountId, type: "webhook.test", body, createdAt: now }),
-    db.insert(webhookDeliveries).values(delivery),
-  ]);
-  await enqueueMany(queue, [deliveryMessage(delivery)]);
+  db.transaction((tx) => {
+    tx.insert(webhookEvents).values({ id: eventId, type: "webhook.test", body, createdAt: now }).run();
+    tx.insert(webhookDeliveries).values(delivery).run();
+  });
+  await enqueueMany(queue, [deliveryMessage(accountId, delivery)]);
   return { ...delivery, lastStatusCode: null, lastError: null, durationMs: null, claimedAt: null };
 }
 
-export async function listDeliveries(
-  db: Db,
-  accountId: string,
-  webhookId: string,
-  q: { limit: number; cursor?: string },
-) {
-  await getWebhook(db, accountId, webhookId);
-  return listOwned(db, webhookDeliveries, accountId, q, deliveryView, eq(webhookDeliveries.webhookId, webhookId));
+export async function listDeliveries(db: Db, webhookId: string, q: { limit: number; cursor?: string }) {
+  await getWebhook(db, webhookId);
+  return listPage(db, webhookDeliveries, q, deliveryView, eq(webhookDeliveries.webhookId, webhookId));
 }
 
 /** One of the endpoint's deliveries; another endpoint's or account's is the same 404. */
-export async function getDelivery(
-  db: Db,
-  accountId: string,
-  webhookId: string,
-  deliveryId: string,
-): Promise<WebhookDelivery> {
+export async function getDelivery(db: Db, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
   const row = await db
     .select()
     .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.id, deliveryId),
-        eq(webhookDeliveries.webhookId, webhookId),
-        eq(webhookDeliveries.accountId, accountId),
-      ),
-    )
+    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.webhookId, webhookId)))
     .get();
   if (!row) throw notFound("Delivery");
   return row;
@@ -386,26 +364,20 @@ export async function redeliver(
   deliveryId: string,
   now: number,
 ): Promise<WebhookDelivery> {
-  const webhook = await getWebhook(db, accountId, webhookId);
-  const original = await getDelivery(db, accountId, webhookId, deliveryId);
+  const webhook = await getWebhook(db, webhookId);
+  const original = await getDelivery(db, webhookId, deliveryId);
   if (!webhook.enabled) throw new ApiError("conflict", "The webhook is disabled; enable it first.");
   const [row] = await db
     .insert(webhookDeliveries)
     .values(newDelivery(webhook, original.eventId, original.type, now, original.id))
     .returning();
   const delivery = row as WebhookDelivery;
-  await enqueueMany(queue, [deliveryMessage(delivery)]);
+  await enqueueMany(queue, [deliveryMessage(accountId, delivery)]);
   return delivery;
 }
 
 // ---------------------------------------------------------------------------------------
 // The events the jobs emit, with the resource as the API returns it.
-
-async function accountPlan(db: Db, accountId: string, now: number): Promise<Plan> {
-  const account = await db.select().from(accounts).where(eq(accounts.id, accountId)).get();
-  if (!account) throw new Error(`account ${accountId} is gone`);
-  return effectivePlan(account, now);
-}
 
 /**
  * `screenshot.completed` / `screenshot.failed` for captures asked for through the API or a
@@ -413,22 +385,19 @@ async function accountPlan(db: Db, accountId: string, now: number): Promise<Plan
  * (as it ended) only when some endpoint listens.
  */
 export async function emitScreenshotEvent(
-  db: Db,
-  queue: Queue,
-  shot: Pick<Screenshot, "id" | "accountId" | "source">,
+  scope: EventScope,
+  shot: Pick<Screenshot, "id" | "source">,
   type: "screenshot.completed" | "screenshot.failed" | "change.detected",
   now: number,
 ) {
   if (shot.source === "scenario") return null;
   return emitEvent(
-    db,
-    queue,
-    shot.accountId,
+    scope,
     type,
     async () => {
-      const row = await db.select().from(screenshots).where(eq(screenshots.id, shot.id)).get();
+      const row = await scope.db.select().from(screenshots).where(eq(screenshots.id, shot.id)).get();
       if (!row) throw new Error(`screenshot ${shot.id} is gone`);
-      return screenshotView(row, await accountPlan(db, shot.accountId, now));
+      return screenshotView(row, scope.plan);
     },
     now,
     `${type}:${shot.id}`,
@@ -449,14 +418,12 @@ export async function notify(what: string, emit: () => Promise<unknown>): Promis
   }
 }
 
-export const emitRunFinished = (db: Db, queue: Queue, run: Run, now: number) =>
-  emitEvent(db, queue, run.accountId, "run.finished", () => runView(run), now, `run.finished:${run.id}`);
+export const emitRunFinished = (scope: EventScope, run: Run, now: number) =>
+  emitEvent(scope, "run.finished", () => runView(run), now, `run.finished:${run.id}`);
 
-export const emitSchedulePaused = (db: Db, queue: Queue, schedule: Schedule, now: number) =>
+export const emitSchedulePaused = (scope: EventScope, schedule: Schedule, now: number) =>
   emitEvent(
-    db,
-    queue,
-    schedule.accountId,
+    scope,
     "schedule.paused",
     () => scheduleView(schedule),
     now,

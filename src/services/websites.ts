@@ -1,11 +1,11 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { websitePrefix } from "../capture/keys";
 import { type CaptureOptionsInput, CaptureOptionsSchema } from "../capture/options";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import { type ChangeDetection, parseChangeDetection } from "../compare/settings";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { listOwned, ownedRow, updateOwned } from "../db/owned";
+import { listPage, rowById, updateById } from "../db/owned";
 import { type Website, websites } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
 import { ApiError, fieldErrors, notFound, validationError } from "../lib/errors";
@@ -56,12 +56,10 @@ export async function checkStoredUrl(raw: string, policy: GuardPolicy, field = "
   return verdict.url.toString();
 }
 
-export const getWebsite = (db: Db, accountId: string, id: string): Promise<Website> =>
-  ownedRow(db, websites, accountId, id, "Website");
+export const getWebsite = (db: Db, id: string): Promise<Website> => rowById(db, websites, id, "Website");
 
 export async function createWebsite(
   db: Db,
-  accountId: string,
   plan: Plan,
   input: { name: string; url: string; capture?: CaptureOptionsInput; change_detection?: ChangeDetection },
   policy: GuardPolicy,
@@ -71,10 +69,10 @@ export async function createWebsite(
   const id = newId("website", now);
   // Count and insert in one statement, so parallel creates cannot pass the limit together.
   const rows = await db.all<{ id: string }>(sql`
-    INSERT INTO websites (id, account_id, name, url, capture, change_detection, created_at, updated_at)
-    SELECT ${id}, ${accountId}, ${input.name}, ${url}, ${JSON.stringify(input.capture ?? {})},
+    INSERT INTO websites (id, name, url, capture, change_detection, created_at, updated_at)
+    SELECT ${id}, ${input.name}, ${url}, ${JSON.stringify(input.capture ?? {})},
       ${JSON.stringify(input.change_detection ?? {})}, ${now}, ${now}
-    WHERE (SELECT count(*) FROM websites WHERE account_id = ${accountId}) < ${plan.websites}
+    WHERE (SELECT count(*) FROM websites) < ${plan.websites}
     RETURNING id`);
   if (rows.length === 0) {
     throw new ApiError(
@@ -82,39 +80,34 @@ export async function createWebsite(
       `The ${plan.id} plan allows ${plan.websites} website${plan.websites === 1 ? "" : "s"}. Delete one or upgrade.`,
     );
   }
-  return getWebsite(db, accountId, id);
+  return getWebsite(db, id);
 }
 
-export const listWebsites = (db: Db, accountId: string, q: { limit: number; cursor?: string }) =>
-  listOwned(db, websites, accountId, q, websiteView);
+export const listWebsites = (db: Db, q: { limit: number; cursor?: string }) => listPage(db, websites, q, websiteView);
 
 export async function updateWebsite(
   db: Db,
-  accountId: string,
   id: string,
   patch: { name?: string; url?: string; capture?: CaptureOptionsInput; change_detection?: ChangeDetection },
   policy: GuardPolicy,
   now: number,
 ): Promise<Website> {
-  await getWebsite(db, accountId, id);
+  await getWebsite(db, id);
   const set: Partial<Website> = { updatedAt: now };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.url !== undefined) set.url = await checkStoredUrl(patch.url, policy);
   if (patch.capture !== undefined) set.capture = JSON.stringify(patch.capture);
   if (patch.change_detection !== undefined) set.changeDetection = JSON.stringify(patch.change_detection);
-  return updateOwned(db, websites, accountId, id, set, "Website");
+  return updateById(db, websites, id, set, "Website");
 }
 
 /**
- * Deletes the website; D1 cascades take its screenshots, scenarios (with runs) and
+ * Deletes the website; foreign keys cascade to its screenshots, scenarios (with runs) and
  * schedules in the same statement. The R2 bytes go by prefix in a background job that
  * resumes page by page, so a website with many screenshots deletes in constant time.
  */
 export async function deleteWebsite(db: Db, queue: Queue, accountId: string, id: string): Promise<void> {
-  const deleted = await db
-    .delete(websites)
-    .where(and(eq(websites.id, id), eq(websites.accountId, accountId)))
-    .returning({ id: websites.id });
+  const deleted = await db.delete(websites).where(eq(websites.id, id)).returning({ id: websites.id });
   if (deleted.length === 0) throw notFound("Website");
   await enqueue(queue, { type: "purge_prefix", prefix: websitePrefix(accountId, id) });
 }

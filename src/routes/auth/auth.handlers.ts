@@ -1,3 +1,4 @@
+import { usageOf } from "../../middleware/auth";
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../../middleware/session-cookie";
 import { accountView } from "../../services/accounts";
 import { endSession, login, signupWithSession } from "../../services/auth";
@@ -5,16 +6,16 @@ import type { AppRouteHandler } from "../types";
 import type * as routes from "./auth.routes";
 
 export const signupRoute: AppRouteHandler<typeof routes.signupRoute> = async (c) => {
-  const { account, sessionId } = await signupWithSession(c.get("db"), c.req.valid("json"), c.get("now"));
+  const { account, sessionId } = await signupWithSession(c.get("directory"), c.req.valid("json"), c.get("now"));
   setSessionCookie(c, sessionId);
   return c.json(accountView(account, { today: 0, thisMonth: 0 }, 1, c.get("now")), 201);
 };
 
 export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) => {
   const { account, sessionId, usage, seats } = await login(
-    c.get("db"),
+    c.get("directory"),
     c.get("deps").loginThrottle(c.env),
-    c.get("deps").limiter(c.env),
+    usageOf(c),
     {
       ...c.req.valid("json"),
       address: c.req.header("CF-Connecting-IP"),
@@ -29,7 +30,7 @@ export const loginRoute: AppRouteHandler<typeof routes.loginRoute> = async (c) =
 
 export const logoutRoute: AppRouteHandler<typeof routes.logoutRoute> = async (c) => {
   const sessionId = readSessionCookie(c);
-  if (sessionId) await endSession(c.get("db"), sessionId);
+  if (sessionId) await endSession(c.get("directory"), sessionId);
   clearSessionCookie(c);
   return c.body(null, 204);
 };

@@ -15,7 +15,6 @@ import type * as routes from "./scenarios.routes";
 export const create: AppRouteHandler<typeof routes.create> = async (c) => {
   const row = await createScenario(
     c.get("db"),
-    c.get("account").id,
     c.req.valid("json"),
     config(c.env).SECRETS_KEY,
     guardPolicy(c.env),
@@ -26,15 +25,14 @@ export const create: AppRouteHandler<typeof routes.create> = async (c) => {
 };
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) =>
-  c.json(await listScenarios(c.get("db"), c.get("account").id, c.req.valid("query")), 200);
+  c.json(await listScenarios(c.get("db"), c.req.valid("query")), 200);
 
 export const get: AppRouteHandler<typeof routes.get> = async (c) =>
-  c.json(scenarioView(await getScenario(c.get("db"), c.get("account").id, c.req.valid("param").id)), 200);
+  c.json(scenarioView(await getScenario(c.get("db"), c.req.valid("param").id)), 200);
 
 export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
   const row = await updateScenario(
     c.get("db"),
-    c.get("account").id,
     c.req.valid("param").id,
     c.req.valid("json"),
     config(c.env).SECRETS_KEY,
@@ -52,14 +50,14 @@ export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
 export const run: AppRouteHandler<typeof routes.run> = async (c) => {
   const wait = preferredWait(c.req.header("Prefer"));
   const { row, finished } = await startRun(
-    c.get("db"),
+    c.get("scope"),
     c.env.JOBS,
     c.get("account"),
     c.get("usage"),
     c.req.valid("param").id,
     config(c.env).SECRETS_KEY,
     c.get("now"),
-    wait ? { completions: c.get("deps").completions(c.env), seconds: wait } : undefined,
+    wait,
   );
   c.header("Location", `/v1/runs/${row.id}`);
   c.header("Vary", "Prefer", { append: true });
@@ -69,7 +67,7 @@ export const run: AppRouteHandler<typeof routes.run> = async (c) => {
 };
 
 export const runsOf: AppRouteHandler<typeof routes.runsOf> = async (c) =>
-  c.json(await listScenarioRuns(c.get("db"), c.get("account").id, c.req.valid("param").id, c.req.valid("query")), 200);
+  c.json(await listScenarioRuns(c.get("db"), c.req.valid("param").id, c.req.valid("query")), 200);
 
 export const getRunRoute: AppRouteHandler<typeof routes.getRunRoute> = async (c) =>
-  c.json(runView(await getRun(c.get("db"), c.get("account").id, c.req.valid("param").id)), 200);
+  c.json(runView(await getRun(c.get("db"), c.req.valid("param").id)), 200);

@@ -13,23 +13,22 @@ import type * as routes from "./schedules.routes";
 export const create: AppRouteHandler<typeof routes.create> = async (c) => {
   const now = c.get("now");
   const account = c.get("account");
-  const row = await createSchedule(c.get("db"), account.id, effectivePlan(account, now), c.req.valid("json"), now);
+  const row = await createSchedule(c.get("db"), effectivePlan(account, now), c.req.valid("json"), now);
   c.header("Location", `/v1/schedules/${row.id}`);
   return c.json(scheduleView(row), 201);
 };
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) =>
-  c.json(await listSchedules(c.get("db"), c.get("account").id, c.req.valid("query")), 200);
+  c.json(await listSchedules(c.get("db"), c.req.valid("query")), 200);
 
 export const get: AppRouteHandler<typeof routes.get> = async (c) =>
-  c.json(scheduleView(await getSchedule(c.get("db"), c.get("account").id, c.req.valid("param").id)), 200);
+  c.json(scheduleView(await getSchedule(c.get("db"), c.req.valid("param").id)), 200);
 
 export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
   const now = c.get("now");
   const account = c.get("account");
   const row = await updateSchedule(
     c.get("db"),
-    account.id,
     effectivePlan(account, now),
     c.req.valid("param").id,
     c.req.valid("json"),
@@ -39,6 +38,6 @@ export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
 };
 
 export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
-  await deleteSchedule(c.get("db"), c.get("account").id, c.req.valid("param").id);
+  await deleteSchedule(c.get("db"), c.req.valid("param").id);
   return c.body(null, 204);
 };

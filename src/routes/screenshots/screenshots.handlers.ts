@@ -27,14 +27,13 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
   const wait = preferredWait(c.req.header("Prefer"));
   const { row, plan, finished } = await requestScreenshot(
-    c.get("db"),
-    c.get("deps").limiter(c.env),
+    c.get("scope"),
     c.env.JOBS,
     c.get("account"),
     body.website_id,
     body.capture,
     c.get("now"),
-    wait ? { completions: c.get("deps").completions(c.env), seconds: wait } : undefined,
+    wait,
   );
   c.header("Location", `/v1/screenshots/${row.id}`);
   c.header("Vary", "Prefer", { append: true });
@@ -46,14 +45,11 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const q = c.req.valid("query");
   const plan = effectivePlan(c.get("account"), c.get("now"));
-  return c.json(
-    await listScreenshots(c.get("db"), c.get("account").id, plan, { ...q, since: toMs(q.since), until: toMs(q.until) }),
-    200,
-  );
+  return c.json(await listScreenshots(c.get("db"), plan, { ...q, since: toMs(q.since), until: toMs(q.until) }), 200);
 };
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
-  const row = await getScreenshot(c.get("db"), c.get("account").id, c.req.valid("param").id);
+  const row = await getScreenshot(c.get("db"), c.req.valid("param").id);
   return c.json(screenshotView(row, effectivePlan(c.get("account"), c.get("now"))), 200);
 };
 
@@ -61,7 +57,6 @@ export const download: AppRouteHandler<DownloadRoute> = async (c) => {
   const file = await screenshotDownload(
     c.get("db"),
     c.env.SHOTS,
-    c.get("account").id,
     c.req.valid("param").id,
     c.req.header("If-None-Match"),
   );
@@ -69,7 +64,7 @@ export const download: AppRouteHandler<DownloadRoute> = async (c) => {
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  await deleteScreenshot(c.get("db"), c.env.SHOTS, c.get("account").id, c.req.valid("param").id);
+  await deleteScreenshot(c.get("db"), c.env.SHOTS, c.req.valid("param").id);
   return c.body(null, 204);
 };
 
@@ -79,21 +74,16 @@ export const bulk: AppRouteHandler<BulkRoute> = async (c) => {
     ? { ids: body.ids }
     : { website_id: body.website_id as string, since: toMs(body.since), until: toMs(body.until) };
   const now = c.get("now");
-  return bulkArchive(c.get("db"), c.env.SHOTS, c.get("account").id, effectivePlan(c.get("account"), now), request, now);
+  return bulkArchive(c.get("db"), c.env.SHOTS, effectivePlan(c.get("account"), now), request, now);
 };
 
 export const diff: AppRouteHandler<DiffRoute> = async (c) => {
-  const file = await screenshotDiff(c.get("db"), c.env.SHOTS, c.get("account").id, c.req.valid("param").id);
+  const file = await screenshotDiff(c.get("db"), c.env.SHOTS, c.req.valid("param").id);
   return c.body(file.body, 200, file.headers);
 };
 
 export const approve: AppRouteHandler<ApproveRoute> = async (c) =>
   c.json(
-    await approveScreenshot(
-      c.get("db"),
-      c.get("account").id,
-      c.req.valid("param").id,
-      effectivePlan(c.get("account"), c.get("now")),
-    ),
+    await approveScreenshot(c.get("db"), c.req.valid("param").id, effectivePlan(c.get("account"), c.get("now"))),
     200,
   );

@@ -1,14 +1,15 @@
+import { usageOf } from "../../middleware/auth";
 import { setSessionCookie } from "../../middleware/session-cookie";
 import * as team from "../../services/team";
 import type { AppRouteHandler } from "../types";
 import type * as routes from "./team.routes";
 
 export const getTeam: AppRouteHandler<typeof routes.getTeam> = async (c) =>
-  c.json(await team.teamView(c.get("db"), c.get("account"), c.get("now")), 200);
+  c.json(await team.teamView(c.get("directory"), c.get("account"), c.get("now")), 200);
 
 export const createInvitation: AppRouteHandler<typeof routes.createInvitation> = async (c) => {
   const { invitation, path } = await team.invite(
-    c.get("db"),
+    c.get("directory"),
     c.get("account"),
     c.get("user").id,
     c.req.valid("json"),
@@ -19,19 +20,19 @@ export const createInvitation: AppRouteHandler<typeof routes.createInvitation> =
 };
 
 export const deleteInvitation: AppRouteHandler<typeof routes.deleteInvitation> = async (c) => {
-  await team.revokeInvitation(c.get("db"), c.get("account").id, c.req.valid("param").id);
+  await team.revokeInvitation(c.get("directory"), c.get("account").id, c.req.valid("param").id);
   return c.body(null, 204);
 };
 
 export const deleteMember: AppRouteHandler<typeof routes.deleteMember> = async (c) => {
-  await team.removeMember(c.get("db"), c.get("account").id, c.get("user").id, c.req.valid("param").id);
+  await team.removeMember(c.get("directory"), c.get("account").id, c.get("user").id, c.req.valid("param").id);
   return c.body(null, 204);
 };
 
 export const acceptInvitation: AppRouteHandler<typeof routes.acceptInvitation> = async (c) => {
   const { sessionId, view } = await team.acceptInvitationWithView(
-    c.get("db"),
-    c.get("deps").limiter(c.env),
+    c.get("directory"),
+    usageOf(c),
     c.req.valid("json"),
     c.get("now"),
   );

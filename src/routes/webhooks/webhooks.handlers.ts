@@ -23,7 +23,6 @@ export const create: AppRouteHandler<typeof routes.create> = async (c) => {
   const { webhook, secret } = await createWebhook(
     c.get("db"),
     config(c.env).SECRETS_KEY,
-    account.id,
     effectivePlan(account, now),
     c.req.valid("json"),
     guardPolicy(c.env),
@@ -34,15 +33,14 @@ export const create: AppRouteHandler<typeof routes.create> = async (c) => {
 };
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) =>
-  c.json(await listWebhooks(c.get("db"), c.get("account").id, c.req.valid("query")), 200);
+  c.json(await listWebhooks(c.get("db"), c.req.valid("query")), 200);
 
 export const get: AppRouteHandler<typeof routes.get> = async (c) =>
-  c.json(webhookView(await getWebhook(c.get("db"), c.get("account").id, c.req.valid("param").id)), 200);
+  c.json(webhookView(await getWebhook(c.get("db"), c.req.valid("param").id)), 200);
 
 export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
   const row = await updateWebhook(
     c.get("db"),
-    c.get("account").id,
     c.req.valid("param").id,
     c.req.valid("json"),
     guardPolicy(c.env),
@@ -52,7 +50,7 @@ export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
 };
 
 export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
-  await deleteWebhook(c.get("db"), c.get("account").id, c.req.valid("param").id);
+  await deleteWebhook(c.get("db"), c.req.valid("param").id);
   return c.body(null, 204);
 };
 
@@ -60,7 +58,6 @@ export const rotate: AppRouteHandler<typeof routes.rotate> = async (c) => {
   const { webhook, secret } = await rotateWebhookSecret(
     c.get("db"),
     config(c.env).SECRETS_KEY,
-    c.get("account").id,
     c.req.valid("param").id,
     c.get("now"),
   );
@@ -75,11 +72,11 @@ export const test: AppRouteHandler<typeof routes.test> = async (c) => {
 };
 
 export const deliveries: AppRouteHandler<typeof routes.deliveries> = async (c) =>
-  c.json(await listDeliveries(c.get("db"), c.get("account").id, c.req.valid("param").id, c.req.valid("query")), 200);
+  c.json(await listDeliveries(c.get("db"), c.req.valid("param").id, c.req.valid("query")), 200);
 
 export const delivery: AppRouteHandler<typeof routes.delivery> = async (c) => {
   const { id, delivery_id } = c.req.valid("param");
-  return c.json(deliveryView(await getDelivery(c.get("db"), c.get("account").id, id, delivery_id)), 200);
+  return c.json(deliveryView(await getDelivery(c.get("db"), id, delivery_id)), 200);
 };
 
 export const redeliver: AppRouteHandler<typeof routes.redeliver> = async (c) => {

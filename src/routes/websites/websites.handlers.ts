@@ -17,7 +17,6 @@ export const create: AppRouteHandler<typeof routes.create> = async (c) => {
   const account = c.get("account");
   const website = await createWebsite(
     c.get("db"),
-    account.id,
     effectivePlan(account, now),
     c.req.valid("json"),
     guardPolicy(c.env),
@@ -28,15 +27,14 @@ export const create: AppRouteHandler<typeof routes.create> = async (c) => {
 };
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) =>
-  c.json(await listWebsites(c.get("db"), c.get("account").id, c.req.valid("query")), 200);
+  c.json(await listWebsites(c.get("db"), c.req.valid("query")), 200);
 
 export const get: AppRouteHandler<typeof routes.get> = async (c) =>
-  c.json(websiteView(await getWebsite(c.get("db"), c.get("account").id, c.req.valid("param").id)), 200);
+  c.json(websiteView(await getWebsite(c.get("db"), c.req.valid("param").id)), 200);
 
 export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
   const website = await updateWebsite(
     c.get("db"),
-    c.get("account").id,
     c.req.valid("param").id,
     c.req.valid("json"),
     guardPolicy(c.env),
@@ -54,13 +52,11 @@ export const changes: AppRouteHandler<typeof routes.changes> = async (c) => {
   const q = c.req.valid("query");
   const toMs = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
   return c.json(
-    await listChanges(
-      c.get("db"),
-      c.get("account").id,
-      effectivePlan(c.get("account"), c.get("now")),
-      c.req.valid("param").id,
-      { ...q, since: toMs(q.since), until: toMs(q.until) },
-    ),
+    await listChanges(c.get("db"), effectivePlan(c.get("account"), c.get("now")), c.req.valid("param").id, {
+      ...q,
+      since: toMs(q.since),
+      until: toMs(q.until),
+    }),
     200,
   );
 };

@@ -1,12 +1,12 @@
 import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, notInArray, or, type SQL, sql } from "drizzle-orm";
-import { chunks } from "../db/chunks";
-import { type Db, getDb } from "../db/client";
+import type { Db } from "../db/client";
 import { runs, scenarios, schedules, screenshots } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { enqueueMany, type JobMessage, MAX_DELIVERIES } from "../queue/messages";
-import { emitRunFinished, emitScreenshotEvent, notify } from "../services/webhooks";
-import { STALE_CLAIM } from "./capture";
-import { RUN_GRACE, RUN_INTERRUPTED, STALE_RUN } from "./run";
+import { STALE_CLAIM } from "./capture-jobs";
+import { COMPARE_LOST } from "./comparisons";
+import { RUN_GRACE, RUN_INTERRUPTED, STALE_RUN } from "./run-jobs";
+import { type EventScope, emitRunFinished, emitScreenshotEvent, notify } from "./webhooks";
 
 /**
  * A `queued` row nobody touched for this long has lost its message: a retry waits at most
@@ -17,8 +17,6 @@ export const LOST_MESSAGE = 10 * MINUTE;
 export const SWEEP_BATCH = 50;
 /** Claims of a screenshot, or starts of a run, before the sweeper stops sending its job again. */
 export const MAX_ATTEMPTS = MAX_DELIVERIES;
-/** Ids per `IN (…)` list: D1 binds at most 100 parameters per query. */
-const IDS_PER_QUERY = 90;
 
 export const CAPTURE_RETRY = "Retrying: the capture was interrupted (its worker stopped)";
 export const CAPTURE_INTERRUPTED = "The capture was interrupted (its worker stopped) and has no attempts left";
@@ -36,8 +34,8 @@ export interface SweepResult {
 }
 
 /**
- * The crash sweeper, run by the minute cron. D1 is the truth and the queue only the
- * transport: a message lost with a crashed consumer must not strand its row.
+ * The crash sweeper, run by the account's alarm. The account's database is the truth and
+ * the queue only the transport: a message lost with a crashed consumer must not strand its row.
  *
  * - A `queued` screenshot or run untouched for LOST_MESSAGE has its job sent again.
  * - A `processing` screenshot claimed more than STALE_CLAIM ago goes back to `queued` and
@@ -49,14 +47,14 @@ export interface SweepResult {
  *   their run is no longer active they end `failed`.
  *
  * Each change is a conditional UPDATE whose condition is the staleness itself, all in one
- * D1 batch (one transaction): a row one sweep handled is no longer stale for another, so
- * overlapping sweeps send each job once. A job sent for a row that was not lost after all
- * is harmless: the consumer's claim lets one message work on a row at a time. Jobs are sent
- * once the batch has committed; if sending fails, the row is found again LOST_MESSAGE later.
- * Bounded: at most SWEEP_BATCH rows of each kind, in two D1 batches and a few sends.
+ * transaction: a row one sweep handled is no longer stale for another, so a repeated sweep
+ * sends each job once. A job sent for a row that was not lost after all is harmless: the
+ * consumer's claim lets one message work on a row at a time. Jobs are sent once the
+ * transaction has committed; if sending fails, the row is found again LOST_MESSAGE later.
+ * Bounded: at most SWEEP_BATCH rows of each kind.
  */
-export async function sweepStale(env: Env, now: number): Promise<SweepResult> {
-  const db = getDb(env.DB);
+export async function sweepStale(events: EventScope, jobsQueue: Queue, now: number): Promise<SweepResult> {
+  const { db, accountId } = events;
   const lostBefore = now - LOST_MESSAGE;
 
   const standalone = ne(screenshots.source, "scenario");
@@ -134,81 +132,82 @@ export async function sweepStale(env: Env, now: number): Promise<SweepResult> {
     durationMs: sql`${now} - ${runs.startedAt}`,
     updatedAt: now,
   });
-  const shot = {
-    id: screenshots.id,
-    accountId: screenshots.accountId,
-    scheduleId: screenshots.scheduleId,
-    source: screenshots.source,
-  };
-  const run = { id: runs.id, accountId: runs.accountId, scheduleId: runs.scheduleId };
+  const shot = { id: screenshots.id, scheduleId: screenshots.scheduleId, source: screenshots.source };
+  const run = { id: runs.id, scheduleId: runs.scheduleId };
 
   const [lostShots, lostShotsEnded, deadShots, deadShotsEnded, overdueEnded, lostRuns, lostRunsEnded, orphans] =
-    await db.batch([
+    db.transaction((tx) => [
       // A lost message with attempts left: the row stays queued, its mark moves to now.
-      db
+      tx
         .update(screenshots)
         .set({ updatedAt: now })
         .where(shotsWhere(and(lostShot, shotsLeft)))
-        .returning(shot),
-      db
+        .returning(shot)
+        .all(),
+      tx
         .update(screenshots)
         .set({ status: "failed", error: CAPTURE_LOST, updatedAt: now })
         .where(shotsWhere(and(lostShot, shotsSpent)))
-        .returning(shot),
+        .returning(shot)
+        .all(),
       // A claim whose worker died: back to queued for another attempt, or failed.
-      db
+      tx
         .update(screenshots)
         .set({ status: "queued", error: CAPTURE_RETRY, updatedAt: now })
         .where(shotsWhere(and(deadShot, shotsLeft)))
-        .returning(shot),
-      db
+        .returning(shot)
+        .all(),
+      tx
         .update(screenshots)
         .set({ status: "failed", error: CAPTURE_INTERRUPTED, updatedAt: now })
         .where(shotsWhere(and(deadShot, shotsSpent)))
-        .returning(shot),
-      db.update(runs).set(ended(RUN_INTERRUPTED)).where(overdueRuns).returning(run),
-      db
+        .returning(shot)
+        .all(),
+      tx.update(runs).set(ended(RUN_INTERRUPTED)).where(overdueRuns).returning(run).all(),
+      tx
         .update(runs)
         .set({ updatedAt: now })
         .where(runsWhere(and(lostRun, runsLeft)))
-        .returning(run),
-      db
+        .returning(run)
+        .all(),
+      tx
         .update(runs)
         .set(ended(RUN_LOST))
         .where(runsWhere(and(lostRun, runsSpent)))
-        .returning(run),
+        .returning(run)
+        .all(),
       // Last, so it sees the runs just ended.
-      db
+      tx
         .update(screenshots)
         .set({ status: "failed", error: RUN_SHOT_INTERRUPTED, updatedAt: now })
         .where(shotsWhere(orphanShot))
-        .returning(shot),
+        .returning(shot)
+        .all(),
     ]);
 
-  await recordScheduleStatus(db, [
-    ...scheduleUpdates("failed", [...lostShotsEnded, ...deadShotsEnded]),
-    ...scheduleUpdates("error", [...overdueEnded, ...lostRunsEnded]),
-  ]);
+  await recordScheduleStatus(db, "failed", [...lostShotsEnded, ...deadShotsEnded]);
+  await recordScheduleStatus(db, "error", [...overdueEnded, ...lostRunsEnded]);
 
   // Webhook events for what the sweep ended (bounded by its batch; a scenario's screenshots
   // are reported by their run).
   for (const r of [...lostShotsEnded, ...deadShotsEnded])
-    await notify(`screenshot.failed:${r.id}`, () => emitScreenshotEvent(db, env.WEBHOOKS, r, "screenshot.failed", now));
-  for (const slice of chunks([...overdueEnded, ...lostRunsEnded].map((r) => r.id))) {
-    for (const row of await db.select().from(runs).where(inArray(runs.id, slice)))
-      await notify(`run.finished:${row.id}`, () => emitRunFinished(db, env.WEBHOOKS, row, now));
+    await notify(`screenshot.failed:${r.id}`, () => emitScreenshotEvent(events, r, "screenshot.failed", now));
+  const endedRunIds = [...overdueEnded, ...lostRunsEnded].map((r) => r.id);
+  if (endedRunIds.length > 0) {
+    for (const row of await db.select().from(runs).where(inArray(runs.id, endedRunIds)))
+      await notify(`run.finished:${row.id}`, () => emitRunFinished(events, row, now));
   }
 
   const jobs: JobMessage[] = [
     ...[...lostShots, ...deadShots].map((r) => ({
       type: "capture" as const,
       screenshot_id: r.id,
-      account_id: r.accountId,
+      account_id: accountId,
     })),
-    ...lostRuns.map((r) => ({ type: "run" as const, run_id: r.id, account_id: r.accountId })),
+    ...lostRuns.map((r) => ({ type: "run" as const, run_id: r.id, account_id: accountId })),
   ];
   try {
-    await enqueueMany(env.JOBS, jobs);
+    await enqueueMany(jobsQueue, jobs);
   } catch (err) {
     // The rows stay queued with a fresh mark: the sweep LOST_MESSAGE from now sends them.
     console.error(JSON.stringify({ level: "error", msg: "sweep could not send jobs", error: String(err) }));
@@ -230,17 +229,29 @@ export async function sweepStale(env: Env, now: number): Promise<SweepResult> {
   return result;
 }
 
-/** One UPDATE per status and up to IDS_PER_QUERY schedules. */
-function scheduleUpdates(status: "failed" | "error", rows: { scheduleId: string | null }[]) {
+/** The schedules of what the sweep ended say how their last job ended. */
+async function recordScheduleStatus(db: Db, status: "failed" | "error", rows: { scheduleId: string | null }[]) {
   const ids = [...new Set(rows.flatMap((r) => (r.scheduleId ? [r.scheduleId] : [])))];
-  const chunks: { status: string; ids: string[] }[] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) chunks.push({ status, ids: ids.slice(i, i + IDS_PER_QUERY) });
-  return chunks;
+  if (ids.length > 0) await db.update(schedules).set({ lastStatus: status }).where(inArray(schedules.id, ids));
 }
 
-async function recordScheduleStatus(db: Db, updates: { status: string; ids: string[] }[]) {
-  const [first, ...rest] = updates.map((u) =>
-    db.update(schedules).set({ lastStatus: u.status }).where(inArray(schedules.id, u.ids)),
-  );
-  if (first) await db.batch([first, ...rest]);
+/**
+ * When the sweep next has something to do: the earliest moment a queued job counts as lost,
+ * a claim as stale, a run as overdue or a pending comparison as lost (null when no job is
+ * under way). Scenario screenshots are left to their run's deadline.
+ */
+export async function nextStale(db: Db): Promise<number | null> {
+  const row = await db
+    .select({
+      at: sql<number | null>`min(
+        coalesce((SELECT min(updated_at) FROM screenshots WHERE status = 'queued' AND source != 'scenario') + ${LOST_MESSAGE}, 9e15),
+        coalesce((SELECT min(coalesce(started_at, updated_at)) FROM screenshots WHERE status = 'processing' AND source != 'scenario') + ${STALE_CLAIM}, 9e15),
+        coalesce((SELECT min(updated_at) FROM runs WHERE status = 'queued') + ${LOST_MESSAGE}, 9e15),
+        coalesce((SELECT min(coalesce(r.started_at, r.updated_at) + max(${STALE_RUN}, s.timeout_ms + ${RUN_GRACE}))
+                  FROM runs r JOIN scenarios s ON s.id = r.scenario_id WHERE r.status = 'running'), 9e15),
+        coalesce((SELECT min(compared_at) FROM screenshots WHERE comparison_status = 'pending') + ${COMPARE_LOST}, 9e15))`,
+    })
+    .from(sql`(SELECT 1)`)
+    .get();
+  return row?.at != null && row.at < 9e15 ? row.at : null;
 }

@@ -1,44 +1,42 @@
-import { and, asc, eq, inArray, lte } from "drizzle-orm";
-import { getDb } from "../db/client";
-import { type Account, accounts, type Schedule, scenarios, schedules, websites } from "../db/schema";
-import type { Limiter } from "../limits/account-limiter";
+import { and, asc, eq, lte } from "drizzle-orm";
+import { type Account, type Schedule, scenarios, schedules, websites } from "../db/schema";
 import { effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { nextRunAfter, tooFast } from "../schedules/timing";
-import { queueRun } from "../services/runs";
-import { runQuotaRefusal, tryQueueCapture } from "../services/screenshots";
-import { emitSchedulePaused, notify } from "../services/webhooks";
+import { queueRun } from "./runs";
+import type { AccountScope } from "./scope";
+import { runQuotaRefusal, tryQueueCapture } from "./screenshots";
+import { type EventScope, emitSchedulePaused, notify } from "./webhooks";
 
 /** Due schedules read per query. */
 export const DISPATCH_BATCH = 50;
-/**
- * Schedules handled per Worker invocation (about four D1 queries and one queue send each,
- * well inside 1,000 queries per invocation); the rest continue in a queued `dispatch` job.
- */
-export const DISPATCH_PER_INVOCATION = 200;
+/** Schedules one wake-up fires at most; the rest fire on the next (the alarm is set again at once). */
+export const DISPATCH_PER_WAKE = 200;
 
 export interface DispatchResult {
   fired: number;
   skipped: number;
   paused: number;
-  /** More due schedules remain; a continuation should run. */
+  /** More due schedules remain. */
   more: boolean;
 }
 
 const pausedReason = (reason: string) => `Paused: ${reason}`;
 
 /**
- * Fires every due, enabled schedule exactly once. Each one is claimed with a conditional
- * UPDATE on the `next_run_at` it was read with, so overlapping or repeated invocations
- * cannot both fire it. `next_run_at` moves to the first slot after now: a window missed
- * while nothing ran fires once, not once per missed slot.
+ * Fires each of the account's due, enabled schedules exactly once, from its alarm. Each one
+ * is claimed with a conditional UPDATE on the `next_run_at` it was read with, so a repeated
+ * wake-up cannot fire it twice. `next_run_at` moves to the first slot after now: a window
+ * missed while nothing ran fires once, not once per missed slot.
  */
 export async function dispatchDue(
-  env: Env,
-  limiter: Limiter,
+  scope: AccountScope,
+  events: EventScope,
+  jobs: Queue,
+  account: Account,
   now: number,
-  budget = DISPATCH_PER_INVOCATION,
+  budget = DISPATCH_PER_WAKE,
 ): Promise<DispatchResult> {
-  const db = getDb(env.DB);
+  const { db } = scope;
   const result: DispatchResult = { fired: 0, skipped: 0, paused: 0, more: false };
   let handled = 0;
   while (handled < budget) {
@@ -49,14 +47,6 @@ export async function dispatchDue(
       .orderBy(asc(schedules.nextRunAt), asc(schedules.id))
       .limit(Math.min(DISPATCH_BATCH, budget - handled));
     if (due.length === 0) return result;
-    const owners = new Map(
-      (
-        await db
-          .select()
-          .from(accounts)
-          .where(inArray(accounts.id, [...new Set(due.map((s) => s.accountId))]))
-      ).map((a) => [a.id, a]),
-    );
     for (const schedule of due) {
       handled += 1;
       const [claimed] = await db
@@ -70,10 +60,8 @@ export async function dispatchDue(
           ),
         )
         .returning({ id: schedules.id });
-      if (!claimed) continue; // another invocation fired it
-      const account = owners.get(schedule.accountId);
-      if (!account) continue;
-      const outcome = await fire(env, db, limiter, schedule, account, now);
+      if (!claimed) continue; // fired already
+      const outcome = await fire(scope, events, jobs, schedule, account, now);
       result[outcome] += 1;
     }
   }
@@ -82,13 +70,14 @@ export async function dispatchDue(
 }
 
 async function fire(
-  env: Env,
-  db: ReturnType<typeof getDb>,
-  limiter: Limiter,
+  scope: AccountScope,
+  events: EventScope,
+  jobs: Queue,
   schedule: Schedule,
   account: Account,
   now: number,
 ) {
+  const { db } = scope;
   const setStatus = (lastStatus: string) =>
     db.update(schedules).set({ lastStatus }).where(eq(schedules.id, schedule.id));
   if (subscriptionStatus(account, now) === "expired") {
@@ -109,19 +98,13 @@ async function fire(
       })
       .where(eq(schedules.id, schedule.id))
       .returning();
-    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(db, env.WEBHOOKS, paused, now));
+    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(events, paused, now));
     return "paused" as const;
   }
   if (schedule.websiteId) {
     const website = await db.select().from(websites).where(eq(websites.id, schedule.websiteId)).get();
     if (!website) return "skipped" as const;
-    const queued = await tryQueueCapture(
-      db,
-      limiter,
-      env.JOBS,
-      { website, source: "schedule", scheduleId: schedule.id },
-      now,
-    );
+    const queued = await tryQueueCapture(scope, jobs, { website, source: "schedule", scheduleId: schedule.id }, now);
     if (!queued.ok) {
       await setStatus("skipped: capture quota exceeded");
       return "skipped" as const;
@@ -133,11 +116,11 @@ async function fire(
       .where(eq(scenarios.id, schedule.scenarioId as string))
       .get();
     if (!scenario) return "skipped" as const;
-    if (runQuotaRefusal(scenario, plan, await limiter.usage(account.id, now), now)) {
+    if (runQuotaRefusal(scenario, plan, scope.quota.usage(now), now)) {
       await setStatus("skipped: capture quota exceeded");
       return "skipped" as const;
     }
-    await queueRun(db, env.JOBS, scenario, "schedule", now, schedule.id);
+    await queueRun(scope, jobs, scenario, "schedule", now, schedule.id);
   }
   await setStatus("queued");
   return "fired" as const;
@@ -148,16 +131,15 @@ async function fire(
  * with the reason, never deleted. The user can re-enable them at a rate the plan allows.
  */
 export async function pauseTooFast(
-  env: Env,
-  accountId: string,
+  events: EventScope,
   plan: { id: string; fastestScheduleMinutes: number },
   now: number,
 ) {
-  const db = getDb(env.DB);
+  const { db } = events;
   const fast = await db
     .select({ id: schedules.id, gap: schedules.gapMinutes })
     .from(schedules)
-    .where(and(eq(schedules.accountId, accountId), eq(schedules.enabled, true)));
+    .where(eq(schedules.enabled, true));
   for (const s of fast) {
     const reason = tooFast(s.gap, plan);
     if (!reason) continue;
@@ -166,6 +148,6 @@ export async function pauseTooFast(
       .set({ enabled: false, pausedReason: pausedReason(reason), nextRunAt: null, updatedAt: now })
       .where(and(eq(schedules.id, s.id), eq(schedules.enabled, true)))
       .returning();
-    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(db, env.WEBHOOKS, paused, now));
+    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(events, paused, now));
   }
 }
