@@ -37,7 +37,8 @@ export interface WakeResult {
  * long. D1 is written only when that time moves earlier or the recorded one has passed.
  */
 export class AccountTimers {
-  private alarmAt: number | null | undefined;
+  /** What the alarm was last set for, on the clock of the call that set it (undefined: not since the object started). */
+  private armedFor: number | null | undefined;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -48,6 +49,7 @@ export class AccountTimers {
 
   /** Does everything due at `now`, then sets the alarm for what comes next. */
   async run(now: number, account: AccountSnapshot | null, changed: () => void): Promise<WakeResult> {
+    this.armedFor = undefined; // an alarm that fired is no longer set; one that did not is set again below
     const result: WakeResult = {
       planChanged: false,
       swept: { requeued: 0, ended: 0 },
@@ -59,7 +61,7 @@ export class AccountTimers {
     if (!account) {
       // The account is gone from the directory: nothing of its own runs any more.
       await this.ctx.storage.deleteAlarm();
-      this.alarmAt = null;
+      this.armedFor = null;
       return result;
     }
     const scope = this.scope();
@@ -122,16 +124,18 @@ export class AccountTimers {
    * Sets the alarm for the next thing due (or `soon`, when earlier) and records the time in
    * the directory when it moved earlier or the recorded one has passed. A time already past
    * that nothing could move is looked at again RECHECK_IN later, never in a loop.
+   *
+   * The alarm fires after the same delay from real time as `next` is from `now`: deployed
+   * the two clocks agree; a caller with an injected clock (tests) never fires a real alarm early.
    */
   async rearm(now: number, account: AccountSnapshot | null, soon: number | null = null): Promise<number | null> {
     let next = await this.nextWake(now, account);
     if (next !== null && next <= now) next = now + RECHECK_IN;
     if (soon !== null && (next === null || soon < next)) next = soon;
-    this.alarmAt ??= await this.ctx.storage.getAlarm();
-    if (next !== this.alarmAt) {
+    if (next !== this.armedFor) {
       if (next === null) await this.ctx.storage.deleteAlarm();
-      else await this.ctx.storage.setAlarm(next);
-      this.alarmAt = next;
+      else await this.ctx.storage.setAlarm(Date.now() + (next - now));
+      this.armedFor = next;
     }
     this.record(next, now, account);
     return next;

@@ -116,3 +116,219 @@ test("0004_teams moves every account's login into its owner user, keeping sessio
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+// D1 becomes the directory (0008): an existing local database, with rows of every table for
+// two accounts, is started with `npm start`; each account's rows move into its own object
+// (served by the API as before, the other account's ids 404), and once every account has
+// moved the minute cron drops the old tables.
+test("0008_directory: every account's rows move into its own object, then the old tables go", async () => {
+  const { createHash } = await import("node:crypto");
+  const { startServer, scratch, call } = await import("./local-server.mjs");
+  const state = scratch("snaptrack-move-state-");
+  const tmp = scratch("snaptrack-move-tmp-");
+  const config = join(tmp.dir, "wrangler.toml");
+  // The project's database, as `npm start` persists it (the same binding, name and id).
+  writeFileSync(
+    config,
+    `name = "migrations"\ncompatibility_date = "2026-04-01"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "snaptrack"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`,
+  );
+  const open = () => getPlatformProxy({ configPath: config, persist: { path: join(state.dir, "v3") } });
+  let server;
+  try {
+    let proxy = await open();
+    const db = proxy.env.DB;
+    const directory = files.findIndex((f) => f.startsWith("0008_"));
+    assert.ok(directory > 0, "the directory migration exists");
+    // As `wrangler d1 migrations apply` left it: the migrations before 0008, recorded as applied.
+    await db
+      .prepare(
+        "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
+      )
+      .run();
+    for (const file of files.slice(0, directory)) {
+      await apply(db, file);
+      await db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(file).run();
+    }
+
+    const now = Date.now();
+    const sessions = {};
+    for (const tag of ["a", "b"]) {
+      const id = (p) => `${p}_01${tag.repeat(24)}`;
+      const acc = id("acc");
+      const rows = [
+        [
+          "INSERT INTO accounts (id, email, name, plan, current_period_end, created_at, updated_at) VALUES (?, ?, ?, 'business', ?, ?, ?)",
+          acc,
+          `${tag}@example.com`,
+          `Account ${tag}`,
+          now + 20 * 86400e3,
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO users (id, account_id, email, name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, 'pbkdf2$100000$x$y', 'owner', ?, ?)",
+          id("usr"),
+          acc,
+          `${tag}@example.com`,
+          `Owner ${tag}`,
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO websites (id, account_id, name, url, capture, created_at, updated_at) VALUES (?, ?, ?, 'https://example.com/', '{}', ?, ?)",
+          id("web"),
+          acc,
+          `Site ${tag}`,
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO scenarios (id, account_id, website_id, name, steps, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          id("scn"),
+          acc,
+          id("web"),
+          `Scenario ${tag}`,
+          JSON.stringify([{ action: "screenshot", name: "home" }]),
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO schedules (id, account_id, website_id, interval_minutes, gap_minutes, next_run_at, created_at, updated_at) VALUES (?, ?, ?, 60, 60, ?, ?, ?)",
+          id("sch"),
+          acc,
+          id("web"),
+          now + 3600e3,
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO runs (id, account_id, scenario_id, website_id, trigger, status, steps, created_at, updated_at) VALUES (?, ?, ?, ?, 'api', 'passed', '[]', ?, ?)",
+          id("run"),
+          acc,
+          id("scn"),
+          id("web"),
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO screenshots (id, account_id, website_id, run_id, source, status, url, options, format, created_at, updated_at) VALUES (?, ?, ?, ?, 'scenario', 'failed', 'https://example.com/', '{}', 'png', ?, ?)",
+          id("shot"),
+          acc,
+          id("web"),
+          id("run"),
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO webhooks (id, account_id, url, events, secret, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '[\"*\"]', 'sealed', ?, ?)",
+          id("whk"),
+          acc,
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO webhook_events (id, account_id, type, body, created_at) VALUES (?, ?, 'webhook.test', '{}', ?)",
+          id("msg"),
+          acc,
+          now,
+        ],
+        [
+          "INSERT INTO webhook_deliveries (id, account_id, webhook_id, event_id, type, status, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 'webhook.test', 'delivered', 1, ?, ?)",
+          id("whd"),
+          acc,
+          id("whk"),
+          id("msg"),
+          now,
+          now,
+        ],
+        [
+          "INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, expires_at) VALUES (?, 'k1', 'f', 'done', ?, ?)",
+          acc,
+          now,
+          now + 86400e3,
+        ],
+      ];
+      for (const [sql, ...params] of rows)
+        await db
+          .prepare(sql)
+          .bind(...params)
+          .run();
+      // A session (only its hash is stored), as the user's browser would hold it.
+      sessions[tag] = `session-${tag}-${now}`;
+      await db
+        .prepare("INSERT INTO sessions (id_hash, account_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(createHash("sha256").update(sessions[tag]).digest("hex"), acc, id("usr"), now, now + 86400e3)
+        .run();
+    }
+    await proxy.dispose();
+
+    // `npm start` applies 0008 and serves; the account's first request moves its rows in.
+    server = await startServer({ tmp: tmp.dir, state: state.dir });
+    const as = (tag) => ({ cookie: `snaptrack_session=${sessions[tag]}` });
+    const { body: token } = await call(server.origin, "/account/api-token", { method: "POST", headers: as("a") });
+    const auth = { authorization: `Bearer ${token.token}` };
+    const get = async (path) => (await call(server.origin, path, { headers: auth })).body;
+    const a = (p) => `${p}_01${"a".repeat(24)}`;
+    const b = (p) => `${p}_01${"b".repeat(24)}`;
+    assert.deepEqual(
+      (await get("/v1/websites")).data.map((w) => w.id),
+      [a("web")],
+    );
+    assert.deepEqual(
+      (await get("/v1/scenarios")).data.map((s) => s.id),
+      [a("scn")],
+    );
+    assert.deepEqual(
+      (await get("/v1/schedules")).data.map((s) => [s.id, s.next_run_at]),
+      [[a("sch"), new Date(now + 3600e3).toISOString()]],
+    );
+    assert.equal((await get(`/v1/runs/${a("run")}`)).status, "passed");
+    assert.deepEqual(
+      (await get("/v1/screenshots")).data.map((s) => [s.id, s.run_id]),
+      [[a("shot"), a("run")]],
+    );
+    assert.deepEqual(
+      (await get(`/v1/webhooks/${a("whk")}/deliveries`)).data.map((d) => [d.id, d.status]),
+      [[a("whd"), "delivered"]],
+    );
+    // The other account's rows are not this one's.
+    for (const path of [`/v1/websites/${b("web")}`, `/v1/runs/${b("run")}`, `/v1/screenshots/${b("shot")}`]) {
+      const res = await fetch(`${server.origin}${path}`, { headers: auth });
+      assert.equal(res.status, 404, path);
+    }
+
+    // The minute cron moves the account nobody asked for yet, then drops the old tables.
+    const tick = () =>
+      fetch(`${server.origin}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.text());
+    await tick();
+    await tick();
+    const { body: team } = await call(server.origin, "/account", { headers: as("b") });
+    assert.equal(team.name, "Account b");
+    const { body: bToken } = await call(server.origin, "/account/api-token", { method: "POST", headers: as("b") });
+    const bWebsites = await call(server.origin, "/v1/websites", {
+      headers: { authorization: `Bearer ${bToken.token}` },
+    });
+    assert.deepEqual(
+      bWebsites.body.data.map((w) => w.name),
+      ["Site b"],
+    );
+    server.kill();
+    await server.exited;
+    server = undefined;
+
+    proxy = await open();
+    const tables = (
+      await proxy.env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+    ).results.map((t) => t.name);
+    for (const old of ["websites", "screenshots", "runs", "webhooks", "idempotency_keys"]) {
+      assert.ok(!tables.includes(old), `${old} is gone from D1`);
+    }
+    const wakes = (await proxy.env.DB.prepare("SELECT wake_at FROM accounts").all()).results.map((r) => r.wake_at);
+    assert.ok(!wakes.includes(0), "no account is left to move");
+    await proxy.dispose();
+  } finally {
+    server?.kill();
+    state.remove();
+    tmp.remove();
+  }
+});
