@@ -146,7 +146,9 @@ describe("the account's alarm", () => {
       fast.id,
     );
     expect(schedule?.enabled).toBe(0);
-    expect(schedule?.paused_reason).toBe("Paused: Runs as often as every 5 min; the starter plan allows at most every 1 h");
+    expect(schedule?.paused_reason).toBe(
+      "Paused: Runs as often as every 5 min; the starter plan allows at most every 1 h",
+    );
     // The API answers on the new plan at once (the object dropped its copy of the row).
     const me = await body<{ plan: string }>(await api("/account", { headers: { cookie: acc.cookie } }));
     expect(me.plan).toBe("starter");
