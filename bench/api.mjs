@@ -1,7 +1,11 @@
-// GET /v1/account (auth + Durable Object rate limit + D1) spread over 200 business
-// tenants, against the cheapest route (GET /). Prints req/s, p50/p99 and the ratio.
+// The API's hot path against floors run on the same machine and wrangler:
+// - GET /v1/websites spread over 200 business tenants (bearer auth, then one call to the
+//   account's object, which checks the token, counts the request and reads its own
+//   database), against a bare Worker doing one D1 read (bench/workers/d1-read.ts);
+// - GET /v1/account against the cheapest route, GET /.
+// Prints req/s, p50/p99 and the ratios.
 import autocannon from "autocannon";
-import { startServer, tenant } from "./server.mjs";
+import { json, startBenchWorker, startServer, tenant } from "./server.mjs";
 
 const TENANTS = 200;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -40,73 +44,85 @@ async function untilNextMinute() {
   await new Promise((r) => setTimeout(r, wait));
 }
 
+/** Requests spread over the tenants' tokens (each within its per-minute allowance). */
+const tenantRun = (origin, path, tokens, amount) => {
+  let i = 0;
+  return run({
+    url: `${origin}${path}`,
+    amount,
+    requests: [{ method: "GET", path, setupRequest: (req) => withToken(req, tokens[i++ % tokens.length]) }],
+  });
+};
+
 export async function benchApi() {
-  const server = await startServer(Number(process.env.BENCH_PORT ?? 8799));
+  const port = Number(process.env.BENCH_PORT ?? 8799);
+  const server = await startServer(port);
+  const floor = await startBenchWorker({
+    name: "d1-read",
+    main: "bench/workers/d1-read.ts",
+    port: port + 1,
+    bindings: { d1_databases: [{ binding: "DB", database_name: "floor", database_id: "floor" }] },
+  });
   try {
-    console.log(`setting up ${TENANTS} business tenants…`);
+    await fetch(`${floor.origin}/seed`);
+    console.log(`setting up ${TENANTS} business tenants, a website each…`);
     const tokens = [];
     for (let i = 0; i < TENANTS; i += 10) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(10, TENANTS - i) }, (_, j) => tenant(server.origin, "business", `t${i + j}`)),
+        Array.from({ length: Math.min(10, TENANTS - i) }, async (_, j) => {
+          const t = await tenant(server.origin, "business", `t${i + j}`);
+          await json(server.origin, "/v1/websites", {
+            method: "POST",
+            headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" },
+            body: JSON.stringify({ name: "Bench", url: "https://example.com/" }),
+          });
+          return t;
+        }),
       );
       tokens.push(...batch.map((t) => t.token));
     }
 
     await run({ url: `${server.origin}/`, duration: 3 }); // warm-up
-
-    // Warm-up (JIT, each tenant's Durable Object, the token lookups): 20 calls per tenant
-    // at the start of a minute; measured runs then start on fresh minutes, so the warm-up
-    // costs no measured allowance.
+    await run({ url: `${floor.origin}/`, duration: 3 });
+    // Warm-up (JIT, each tenant's object, the token lookups): 20 calls per tenant at the start
+    // of a minute; measured runs then start on fresh minutes, so it costs no measured allowance.
     await untilNextMinute();
-    let w = 0;
-    await run({
-      url: `${server.origin}/v1/account`,
-      amount: TENANTS * 20,
-      requests: [
-        { method: "GET", path: "/v1/account", setupRequest: (req) => withToken(req, tokens[w++ % tokens.length]) },
-      ],
-    });
+    await tenantRun(server.origin, "/v1/websites", tokens, TENANTS * 20);
 
-    // Two rounds, each on a fresh minute: the tenants' whole allowance on /v1/account, then
-    // the same number of requests on GET / right after, so both see the same machine state.
+    // Each round on fresh minutes: the tenants' whole allowance on one route, then the same
+    // number of requests on its floor right after, so both see the same machine state.
     const rounds = [];
     for (let round = 0; round < ROUNDS; round++) {
       await untilNextMinute();
-      let i = 0;
-      const account = summary(
-        await run({
-          url: `${server.origin}/v1/account`,
-          amount: ACCOUNT_REQUESTS,
-          requests: [
-            { method: "GET", path: "/v1/account", setupRequest: (req) => withToken(req, tokens[i++ % tokens.length]) },
-          ],
-        }),
-      );
+      const websites = summary(await tenantRun(server.origin, "/v1/websites", tokens, ACCOUNT_REQUESTS));
+      const d1 = summary(await run({ url: `${floor.origin}/`, amount: ACCOUNT_REQUESTS }));
+      await untilNextMinute();
+      const account = summary(await tenantRun(server.origin, "/v1/account", tokens, ACCOUNT_REQUESTS));
       const root = summary(await run({ url: `${server.origin}/`, amount: ACCOUNT_REQUESTS }));
-      rounds.push({ account, root });
+      rounds.push({ websites, d1, account, root });
     }
     const table = {};
     for (const [n, r] of rounds.entries()) {
-      table[`round ${n + 1}: GET /v1/account (200 tenants)`] = r.account;
+      table[`round ${n + 1}: GET /v1/websites (${TENANTS} tenants)`] = r.websites;
+      table[`round ${n + 1}: bare Worker, one D1 read`] = r.d1;
+      table[`round ${n + 1}: GET /v1/account (${TENANTS} tenants)`] = r.account;
       table[`round ${n + 1}: GET /`] = r.root;
     }
-    const account = rounds.reduce(
-      (a, r) => ({
-        rps: a.rps + r.account.rps / ROUNDS,
-        p99: Math.max(a.p99, r.account.p99),
-        non2xx: a.non2xx + r.account.non2xx,
-      }),
-      { rps: 0, p99: 0, non2xx: 0 },
-    );
-    const root = { rps: rounds.reduce((a, r) => a + r.root.rps / ROUNDS, 0) };
-    const ratio = account.rps / root.rps;
+    const mean = (key, field) => rounds.reduce((a, r) => a + r[key][field] / ROUNDS, 0);
+    const worst = (key, field) => Math.max(...rounds.map((r) => r[key][field]));
+    const websitesRatio = mean("websites", "rps") / mean("d1", "rps");
+    const p99Ratio = worst("websites", "p99") / Math.max(1, worst("d1", "p99"));
+    const accountRatio = mean("account", "rps") / mean("root", "rps");
     console.log("\nAPI benchmark (wrangler dev, local bindings, %d connections)", CONNECTIONS);
     console.table(table);
-    console.log(`ratio (mean account req/s ÷ mean root req/s): ${ratio.toFixed(2)}   target ≥ 0.60`);
-    console.log(`p99 GET /v1/account (worst round): ${account.p99} ms   target ≤ 50 ms`);
-    if (account.non2xx > 0) console.log(`WARNING: ${account.non2xx} non-2xx answers on /v1/account`);
-    return { root, account, ratio };
+    console.log(`GET /v1/websites ÷ bare D1 read, req/s: ${websitesRatio.toFixed(2)}   goal ≥ 0.80`);
+    console.log(`GET /v1/websites ÷ bare D1 read, p99 (worst rounds): ${p99Ratio.toFixed(2)}   goal ≤ 1.50`);
+    console.log(`GET /v1/account ÷ GET /, req/s: ${accountRatio.toFixed(2)}   goal ≥ 0.80`);
+    const non2xx = rounds.reduce((a, r) => a + r.websites.non2xx + r.account.non2xx, 0);
+    if (non2xx > 0) console.log(`WARNING: ${non2xx} non-2xx answers on the tenants' routes`);
+    return { websitesRatio, p99Ratio, accountRatio };
   } finally {
+    await floor.stop();
     await server.stop();
   }
 }

@@ -58,8 +58,9 @@ export interface AppEnv {
     /** Inside the account's object only: the account's own database. */
     db: Db;
     scope: AccountScope;
-    /** Inside the account's object only: the object itself. */
+    /** Inside the account's object only: the object itself, and who the Worker said the request is from. */
     host: AccountHost;
+    forwarded: Forwarded;
     /** Set by bearer or session auth. */
     account: AccountRecord;
     /** The person behind a session (session auth only; API tokens belong to the account). */

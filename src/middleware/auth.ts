@@ -93,7 +93,7 @@ export function apiGate(): MiddlewareHandler<AppEnv> {
 export function accountGate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const host = c.get("host");
-    const caller = host.forwarded(c.req.raw).caller;
+    const { caller } = c.get("forwarded");
     if (caller.kind !== "token") throw unknownToken();
     const now = c.get("now");
     const snapshot = await host.snapshot();
@@ -159,7 +159,7 @@ export function sessionForward(
 export function sessionAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const host = c.get("host");
-    const caller = host.forwarded(c.req.raw).caller;
+    const { caller } = c.get("forwarded");
     const snapshot = await host.snapshot();
     if (caller.kind !== "session" || !snapshot) throw noSession();
     c.set("account", snapshot);

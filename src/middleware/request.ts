@@ -31,6 +31,7 @@ export function accountContext(deps: Deps, host: AccountHost): MiddlewareHandler
     c.set("now", forwarded.now);
     c.set("directory", getDirectory(c.env.DB));
     c.set("host", host);
+    c.set("forwarded", forwarded);
     c.set("scope", scope);
     c.set("db", scope.db);
     await next();

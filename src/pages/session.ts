@@ -87,7 +87,7 @@ export const pageForward = () => sessionForward(toLogin);
 export function pageSession(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const host = c.get("host");
-    const caller = host.forwarded(c.req.raw).caller;
+    const { caller } = c.get("forwarded");
     const snapshot = await host.snapshot();
     if (caller.kind !== "session" || !snapshot) return toLogin(c);
     await checkCsrf(c, caller.csrf);
