@@ -411,12 +411,22 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
   override async alarm(): Promise<void> {
     if (!this.accountId) return; // never called: nothing of its own to do
     await this.enter(this.accountId);
-    await this.timers.run(Date.now(), await this.snapshot(), () => this.invalidate());
+    await this.timers.run(Date.now(), await this.snapshot(), () => this.reread());
   }
 
   /** The minute cron's backstop for a lost alarm, and tests with a fixed clock. */
   async wake(accountId: string, now: number) {
     await this.enter(accountId);
-    return this.timers.run(now, await this.snapshot(), () => this.invalidate());
+    return this.timers.run(now, await this.snapshot(), () => this.reread());
+  }
+
+  /**
+   * The timers changed the directory row (a downgrade took effect): read it again before they
+   * go on, so the capture quota of the schedules they fire next follows the account's plan
+   * (without a row the quota refuses every capture).
+   */
+  private async reread(): Promise<void> {
+    this.invalidate();
+    await this.snapshot();
   }
 }

@@ -47,7 +47,7 @@ export class AccountTimers {
   ) {}
 
   /** Does everything due at `now`, then sets the alarm for what comes next. */
-  async run(now: number, account: AccountSnapshot | null, changed: () => void): Promise<WakeResult> {
+  async run(now: number, account: AccountSnapshot | null, changed: () => Promise<void>): Promise<WakeResult> {
     const result: WakeResult = {
       planChanged: false,
       swept: { requeued: 0, ended: 0 },
@@ -73,7 +73,7 @@ export class AccountTimers {
       )
         .bind(now, account.id, now)
         .run();
-      changed();
+      await changed();
       await pauseTooFast(events, PLANS[account.pendingPlan], now);
       result.planChanged = true;
     }

@@ -216,6 +216,41 @@ describe("the account's timers read the time they are woken at", () => {
     expect(await shots()).toHaveLength(1);
   });
 
+  it("fire a schedule due when a downgrade takes effect, within the new plan's quota", async () => {
+    const clock = new ManualClock(Date.parse("2046-03-03T10:00:00Z"));
+    const { api, acc, held, site, wake } = await heldAccount(clock, "business");
+    const created = await api(
+      "/v1/schedules",
+      jsonInit("POST", { website_id: site.id, interval_minutes: 60 }, acc.auth),
+    );
+    expect(created.status).toBe(201);
+    const schedule = await body<{ id: string }>(created);
+    // Down to pro at the end of the period, and renewed: the subscription goes on past it.
+    expect((await api("/account/plan", jsonInit("PUT", { plan: "pro" }, { cookie: acc.cookie }))).status).toBe(200);
+    expect((await api("/account/renew", { method: "POST", headers: { cookie: acc.cookie } })).status).toBe(200);
+    const at = (
+      await env.DB.prepare("SELECT pending_plan_at FROM accounts WHERE id = ?")
+        .bind(acc.id)
+        .first<{ pending_plan_at: number }>()
+    )?.pending_plan_at as number;
+    // The schedule's slot is the moment the downgrade takes effect (hourly is fine on pro).
+    await accountSql(acc.id, "UPDATE schedules SET next_run_at = ? WHERE id = ?", at, schedule.id);
+
+    clock.set(at);
+    const woken = await wake();
+    expect(woken.planChanged).toBe(true);
+    expect(woken.dispatch).toEqual({ fired: 1, skipped: 0, paused: 0 });
+    expect(await planOf(acc.id)).toEqual({ plan: "pro", pending_plan: null });
+    const [row] = await accountSql(acc.id, "SELECT last_status FROM schedules WHERE id = ?", schedule.id);
+    expect(row).toEqual({ last_status: "queued" });
+    const fired = await accountSql<{ id: string }>(
+      acc.id,
+      "SELECT id FROM screenshots WHERE schedule_id = ?",
+      schedule.id,
+    );
+    expect(held.take()).toEqual([{ type: "capture", screenshot_id: fired[0]?.id, account_id: acc.id }]);
+  });
+
   it("send a queued capture's job again once it has been quiet for LOST_MESSAGE", async () => {
     const clock = new ManualClock(Date.parse("2045-06-01T10:00:00Z"));
     const { api, acc, held, site, wake } = await heldAccount(clock, "pro");
