@@ -4,8 +4,8 @@ import { expect, vi } from "vitest";
 import { createApp, defaultDeps } from "../src/app";
 import type { Deps } from "../src/context";
 import type { Db } from "../src/db/client";
-import type { AccountObject } from "../src/tenant/account-object";
 import type { PlanId, RunStatus, ScreenshotStatus } from "../src/lib/values";
+import type { AccountObject } from "../src/tenant/account-object";
 import { checked } from "./response-check";
 
 export const BASE = "https://api.snaptrack.test";

@@ -244,7 +244,10 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
 
   async claimCapture(accountId: string, id: string, now: number): Promise<Claim> {
     await this.enter(accountId);
-    return claimCapture(this.db, id, now);
+    const claim = await claimCapture(this.db, id, now);
+    // A claim that goes stale (its worker died) is swept 3 minutes on, before a lost message would be.
+    if ("claimed" in claim) await this.rearm(now);
+    return claim;
   }
 
   /** A website capture stored: the row completes, its comparison starts, `screenshot.completed` goes out. */
@@ -411,12 +414,22 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
   override async alarm(): Promise<void> {
     if (!this.accountId) return; // never called: nothing of its own to do
     await this.enter(this.accountId);
-    await this.timers.run(Date.now(), await this.snapshot(), () => this.invalidate());
+    await this.timers.run(Date.now(), await this.snapshot(), () => this.reread());
   }
 
   /** The minute cron's backstop for a lost alarm, and tests with a fixed clock. */
   async wake(accountId: string, now: number) {
     await this.enter(accountId);
-    return this.timers.run(now, await this.snapshot(), () => this.invalidate());
+    return this.timers.run(now, await this.snapshot(), () => this.reread());
+  }
+
+  /**
+   * The timers changed the directory row (a downgrade took effect): read it again before they
+   * go on, so the capture quota of the schedules they fire next follows the account's plan
+   * (without a row the quota refuses every capture).
+   */
+  private async reread(): Promise<AccountSnapshot | null> {
+    this.invalidate();
+    return this.snapshot();
   }
 }

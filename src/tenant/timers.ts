@@ -16,6 +16,8 @@ import type { EventScope } from "../services/webhooks";
 const CONTINUE_IN = 1000;
 /** A time already past that the work just done did not move (nothing it could do yet): look again this late. */
 const RECHECK_IN = MINUTE;
+/** How much earlier than the recorded wake time the next one must be for the directory to be told. */
+export const RECORD_SLACK = 10 * MINUTE;
 
 export interface WakeResult {
   planChanged: boolean;
@@ -48,8 +50,13 @@ export class AccountTimers {
   ) {}
 
   /** Does everything due at `now`, then sets the alarm for what comes next. */
-  async run(now: number, account: AccountSnapshot | null, changed: () => void): Promise<WakeResult> {
+  async run(
+    now: number,
+    snapshot: AccountSnapshot | null,
+    reread: () => Promise<AccountSnapshot | null>,
+  ): Promise<WakeResult> {
     this.armedFor = undefined; // an alarm that fired is no longer set; one that did not is set again below
+    let account = snapshot;
     const result: WakeResult = {
       planChanged: false,
       swept: { requeued: 0, ended: 0 },
@@ -75,8 +82,10 @@ export class AccountTimers {
       )
         .bind(now, account.id, now)
         .run();
-      changed();
-      await pauseTooFast(events, PLANS[account.pendingPlan], now);
+      const downgrade = PLANS[account.pendingPlan];
+      // The object's copy of the row is read again, so the quota and the alarm below follow the new plan.
+      account = (await reread()) ?? account;
+      await pauseTooFast(events, downgrade, now);
       result.planChanged = true;
     }
 
@@ -141,13 +150,18 @@ export class AccountTimers {
     return next;
   }
 
-  /** `accounts.wake_at`, kept no later than the alarm (the cron's backstop reads it). */
+  /**
+   * `accounts.wake_at`, the cron's backstop for a lost alarm: written when the next wake-up
+   * moved more than RECORD_SLACK earlier than the recorded one, or the recorded one has
+   * passed. So the directory is written about once per alarm, not per request or job; a lost
+   * alarm is caught at most RECORD_SLACK (plus the cron's minute) late.
+   */
   private record(next: number | null, now: number, account: AccountSnapshot | null) {
     if (!account) return;
     const recorded = this.ctx.storage.kv.get<number | null>("wake_recorded") ?? null;
-    const stale = recorded !== null && recorded <= now;
-    const earlier = next !== null && (recorded === null || next < recorded);
-    if (next === recorded || !(earlier || stale)) return;
+    const passed = recorded !== null && recorded <= now;
+    const earlier = next !== null && (recorded === null || next < recorded - RECORD_SLACK);
+    if (next === recorded || !(earlier || passed)) return;
     // Off the request's path: the alarm is what fires; this is only the backstop's hint.
     this.ctx.waitUntil(
       this.env.DB.prepare("UPDATE accounts SET wake_at = ? WHERE id = ? AND (wake_at IS NULL OR wake_at != 0)")

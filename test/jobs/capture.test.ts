@@ -1,28 +1,26 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { websitePrefix } from "../../src/capture/keys";
 import { MAX_CAPTURE_HEIGHT_PX } from "../../src/capture/page";
-import { getDb } from "../../src/db/client";
-import { screenshots, websites } from "../../src/db/schema";
+import { runs, scenarios, screenshots, websites } from "../../src/db/schema";
 import { handleQueue } from "../../src/jobs/consumer";
 import type { JobMessage } from "../../src/queue/messages";
 import { MAX_DELIVERIES } from "../../src/queue/messages";
+import { runRow } from "../../src/services/runs";
 import { screenshotRow } from "../../src/services/screenshots";
-import { captureOf, createWebsite, FIXTURE, newAccount, type TestAccount } from "../helpers";
+import { accountSql, captureOf, createWebsite, FIXTURE, inAccount, newAccount, type TestAccount } from "../helpers";
 
-/** A screenshot row written directly (no queue message), for driving the consumer by hand. */
+/** A screenshot row written directly in the account's database (no queue message), for driving the consumer by hand. */
 async function queuedRow(acc: TestAccount, url: string, capture: Record<string, unknown> = {}) {
   const site = await createWebsite(acc, url, capture);
-  const db = getDb(env.DB);
-  const website = await db
-    .select()
-    .from(websites)
-    .where((await import("drizzle-orm")).eq(websites.id, site.id))
-    .get();
-  const row = screenshotRow({ website: website as NonNullable<typeof website>, source: "api" }, Date.now());
-  await db.insert(screenshots).values(row);
-  return row;
+  return inAccount(acc.id, async (db) => {
+    const website = await db.select().from(websites).where(eq(websites.id, site.id)).get();
+    const row = screenshotRow({ website: website as NonNullable<typeof website>, source: "api" }, Date.now());
+    await db.insert(screenshots).values(row);
+    return row;
+  });
 }
 
 async function deliver(queue: string, id: string, job: JobMessage, attempts: number, bindings: Partial<Env> = {}) {
@@ -41,10 +39,14 @@ async function deliver(queue: string, id: string, job: JobMessage, attempts: num
   return { ...(await getQueueResult(batch, ctx)), delays };
 }
 
-const rowOf = (id: string) =>
-  env.DB.prepare("SELECT status, error, attempts, r2_key FROM screenshots WHERE id = ?")
-    .bind(id)
-    .first<{ status: string; error: string | null; attempts: number; r2_key: string | null }>();
+const rowOf = async (acc: TestAccount, id: string) =>
+  (
+    await accountSql<{ status: string; error: string | null; attempts: number; r2_key: string | null }>(
+      acc.id,
+      "SELECT status, error, attempts, r2_key FROM screenshots WHERE id = ?",
+      id,
+    )
+  )[0];
 
 async function r2Count(prefix: string) {
   return (await env.SHOTS.list({ prefix })).objects.length;
@@ -95,7 +97,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     const first = await deliver("snaptrack-jobs", "m1", job, 1, { BROWSER: brokenBrowser });
     expect(first.retryMessages).toEqual([{ msgId: "m1" }]);
     expect(first.delays).toEqual([10]);
-    expect(await rowOf(row.id)).toMatchObject({
+    expect(await rowOf(acc, row.id)).toMatchObject({
       status: "queued",
       attempts: 1,
       error: expect.stringMatching(/^Retrying: Browser unavailable/),
@@ -108,7 +110,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     expect(last.retryMessages).toHaveLength(1);
     const dlq = await deliver("snaptrack-jobs-dlq", "m1", job, 1);
     expect(dlq.explicitAcks).toEqual(["m1"]);
-    const final = await rowOf(row.id);
+    const final = await rowOf(acc, row.id);
     expect(final?.status).toBe("failed");
     expect(final?.error).toMatch(/^Gave up after 3 attempts: Browser unavailable/);
   });
@@ -119,15 +121,13 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     for (const bad of [{ user_agent: "evil\r\nX-Injected: 1" }, { headers: { "X-Test": "a\r\nb" } }]) {
       const row = await queuedRow(acc, `${FIXTURE()}/colors`);
       const options = { ...JSON.parse(row.options), ...bad };
-      await env.DB.prepare("UPDATE screenshots SET options = ? WHERE id = ?")
-        .bind(JSON.stringify(options), row.id)
-        .run();
+      await accountSql(acc.id, "UPDATE screenshots SET options = ? WHERE id = ?", JSON.stringify(options), row.id);
       const job: JobMessage = { type: "capture", screenshot_id: row.id, account_id: acc.id };
       const result = await deliver("snaptrack-jobs", "bad", job, 1);
       expect(result.retryMessages).toEqual([]);
       expect(result.explicitAcks).toEqual(["bad"]);
-      expect(await rowOf(row.id)).toMatchObject({ status: "failed", attempts: 1, r2_key: null });
-      expect((await rowOf(row.id))?.error).toMatch(/^The browser refused a capture option \(invalid characters\)/);
+      expect(await rowOf(acc, row.id)).toMatchObject({ status: "failed", attempts: 1, r2_key: null });
+      expect((await rowOf(acc, row.id))?.error).toMatch(/^The browser refused a capture option \(invalid characters\)/);
     }
   });
 
@@ -152,7 +152,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     const acc = await newAccount("business");
     const shot = await captureOf(acc, `${FIXTURE()}/colors`);
     expect(shot.status).toBe("completed");
-    const before = await rowOf(shot.id);
+    const before = await rowOf(acc, shot.id);
     const prefix = websitePrefix(acc.id, shot.website_id);
     const objects = await r2Count(prefix);
     const again = await deliver(
@@ -162,44 +162,36 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
       2,
     );
     expect(again.explicitAcks).toEqual(["dup"]);
-    expect(await rowOf(shot.id)).toEqual(before);
+    expect(await rowOf(acc, shot.id)).toEqual(before);
     expect(await r2Count(prefix)).toBe(objects);
     expect(objects).toBe(2); // the image and its gallery thumbnail
   });
 
-  it("leaves nothing half-written: when D1 fails after the R2 write, the object is removed and the job retried", async () => {
+  it("leaves nothing half-written: when the account's database fails after the R2 write, the object is removed and the job retried", async () => {
     const acc = await newAccount("business");
     const row = await queuedRow(acc, `${FIXTURE()}/colors`);
-    // D1 that fails only the statement completing the row (the one that stores r2_key).
-    const flaky = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "prepare") {
-          return (query: string) => {
-            if (/^update "screenshots" set [\s\S]*"r2_key" = \?/i.test(query))
-              throw new Error("D1_ERROR: simulated write failure");
-            return target.prepare(query);
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    // The account's database fails only the write completing the row (the one that stores r2_key).
+    await accountSql(
+      acc.id,
+      `CREATE TRIGGER fail_completion BEFORE UPDATE OF r2_key ON screenshots WHEN NEW.r2_key IS NOT NULL
+       BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`,
+    );
     const result = await deliver(
       "snaptrack-jobs",
       "m2",
       { type: "capture", screenshot_id: row.id, account_id: acc.id },
       1,
-      { DB: flaky },
     );
+    await accountSql(acc.id, "DROP TRIGGER fail_completion");
     expect(result.retryMessages).toHaveLength(1);
     expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(0);
-    expect(await rowOf(row.id)).toMatchObject({
+    expect(await rowOf(acc, row.id)).toMatchObject({
       status: "queued",
       r2_key: null,
       error: expect.stringContaining("simulated write failure"),
     });
 
-    // The retry, with D1 healthy, completes it.
+    // The retry, with the database healthy, completes it.
     const retry = await deliver(
       "snaptrack-jobs",
       "m2",
@@ -207,7 +199,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
       2,
     );
     expect(retry.explicitAcks).toEqual(["m2"]);
-    expect(await rowOf(row.id)).toMatchObject({ status: "completed", attempts: 2 });
+    expect(await rowOf(acc, row.id)).toMatchObject({ status: "completed", attempts: 2 });
     expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(2); // the image and its thumbnail
   });
 
@@ -227,17 +219,20 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     } as unknown as Fetcher;
     const job: JobMessage = { type: "capture", screenshot_id: row.id, account_id: acc.id };
     const first = deliver("snaptrack-jobs", "z1", job, 1, { BROWSER: sleepyBrowser });
-    await vi.waitFor(async () => expect(await rowOf(row.id)).toMatchObject({ status: "processing", attempts: 1 }), {
-      timeout: 10_000,
-      interval: 50,
-    });
+    await vi.waitFor(
+      async () => expect(await rowOf(acc, row.id)).toMatchObject({ status: "processing", attempts: 1 }),
+      {
+        timeout: 10_000,
+        interval: 50,
+      },
+    );
     // Meanwhile another claim took the row over (attempt 2 is at work).
-    await env.DB.prepare("UPDATE screenshots SET attempts = 2 WHERE id = ?").bind(row.id).run();
+    await accountSql(acc.id, "UPDATE screenshots SET attempts = 2 WHERE id = ?", row.id);
     wake();
     expect((await first).retryMessages).toEqual([{ msgId: "z1" }]);
     // The sleeper's "back to queued" did not touch attempt 2's row.
-    expect(await rowOf(row.id)).toMatchObject({ status: "processing", attempts: 2, error: null });
-    await env.DB.prepare("UPDATE screenshots SET status = 'failed' WHERE id = ?").bind(row.id).run();
+    expect(await rowOf(acc, row.id)).toMatchObject({ status: "processing", attempts: 2, error: null });
+    await accountSql(acc.id, "UPDATE screenshots SET status = 'failed' WHERE id = ?", row.id);
   });
 
   it("a screenshot deleted while it was being captured leaves no bytes behind", async () => {
@@ -274,8 +269,8 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
         throw new Error("the job ended before storing anything");
       }),
     ]);
-    expect(await rowOf(row.id)).toMatchObject({ status: "processing", attempts: 1 });
-    await env.DB.prepare("DELETE FROM screenshots WHERE id = ?").bind(row.id).run();
+    expect(await rowOf(acc, row.id)).toMatchObject({ status: "processing", attempts: 1 });
+    await accountSql(acc.id, "DELETE FROM screenshots WHERE id = ?", row.id);
     release();
     const result = await running;
     expect(result.explicitAcks).toEqual(["m3"]);
@@ -288,13 +283,9 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
   it("a scenario run that cannot get a browser is retried, then ends `error` (never stuck)", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
-    const { getDb: db } = await import("../../src/db/client");
-    const { scenarios, runs } = await import("../../src/db/schema");
-    const { runRow } = await import("../../src/services/runs");
     const now = Date.now();
     const scenario = {
       id: `scn_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`,
-      accountId: acc.id,
       websiteId: site.id,
       name: "s",
       capture: null,
@@ -303,21 +294,27 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
       createdAt: now,
       updatedAt: now,
     };
-    await db(env.DB).insert(scenarios).values(scenario);
     const run = runRow(scenario, "api", now);
-    await db(env.DB).insert(runs).values(run);
+    await inAccount(acc.id, async (db) => {
+      await db.insert(scenarios).values(scenario);
+      await db.insert(runs).values(run);
+    });
     const job: JobMessage = { type: "run", run_id: run.id, account_id: acc.id };
     const first = await deliver("snaptrack-jobs", "r1", job, 1, { BROWSER: brokenBrowser });
     expect(first.delays).toEqual([10]);
-    const queued = await env.DB.prepare("SELECT status, error FROM runs WHERE id = ?")
-      .bind(run.id)
-      .first<{ status: string; error: string }>();
+    const [queued] = await accountSql<{ status: string; error: string }>(
+      acc.id,
+      "SELECT status, error FROM runs WHERE id = ?",
+      run.id,
+    );
     expect(queued?.status).toBe("queued");
     expect(queued?.error).toMatch(/^Retrying: Browser unavailable/);
     await deliver("snaptrack-jobs-dlq", "r1", job, 1);
-    const ended = await env.DB.prepare("SELECT status, error, finished_at FROM runs WHERE id = ?")
-      .bind(run.id)
-      .first<{ status: string; error: string; finished_at: number }>();
+    const [ended] = await accountSql<{ status: string; error: string; finished_at: number }>(
+      acc.id,
+      "SELECT status, error, finished_at FROM runs WHERE id = ?",
+      run.id,
+    );
     expect(ended?.status).toBe("error");
     expect(ended?.error).toMatch(/^Gave up after 1 attempts: Browser unavailable/);
     expect(ended?.finished_at).toBeGreaterThan(0);

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { pngRows } from "../../src/compare/png";
 import {
+  accountSql,
   body,
   call,
   createScenario,
@@ -40,9 +41,11 @@ async function shot(acc: TestAccount, websiteId: string, variant = "none"): Prom
   await settled(acc, queued.id);
   await vi.waitFor(
     async () => {
-      const row = await env.DB.prepare("SELECT comparison_status FROM screenshots WHERE id = ?")
-        .bind(queued.id)
-        .first<{ comparison_status: string | null }>();
+      const [row] = await accountSql<{ comparison_status: string | null }>(
+        acc.id,
+        "SELECT comparison_status FROM screenshots WHERE id = ?",
+        queued.id,
+      );
       if (row?.comparison_status === "pending") throw new Error("comparison pending");
     },
     { timeout: 30_000, interval: 200 },
@@ -54,7 +57,7 @@ async function shot(acc: TestAccount, websiteId: string, variant = "none"): Prom
 
 const VIEWPORT = { viewport: { width: 400, height: 300 } };
 
-describe("change detection on website captures (real browser, queue, R2, D1)", () => {
+describe("change detection on website captures (real browser, queue, R2, the account's database)", () => {
   let acc: TestAccount;
   let site: { id: string };
   let first: Compared;
@@ -200,7 +203,7 @@ describe("JPEG and WebP captures (transcoded to PNG once, in the browser)", () =
   const got: Record<string, { base: Compared; same: Compared; boxed: Compared; copyOfSame?: string }> = {};
   const keyOf = async (id: string) =>
     (
-      (await env.DB.prepare("SELECT r2_key FROM screenshots WHERE id = ?").bind(id).first<{ r2_key: string }>()) as {
+      (await accountSql<{ r2_key: string }>(acc.id, "SELECT r2_key FROM screenshots WHERE id = ?", id))[0] as {
         r2_key: string;
       }
     ).r2_key;
@@ -279,9 +282,11 @@ describe("scenario screenshot steps with compare / fail_on_change", () => {
     expect(id).toBeDefined();
     await vi.waitFor(
       async () => {
-        const row = await env.DB.prepare("SELECT comparison_status FROM screenshots WHERE id = ?")
-          .bind(id)
-          .first<{ comparison_status: string | null }>();
+        const [row] = await accountSql<{ comparison_status: string | null }>(
+          acc.id,
+          "SELECT comparison_status FROM screenshots WHERE id = ?",
+          id,
+        );
         if (row?.comparison_status === "pending") throw new Error("comparison pending");
       },
       { timeout: 30_000, interval: 200 },
@@ -342,10 +347,8 @@ describe("scenario screenshot steps with compare / fail_on_change", () => {
       changed: true,
       diff_url: `/v1/screenshots/${shot.id}/diff`,
     });
-    const names = await env.DB.prepare("SELECT name FROM screenshots WHERE run_id = ?")
-      .bind(run.id)
-      .all<{ name: string }>();
-    expect(names.results.map((s) => s.name)).toEqual(["home"]);
+    const names = await accountSql<{ name: string }>(acc.id, "SELECT name FROM screenshots WHERE run_id = ?", run.id);
+    expect(names.map((s) => s.name)).toEqual(["home"]);
   });
 
   it("without fail_on_change the run passes and the comparison (queued) shows the change", async () => {

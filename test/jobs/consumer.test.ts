@@ -2,12 +2,25 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { handleQueue } from "../../src/jobs/consumer";
+import { EVERY_MINUTE } from "../../src/jobs/cron";
 import { PURGE_PAGE } from "../../src/jobs/purge";
-import { LOST_MESSAGE } from "../../src/jobs/sweep";
 import { DAY, HOUR, ManualClock, MINUTE } from "../../src/lib/clock";
 import type { JobMessage } from "../../src/queue/messages";
-import { appWith, body, call, createWebsite, jsonInit, newAccount } from "../helpers";
+import { LOST_MESSAGE } from "../../src/services/sweep";
+import { OVERDUE_AFTER } from "../../src/tenant/timers";
+import { objectQueues } from "../account-queues";
+import {
+  accountObject,
+  accountSql,
+  appWith,
+  body,
+  call,
+  createWebsite,
+  inAccount,
+  jsonInit,
+  newAccount,
+  type TestAccount,
+} from "../helpers";
 
 async function putObjects(prefix: string, n: number) {
   await Promise.all(
@@ -60,24 +73,78 @@ describe("queue consumer", () => {
   });
 });
 
-describe("scheduled handler", () => {
-  it("applies downgrades whose period has ended on the minute tick", async () => {
-    const acc = await newAccount("business");
-    await call("/account/plan", jsonInit("PUT", { plan: "pro" }, { cookie: acc.cookie }));
-    const row = await env.DB.prepare("SELECT pending_plan_at FROM accounts WHERE id = ?")
-      .bind(acc.id)
-      .first<{ pending_plan_at: number }>();
-    expect(row?.pending_plan_at).toBeGreaterThan(Date.now());
+/** The account's plan fields in the directory. */
+const planOf = (id: string) => env.DB.prepare("SELECT plan, pending_plan FROM accounts WHERE id = ?").bind(id).first();
 
-    const early = createScheduledController({ cron: "* * * * *", scheduledTime: (row?.pending_plan_at ?? 0) - 60_000 });
-    await worker.scheduled(early, env, createExecutionContext());
-    const before = await env.DB.prepare("SELECT plan, pending_plan FROM accounts WHERE id = ?").bind(acc.id).first();
-    expect(before).toEqual({ plan: "business", pending_plan: "pro" });
+/** The minute cron at `now`, through the Worker's scheduled handler. */
+async function minuteCron(now: number) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: EVERY_MINUTE, scheduledTime: now }), env, ctx);
+}
 
-    const due = createScheduledController({ cron: "* * * * *", scheduledTime: row?.pending_plan_at ?? 0 });
-    await worker.scheduled(due, env, createExecutionContext());
-    const after = await env.DB.prepare("SELECT plan, pending_plan FROM accounts WHERE id = ?").bind(acc.id).first();
-    expect(after).toEqual({ plan: "pro", pending_plan: null });
+/** A business account that has asked to move down to pro at the end of its period. */
+async function downgrading(): Promise<{ acc: TestAccount; at: number }> {
+  const acc = await newAccount("business");
+  const res = await call("/account/plan", jsonInit("PUT", { plan: "pro" }, { cookie: acc.cookie }));
+  expect(res.status).toBe(200);
+  const row = await env.DB.prepare("SELECT pending_plan_at FROM accounts WHERE id = ?")
+    .bind(acc.id)
+    .first<{ pending_plan_at: number }>();
+  expect(row?.pending_plan_at).toBeGreaterThan(Date.now());
+  return { acc, at: row?.pending_plan_at as number };
+}
+
+describe("downgrades at the end of the period", () => {
+  it("the account's own alarm is set for the downgrade, which its timers apply when its time has come", async () => {
+    const { acc, at } = await downgrading();
+    // The alarm waits for that moment, and the directory records it for the cron's backstop.
+    expect(await inAccount(acc.id, (_db, _object, state) => state.storage.getAlarm())).toBe(at);
+    await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare("SELECT wake_at FROM accounts WHERE id = ?").bind(acc.id).first();
+        expect(row).toEqual({ wake_at: at });
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+
+    const object = accountObject(acc.id);
+    expect((await object.wake(acc.id, at - MINUTE)).planChanged).toBe(false);
+    expect(await planOf(acc.id)).toEqual({ plan: "business", pending_plan: "pro" });
+
+    expect((await object.wake(acc.id, at)).planChanged).toBe(true);
+    expect(await planOf(acc.id)).toEqual({ plan: "pro", pending_plan: null });
+    // A repeated wake-up changes nothing more.
+    expect((await object.wake(acc.id, at)).planChanged).toBe(false);
+    expect(await planOf(acc.id)).toEqual({ plan: "pro", pending_plan: null });
+  });
+
+  it("the minute cron wakes an account whose alarm was lost once its recorded time is a minute past", async () => {
+    const now = Date.now();
+    // Two downgrades whose time has come, each account's alarm lost: one recorded two minutes
+    // ago (overdue), one thirty seconds ago (its alarm may still be on its way).
+    const overdue = await downgrading();
+    const recent = await downgrading();
+    for (const [{ acc }, at] of [
+      [overdue, now - 2 * MINUTE],
+      [recent, now - 30_000],
+    ] as const) {
+      await inAccount(acc.id, (_db, _object, state) => state.storage.deleteAlarm());
+      await env.DB.prepare("UPDATE accounts SET pending_plan_at = ?, wake_at = ? WHERE id = ?")
+        .bind(at, at, acc.id)
+        .run();
+      await accountObject(acc.id).refresh(acc.id); // the directory changed outside the object
+    }
+    expect(now - 30_000).toBeGreaterThan(now - OVERDUE_AFTER);
+
+    await minuteCron(now);
+    expect(await planOf(overdue.acc.id)).toEqual({ plan: "pro", pending_plan: null });
+    expect(await planOf(recent.acc.id)).toEqual({ plan: "business", pending_plan: "pro" });
+    // Woken, the account's alarm is armed again.
+    expect(await inAccount(overdue.acc.id, (_db, _object, state) => state.storage.getAlarm())).not.toBeNull();
+
+    // A minute on, the other one is overdue too.
+    await minuteCron(now + 30_000);
+    expect(await planOf(recent.acc.id)).toEqual({ plan: "pro", pending_plan: null });
   });
 });
 
@@ -92,29 +159,30 @@ function heldQueue() {
       sent.push(...messages.map((m) => m.body));
     },
   } as unknown as Queue;
-  return { queue, sent };
+  /** Takes the messages sent so far. */
+  const take = () => sent.splice(0, sent.length);
+  return { queue, take };
 }
 
-/** One job through the consumer at `clock`; returns the messages it sent on. */
-async function consumeAt(clock: ManualClock, job: JobMessage) {
-  const { queue, sent } = heldQueue();
-  const batch = createMessageBatch<JobMessage>("snaptrack-jobs", [
-    { id: "c1", timestamp: new Date(), attempts: 1, body: job },
-  ]);
-  const ctx = createExecutionContext();
-  await handleQueue(batch, { ...env, JOBS: queue }, ctx, clock);
-  expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["c1"], retryMessages: [] });
-  return sent;
+/** An account on a clock the test moves, whose object's jobs are held for the test to see. */
+async function heldAccount(clock: ManualClock, plan: "business" | "pro" | "starter") {
+  const api = appWith({ clock });
+  const acc = await newAccount(plan, api);
+  const held = heldQueue();
+  await objectQueues(acc.id, { JOBS: held.queue });
+  const site = await createWebsite(acc, "https://example.com/", undefined, api);
+  /** The account's timers (its alarm's work) at the clock's time. */
+  const wake = () => accountObject(acc.id).wake(acc.id, clock.now());
+  return { api, acc, held, site, wake };
 }
 
-// Continuations of the cron's work run on the queue: the consumer's clock, not the wall
-// clock, decides what is due, lost or expired (each test in its own far-future stretch).
-describe("queue continuations read the consumer's clock", () => {
-  it("dispatch fires a schedule once its time has come", async () => {
+// The cron's work (schedules, the stale-job sweep, retention) runs from each account's own
+// alarm: the time it is woken at, not the wall clock, decides what is due, lost or expired
+// (each test in its own far-future stretch, where no real alarm fires).
+describe("the account's timers read the time they are woken at", () => {
+  it("fire a schedule once its time has come", async () => {
     const clock = new ManualClock(Date.parse("2045-03-03T10:00:00Z"));
-    const api = appWith({ clock }, { JOBS: heldQueue().queue });
-    const acc = await newAccount("business", api);
-    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const { api, acc, held, site, wake } = await heldAccount(clock, "business");
     const created = await api(
       "/v1/schedules",
       jsonInit("POST", { website_id: site.id, interval_minutes: 60 }, acc.auth),
@@ -123,75 +191,115 @@ describe("queue continuations read the consumer's clock", () => {
     const schedule = await body<{ id: string; next_run_at: string }>(created);
     expect(schedule.next_run_at).toBe("2045-03-03T11:00:00.000Z");
     const shots = () =>
-      env.DB.prepare("SELECT id, source FROM screenshots WHERE schedule_id = ?")
-        .bind(schedule.id)
-        .all<{ id: string; source: string }>();
+      accountSql<{ id: string; source: string }>(
+        acc.id,
+        "SELECT id, source FROM screenshots WHERE schedule_id = ?",
+        schedule.id,
+      );
 
     clock.set(Date.parse(schedule.next_run_at) - MINUTE);
-    expect(await consumeAt(clock, { type: "dispatch", round: 1 })).toEqual([]);
-    expect((await shots()).results).toEqual([]);
+    expect((await wake()).dispatch).toEqual({ fired: 0, skipped: 0, paused: 0 });
+    expect(held.take()).toEqual([]);
+    expect(await shots()).toEqual([]);
 
     clock.set(schedule.next_run_at);
-    const sent = await consumeAt(clock, { type: "dispatch", round: 1 });
-    const fired = (await shots()).results;
-    expect(fired).toHaveLength(1);
-    expect(sent).toEqual([{ type: "capture", screenshot_id: fired[0]?.id, account_id: acc.id }]);
-    const row = await env.DB.prepare("SELECT last_run_at, next_run_at FROM schedules WHERE id = ?")
-      .bind(schedule.id)
-      .first();
-    expect(row).toEqual({ last_run_at: clock.now(), next_run_at: clock.now() + HOUR });
-    // Leave nothing queued for the sweep below.
-    await env.DB.prepare("UPDATE screenshots SET status = 'failed' WHERE account_id = ?").bind(acc.id).run();
+    expect((await wake()).dispatch).toEqual({ fired: 1, skipped: 0, paused: 0 });
+    const fired = await shots();
+    expect(fired).toEqual([{ id: expect.any(String), source: "schedule" }]);
+    expect(held.take()).toEqual([{ type: "capture", screenshot_id: fired[0]?.id, account_id: acc.id }]);
+    const row = await accountSql(acc.id, "SELECT last_run_at, next_run_at FROM schedules WHERE id = ?", schedule.id);
+    expect(row).toEqual([{ last_run_at: clock.now(), next_run_at: clock.now() + HOUR }]);
+
+    // Woken again at the same time (a repeated alarm), it does not fire twice.
+    expect((await wake()).dispatch).toEqual({ fired: 0, skipped: 0, paused: 0 });
+    expect(held.take()).toEqual([]);
+    expect(await shots()).toHaveLength(1);
   });
 
-  it("sweep sends a queued capture's job again once it has been quiet for LOST_MESSAGE", async () => {
+  it("fire a schedule due when a downgrade takes effect, within the new plan's quota", async () => {
+    const clock = new ManualClock(Date.parse("2046-03-03T10:00:00Z"));
+    const { api, acc, held, site, wake } = await heldAccount(clock, "business");
+    const created = await api(
+      "/v1/schedules",
+      jsonInit("POST", { website_id: site.id, interval_minutes: 60 }, acc.auth),
+    );
+    expect(created.status).toBe(201);
+    const schedule = await body<{ id: string }>(created);
+    // Down to pro at the end of the period, and renewed: the subscription goes on past it.
+    expect((await api("/account/plan", jsonInit("PUT", { plan: "pro" }, { cookie: acc.cookie }))).status).toBe(200);
+    expect((await api("/account/renew", { method: "POST", headers: { cookie: acc.cookie } })).status).toBe(200);
+    const at = (
+      await env.DB.prepare("SELECT pending_plan_at FROM accounts WHERE id = ?")
+        .bind(acc.id)
+        .first<{ pending_plan_at: number }>()
+    )?.pending_plan_at as number;
+    // The schedule's slot is the moment the downgrade takes effect (hourly is fine on pro).
+    await accountSql(acc.id, "UPDATE schedules SET next_run_at = ? WHERE id = ?", at, schedule.id);
+
+    clock.set(at);
+    const woken = await wake();
+    expect(woken.planChanged).toBe(true);
+    expect(woken.dispatch).toEqual({ fired: 1, skipped: 0, paused: 0 });
+    expect(await planOf(acc.id)).toEqual({ plan: "pro", pending_plan: null });
+    const [row] = await accountSql(acc.id, "SELECT last_status FROM schedules WHERE id = ?", schedule.id);
+    expect(row).toEqual({ last_status: "queued" });
+    const fired = await accountSql<{ id: string }>(
+      acc.id,
+      "SELECT id FROM screenshots WHERE schedule_id = ?",
+      schedule.id,
+    );
+    expect(held.take()).toEqual([{ type: "capture", screenshot_id: fired[0]?.id, account_id: acc.id }]);
+  });
+
+  it("send a queued capture's job again once it has been quiet for LOST_MESSAGE", async () => {
     const clock = new ManualClock(Date.parse("2045-06-01T10:00:00Z"));
-    const api = appWith({ clock }, { JOBS: heldQueue().queue });
-    const acc = await newAccount("pro", api);
-    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const { api, acc, held, site, wake } = await heldAccount(clock, "pro");
     const res = await api("/v1/screenshots", jsonInit("POST", { website_id: site.id }, acc.auth));
     expect(res.status).toBe(202);
     const shot = await body<{ id: string }>(res);
+    const job = { type: "capture", screenshot_id: shot.id, account_id: acc.id };
+    expect(held.take()).toEqual([job]); // the request's own message, lost
     const start = clock.now();
 
     clock.set(start + LOST_MESSAGE - MINUTE);
-    expect(await consumeAt(clock, { type: "sweep", round: 1 })).toEqual([]);
+    expect((await wake()).swept).toEqual({ requeued: 0, ended: 0 });
+    expect(held.take()).toEqual([]);
     clock.set(start + LOST_MESSAGE + MINUTE);
-    expect(await consumeAt(clock, { type: "sweep", round: 1 })).toEqual([
-      { type: "capture", screenshot_id: shot.id, account_id: acc.id },
-    ]);
-    await env.DB.prepare("UPDATE screenshots SET status = 'failed' WHERE account_id = ?").bind(acc.id).run();
+    expect((await wake()).swept).toEqual({ requeued: 1, ended: 0 });
+    expect(held.take()).toEqual([job]);
   });
 
-  it("retention deletes what is past the account's history window at the consumer's time", async () => {
+  it("retention deletes what is past the account's history window at the time it is woken", async () => {
     const clock = new ManualClock(Date.parse("2045-09-01T10:00:00Z"));
-    const api = appWith({ clock }, { JOBS: heldQueue().queue });
-    const acc = await newAccount("starter", api); // 30 days of history
-    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const { acc, site, wake } = await heldAccount(clock, "starter"); // 30 days of history
     const seed = async (createdAt: number) => {
       const id = `shot_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`;
       const key = `acc/${acc.id}/web/${site.id}/shot/${id}.1.png`;
       await env.SHOTS.put(key, "png");
-      await env.DB.prepare(
-        `INSERT INTO screenshots (id, account_id, website_id, source, status, url, options, attempts, r2_key, format, created_at, updated_at)
-         VALUES (?, ?, ?, 'api', 'completed', 'https://example.com/', '{}', 1, ?, 'png', ?, ?)`,
-      )
-        .bind(id, acc.id, site.id, key, createdAt, createdAt)
-        .run();
+      await accountSql(
+        acc.id,
+        `INSERT INTO screenshots (id, website_id, source, status, url, options, attempts, r2_key, format, created_at, updated_at)
+         VALUES (?, ?, 'api', 'completed', 'https://example.com/', '{}', 1, ?, 'png', ?, ?)`,
+        id,
+        site.id,
+        key,
+        createdAt,
+        createdAt,
+      );
       return { id, key };
     };
     const old = await seed(clock.now() - 31 * DAY);
     const young = await seed(clock.now() - 29 * DAY);
     const exists = async (s: { id: string; key: string }) => [
-      (await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(s.id).first()) !== null,
+      (await accountSql(acc.id, "SELECT id FROM screenshots WHERE id = ?", s.id)).length > 0,
       (await env.SHOTS.head(s.key)) !== null,
     ];
 
-    expect(await consumeAt(clock, { type: "retention", round: 1 })).toEqual([]);
+    expect((await wake()).purged).toEqual({ screenshots: 1, runs: 0 });
     expect(await exists(old)).toEqual([false, false]);
     expect(await exists(young)).toEqual([true, true]);
     clock.advance(2 * DAY);
-    await consumeAt(clock, { type: "retention", round: 1 });
+    expect((await wake()).purged).toEqual({ screenshots: 1, runs: 0 });
     expect(await exists(young)).toEqual([false, false]);
   });
 });

@@ -1,14 +1,16 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { getDb } from "../../src/db/client";
 import { screenshots, type Website, websites } from "../../src/db/schema";
-import worker from "../../src/index";
-import { STALE_CLAIM } from "../../src/jobs/capture";
 import { handleQueue } from "../../src/jobs/consumer";
-import { EVERY_MINUTE } from "../../src/jobs/cron";
-import { RUN_INTERRUPTED, runDeadline } from "../../src/jobs/run";
+import { MINUTE } from "../../src/lib/clock";
+import { DEFAULT_RUN_TIMEOUT_MS } from "../../src/lib/values";
+import type { JobMessage } from "../../src/queue/messages";
+import { MAX_DELIVERIES } from "../../src/queue/messages";
+import { STALE_CLAIM } from "../../src/services/capture-jobs";
+import { RUN_INTERRUPTED, runDeadline } from "../../src/services/run-jobs";
+import { screenshotRow } from "../../src/services/screenshots";
 import {
   CAPTURE_INTERRUPTED,
   CAPTURE_LOST,
@@ -16,20 +18,18 @@ import {
   LOST_MESSAGE,
   RUN_SHOT_INTERRUPTED,
   SWEEP_BATCH,
-} from "../../src/jobs/sweep";
-import { MINUTE } from "../../src/lib/clock";
-import { DEFAULT_RUN_TIMEOUT_MS } from "../../src/lib/values";
-import type { JobMessage } from "../../src/queue/messages";
-import { MAX_DELIVERIES } from "../../src/queue/messages";
-import { screenshotRow } from "../../src/services/screenshots";
+} from "../../src/services/sweep";
+import { type ObjectQueues, objectQueues } from "../account-queues";
 import {
-  appWith,
+  accountObject,
+  accountSql,
   body,
   call,
   createScenario,
   createWebsite,
   downloadBytes,
   FIXTURE,
+  inAccount,
   jsonInit,
   newAccount,
   type RunView,
@@ -40,8 +40,8 @@ import {
 } from "../helpers";
 import { decodePng, near, RED } from "../png";
 
-// The sweeper looks at every row in the database: each test leaves its rows finished, so
-// the next one's sweeps find only its own.
+// The sweeper runs per account, from its object's alarm, over the account's own rows: each
+// test's sweeps (`sweep`, the alarm's work at a fixed time) find only its own account's jobs.
 
 /** A queue that accepts every message and delivers none, as if the crash lost them. */
 const lostQueue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
@@ -67,13 +67,17 @@ function recordingQueue(forward: boolean) {
   return { queue, sent };
 }
 
-/** The minute cron at `now`, through the Worker's scheduled handler (the sweeper runs first). */
-async function minuteCron(now: number, bindings: Partial<Env> = {}) {
-  await worker.scheduled(
-    createScheduledController({ cron: EVERY_MINUTE, scheduledTime: now }),
-    { ...env, ...bindings },
-    createExecutionContext(),
-  );
+/**
+ * The account's timers at `now` (what its alarm does then: the sweep first), with the jobs it
+ * sends going to `queues` (its own queue when not given).
+ */
+async function sweep(acc: TestAccount, now: number, queues: ObjectQueues = {}) {
+  await objectQueues(acc.id, queues);
+  try {
+    return await accountObject(acc.id).wake(acc.id, now);
+  } finally {
+    await objectQueues(acc.id, {});
+  }
 }
 
 interface ShotRow {
@@ -84,8 +88,10 @@ interface ShotRow {
   started_at: number | null;
   updated_at: number;
 }
-const shotRow = async (id: string) =>
-  (await env.DB.prepare("SELECT * FROM screenshots WHERE id = ?").bind(id).first<ShotRow>()) as ShotRow;
+const shotRow = async (acc: TestAccount, id: string) =>
+  (
+    await accountSql<ShotRow & Record<string, SqlStorageValue>>(acc.id, "SELECT * FROM screenshots WHERE id = ?", id)
+  )[0] as ShotRow;
 
 interface RunRow {
   status: string;
@@ -96,22 +102,29 @@ interface RunRow {
   finished_at: number | null;
   duration_ms: number | null;
 }
-const runRow = async (id: string) =>
-  (await env.DB.prepare("SELECT * FROM runs WHERE id = ?").bind(id).first<RunRow>()) as RunRow;
+const runRow = async (acc: TestAccount, id: string) =>
+  (
+    await accountSql<RunRow & Record<string, SqlStorageValue>>(acc.id, "SELECT * FROM runs WHERE id = ?", id)
+  )[0] as RunRow;
 
 /** The API while the queue loses every message: rows are written, their jobs never arrive. */
-const lossy = appWith({}, { JOBS: lostQueue });
+async function lossy(acc: TestAccount, path: string, init: RequestInit) {
+  await objectQueues(acc.id, { JOBS: lostQueue });
+  try {
+    const res = await call(path, init);
+    expect(res.status, await res.clone().text()).toBe(202);
+    return res;
+  } finally {
+    await objectQueues(acc.id, {});
+  }
+}
 
 async function lostCapture(acc: TestAccount, websiteId: string) {
-  const res = await lossy("/v1/screenshots", jsonInit("POST", { website_id: websiteId }, acc.auth));
-  expect(res.status, await res.clone().text()).toBe(202);
-  return body<ShotView>(res);
+  return body<ShotView>(await lossy(acc, "/v1/screenshots", jsonInit("POST", { website_id: websiteId }, acc.auth)));
 }
 
 async function lostRun(acc: TestAccount, scenarioId: string) {
-  const res = await lossy(`/v1/scenarios/${scenarioId}/run`, { method: "POST", headers: acc.auth });
-  expect(res.status, await res.clone().text()).toBe(202);
-  return body<RunView>(res);
+  return body<RunView>(await lossy(acc, `/v1/scenarios/${scenarioId}/run`, { method: "POST", headers: acc.auth }));
 }
 
 /**
@@ -121,7 +134,7 @@ async function lostRun(acc: TestAccount, scenarioId: string) {
  * put the row back) — by then the row is no longer its own.
  */
 const hung: (() => Promise<void>)[] = [];
-async function killMidWay(job: JobMessage) {
+async function killMidWay(acc: TestAccount, job: JobMessage) {
   let wake!: () => void;
   const asleep = new Promise<void>((resolve) => {
     wake = resolve;
@@ -146,7 +159,7 @@ async function killMidWay(job: JobMessage) {
       : ["screenshots", (job as { screenshot_id: string }).screenshot_id, "processing"];
   await vi.waitFor(
     async () => {
-      const row = await env.DB.prepare(`SELECT status FROM ${table} WHERE id = ?`).bind(id).first<{ status: string }>();
+      const [row] = await accountSql<{ status: string }>(acc.id, `SELECT status FROM ${table} WHERE id = ?`, id);
       if (row?.status !== claimed) throw new Error(`still ${row?.status}`);
     },
     { timeout: 10_000, interval: 50 },
@@ -157,8 +170,8 @@ afterEach(async () => {
   for (let release = hung.pop(); release; release = hung.pop()) await release();
 });
 
-async function websiteRow(id: string): Promise<Website> {
-  return (await getDb(env.DB).select().from(websites).where(eq(websites.id, id)).get()) as Website;
+async function websiteRow(acc: TestAccount, id: string): Promise<Website> {
+  return (await inAccount(acc.id, (db) => db.select().from(websites).where(eq(websites.id, id)).get())) as Website;
 }
 
 async function expectRedPage(acc: TestAccount, id: string) {
@@ -171,17 +184,17 @@ describe("crash sweeper: lost messages", () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
     const shot = await lostCapture(acc, site.id);
-    const queued = await shotRow(shot.id);
+    const queued = await shotRow(acc, shot.id);
     expect(queued).toMatchObject({ status: "queued", attempts: 0 });
 
-    await minuteCron(queued.updated_at + LOST_MESSAGE); // at the deadline, not past it
-    expect(await shotRow(shot.id)).toEqual(queued);
+    await sweep(acc, queued.updated_at + LOST_MESSAGE); // at the deadline, not past it
+    expect(await shotRow(acc, shot.id)).toEqual(queued);
 
-    await minuteCron(queued.updated_at + LOST_MESSAGE + 1);
+    await sweep(acc, queued.updated_at + LOST_MESSAGE + 1);
     const done = await settled(acc, shot.id);
     expect(done).toMatchObject({ status: "completed", error: null, width: 1280, height: 800, format: "png" });
     await expectRedPage(acc, shot.id);
-    expect((await shotRow(shot.id)).attempts).toBe(1);
+    expect((await shotRow(acc, shot.id)).attempts).toBe(1);
   });
 
   it("sends a queued run's lost job again past its deadline; the run executes", async () => {
@@ -193,32 +206,33 @@ describe("crash sweeper: lost messages", () => {
       steps: [{ action: "screenshot", name: "page" }],
     });
     const run = await lostRun(acc, scenario.id);
-    const queued = await runRow(run.id);
+    const queued = await runRow(acc, run.id);
     expect(queued).toMatchObject({ status: "queued", attempts: 0 });
 
-    await minuteCron(queued.updated_at + LOST_MESSAGE);
-    expect(await runRow(run.id)).toEqual(queued);
+    await sweep(acc, queued.updated_at + LOST_MESSAGE);
+    expect(await runRow(acc, run.id)).toEqual(queued);
 
-    await minuteCron(queued.updated_at + LOST_MESSAGE + 1);
+    await sweep(acc, queued.updated_at + LOST_MESSAGE + 1);
     const done = await runSettled(acc, run.id);
     expect(done).toMatchObject({ status: "passed", error: null });
     expect(done.steps).toMatchObject([{ index: 0, action: "screenshot", status: "passed" }]);
     const page = done.steps[0]?.screenshot_id as string;
-    expect(await shotRow(page)).toMatchObject({ status: "completed", source: "scenario" });
+    expect(await shotRow(acc, page)).toMatchObject({ status: "completed", source: "scenario" });
     await expectRedPage(acc, page);
-    expect((await runRow(run.id)).attempts).toBe(1);
+    expect((await runRow(acc, run.id)).attempts).toBe(1);
   });
 
   it("fails a queued screenshot whose attempts are used up instead of sending it again", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
     const shot = await lostCapture(acc, site.id);
-    await env.DB.prepare("UPDATE screenshots SET attempts = ? WHERE id = ?").bind(MAX_DELIVERIES, shot.id).run();
-    const queued = await shotRow(shot.id);
+    await accountSql(acc.id, "UPDATE screenshots SET attempts = ? WHERE id = ?", MAX_DELIVERIES, shot.id);
+    const queued = await shotRow(acc, shot.id);
     const recorder = recordingQueue(false);
-    await minuteCron(queued.updated_at + LOST_MESSAGE + 1, { JOBS: recorder.queue });
+    const woken = await sweep(acc, queued.updated_at + LOST_MESSAGE + 1, { JOBS: recorder.queue });
+    expect(woken.swept).toEqual({ requeued: 0, ended: 1 });
     expect(recorder.sent).toEqual([]);
-    expect(await shotRow(shot.id)).toMatchObject({ status: "failed", error: CAPTURE_LOST });
+    expect(await shotRow(acc, shot.id)).toMatchObject({ status: "failed", error: CAPTURE_LOST });
   });
 });
 
@@ -227,19 +241,19 @@ describe("crash sweeper: work killed mid-way", () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
     const shot = await lostCapture(acc, site.id);
-    await killMidWay({ type: "capture", screenshot_id: shot.id, account_id: acc.id });
-    const claimed = await shotRow(shot.id);
+    await killMidWay(acc, { type: "capture", screenshot_id: shot.id, account_id: acc.id });
+    const claimed = await shotRow(acc, shot.id);
     expect(claimed).toMatchObject({ status: "processing", attempts: 1 });
     const startedAt = claimed.started_at as number;
 
-    await minuteCron(startedAt + STALE_CLAIM); // at the deadline, not past it
-    expect(await shotRow(shot.id)).toEqual(claimed);
+    await sweep(acc, startedAt + STALE_CLAIM); // at the deadline, not past it
+    expect(await shotRow(acc, shot.id)).toEqual(claimed);
 
-    await minuteCron(startedAt + STALE_CLAIM + 1);
+    await sweep(acc, startedAt + STALE_CLAIM + 1);
     const done = await settled(acc, shot.id);
     expect(done).toMatchObject({ status: "completed", error: null, width: 1280 });
     await expectRedPage(acc, shot.id);
-    expect((await shotRow(shot.id)).attempts).toBe(2);
+    expect((await shotRow(acc, shot.id)).attempts).toBe(2);
   });
 
   it("fails a screenshot killed on every attempt as interrupted once its attempts are used up", async () => {
@@ -247,12 +261,12 @@ describe("crash sweeper: work killed mid-way", () => {
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
     const shot = await lostCapture(acc, site.id);
     for (let attempt = 1; attempt <= MAX_DELIVERIES; attempt++) {
-      await killMidWay({ type: "capture", screenshot_id: shot.id, account_id: acc.id });
-      const claimed = await shotRow(shot.id);
+      await killMidWay(acc, { type: "capture", screenshot_id: shot.id, account_id: acc.id });
+      const claimed = await shotRow(acc, shot.id);
       expect(claimed).toMatchObject({ status: "processing", attempts: attempt });
       // The job the sweeper sends is lost as well: the next attempt is the next kill.
-      await minuteCron((claimed.started_at as number) + STALE_CLAIM + 1, { JOBS: lostQueue });
-      const after = await shotRow(shot.id);
+      await sweep(acc, (claimed.started_at as number) + STALE_CLAIM + 1, { JOBS: lostQueue });
+      const after = await shotRow(acc, shot.id);
       if (attempt < MAX_DELIVERIES) expect(after).toMatchObject({ status: "queued", error: CAPTURE_RETRY });
       else expect(after).toMatchObject({ status: "failed", error: CAPTURE_INTERRUPTED, attempts: MAX_DELIVERIES });
     }
@@ -270,14 +284,14 @@ describe("crash sweeper: work killed mid-way", () => {
       steps: [{ action: "screenshot", name: "page" }],
     });
     const run = await lostRun(acc, scenario.id);
-    await killMidWay({ type: "run", run_id: run.id, account_id: acc.id });
-    const running = await runRow(run.id);
+    await killMidWay(acc, { type: "run", run_id: run.id, account_id: acc.id });
+    const running = await runRow(acc, run.id);
     expect(running).toMatchObject({ status: "running", attempts: 1 });
     const startedAt = running.started_at as number;
     // The screenshot its first step was taking when the worker died (as the runner writes it).
     const half = screenshotRow(
       {
-        website: await websiteRow(site.id),
+        website: await websiteRow(acc, site.id),
         source: "scenario",
         status: "processing",
         runId: run.id,
@@ -286,27 +300,25 @@ describe("crash sweeper: work killed mid-way", () => {
       },
       startedAt,
     );
-    await getDb(env.DB)
-      .insert(screenshots)
-      .values({ ...half, attempts: 1, startedAt });
-    const halfBefore = await shotRow(half.id);
+    await inAccount(acc.id, (db) => db.insert(screenshots).values({ ...half, attempts: 1, startedAt }));
+    const halfBefore = await shotRow(acc, half.id);
 
     const deadline = runDeadline(startedAt, DEFAULT_RUN_TIMEOUT_MS);
     for (const at of [startedAt + STALE_CLAIM + 1, deadline]) {
-      await minuteCron(at); // the screenshot is the run's: it waits for the run's deadline
-      expect(await runRow(run.id)).toEqual(running);
-      expect(await shotRow(half.id)).toEqual(halfBefore);
+      await sweep(acc, at); // the screenshot is the run's: it waits for the run's deadline
+      expect(await runRow(acc, run.id)).toEqual(running);
+      expect(await shotRow(acc, half.id)).toEqual(halfBefore);
     }
 
-    await minuteCron(deadline + 1);
-    expect(await runRow(run.id)).toMatchObject({
+    await sweep(acc, deadline + 1);
+    expect(await runRow(acc, run.id)).toMatchObject({
       status: "error",
       error: RUN_INTERRUPTED,
       attempts: 1,
       finished_at: deadline + 1,
       duration_ms: deadline + 1 - startedAt,
     });
-    expect(await shotRow(half.id)).toMatchObject({ status: "failed", error: RUN_SHOT_INTERRUPTED });
+    expect(await shotRow(acc, half.id)).toMatchObject({ status: "failed", error: RUN_SHOT_INTERRUPTED });
     const view = await body<RunView>(await call(`/v1/runs/${run.id}`, { headers: acc.auth }));
     expect(view.status).toBe("error");
     expect(view.error).toMatch(/interrupted/);
@@ -319,7 +331,7 @@ describe("crash sweeper: work killed mid-way", () => {
     const ctx = createExecutionContext();
     await handleQueue(late, env, ctx);
     expect((await getQueueResult(late, ctx)).explicitAcks).toEqual(["late"]);
-    expect(await runRow(run.id)).toMatchObject({ status: "error", error: RUN_INTERRUPTED, attempts: 1 });
+    expect(await runRow(acc, run.id)).toMatchObject({ status: "error", error: RUN_INTERRUPTED, attempts: 1 });
   });
 });
 
@@ -334,13 +346,13 @@ describe("crash sweeper: deadlines, overlap and bounds", () => {
     });
     const queuedShot = await lostCapture(acc, site.id);
     const killedShot = await lostCapture(acc, site.id);
-    await killMidWay({ type: "capture", screenshot_id: killedShot.id, account_id: acc.id });
+    await killMidWay(acc, { type: "capture", screenshot_id: killedShot.id, account_id: acc.id });
     const queuedRun = await lostRun(acc, scenario.id);
     const killedRun = await lostRun(acc, scenario.id);
-    await killMidWay({ type: "run", run_id: killedRun.id, account_id: acc.id });
+    await killMidWay(acc, { type: "run", run_id: killedRun.id, account_id: acc.id });
     const rows = async () => ({
-      shots: [await shotRow(queuedShot.id), await shotRow(killedShot.id)],
-      runs: [await runRow(queuedRun.id), await runRow(killedRun.id)],
+      shots: [await shotRow(acc, queuedShot.id), await shotRow(acc, killedShot.id)],
+      runs: [await runRow(acc, queuedRun.id), await runRow(acc, killedRun.id)],
     });
     const before = await rows();
     const deadlines = [
@@ -351,15 +363,15 @@ describe("crash sweeper: deadlines, overlap and bounds", () => {
     ];
     const first = Math.min(...deadlines);
     const recorder = recordingQueue(false);
-    for (const at of [Date.now(), first - MINUTE, first]) await minuteCron(at, { JOBS: recorder.queue });
+    for (const at of [Date.now(), first - MINUTE, first]) await sweep(acc, at, { JOBS: recorder.queue });
     expect(recorder.sent).toEqual([]);
     expect(await rows()).toEqual(before);
 
     // Past every deadline: the queued jobs and the killed capture are sent, the killed run ends.
     const forwarded = recordingQueue(true);
-    await minuteCron(Math.max(...deadlines) + 1, { JOBS: forwarded.queue });
+    await sweep(acc, Math.max(...deadlines) + 1, { JOBS: forwarded.queue });
     expect(forwarded.sent.map(jobId).sort()).toEqual([queuedShot.id, killedShot.id, queuedRun.id].sort());
-    expect(await runRow(killedRun.id)).toMatchObject({ status: "error", error: RUN_INTERRUPTED });
+    expect(await runRow(acc, killedRun.id)).toMatchObject({ status: "error", error: RUN_INTERRUPTED });
     expect((await settled(acc, queuedShot.id)).status).toBe("completed");
     expect((await settled(acc, killedShot.id)).status).toBe("completed");
     expect((await runSettled(acc, queuedRun.id)).status).toBe("passed");
@@ -375,50 +387,63 @@ describe("crash sweeper: deadlines, overlap and bounds", () => {
     });
     const lost = await lostCapture(acc, site.id);
     const killed = await lostCapture(acc, site.id);
-    await killMidWay({ type: "capture", screenshot_id: killed.id, account_id: acc.id });
+    await killMidWay(acc, { type: "capture", screenshot_id: killed.id, account_id: acc.id });
     const run = await lostRun(acc, scenario.id);
-    const now = Math.max((await shotRow(lost.id)).updated_at, (await runRow(run.id)).updated_at) + LOST_MESSAGE + 1;
+    const now =
+      Math.max((await shotRow(acc, lost.id)).updated_at, (await runRow(acc, run.id)).updated_at) + LOST_MESSAGE + 1;
     const recorder = recordingQueue(true);
-    await Promise.all([minuteCron(now, { JOBS: recorder.queue }), minuteCron(now, { JOBS: recorder.queue })]);
+    // The alarm and the cron's backstop at once: two wake-ups of the account's object at the same time.
+    await objectQueues(acc.id, { JOBS: recorder.queue });
+    const object = accountObject(acc.id);
+    const woken = await Promise.all([object.wake(acc.id, now), object.wake(acc.id, now)]);
+    await objectQueues(acc.id, {});
     expect(recorder.sent.map(jobId).sort()).toEqual([lost.id, killed.id, run.id].sort());
+    expect(woken.map((w) => w.swept.requeued).reduce((a, b) => a + b)).toBe(3);
     expect((await settled(acc, lost.id)).status).toBe("completed");
     expect((await settled(acc, killed.id)).status).toBe("completed");
     expect((await runSettled(acc, run.id)).status).toBe("passed");
-    expect((await shotRow(lost.id)).attempts).toBe(1);
-    expect((await shotRow(killed.id)).attempts).toBe(2);
-    expect((await runRow(run.id)).attempts).toBe(1);
+    expect((await shotRow(acc, lost.id)).attempts).toBe(1);
+    expect((await shotRow(acc, killed.id)).attempts).toBe(2);
+    expect((await runRow(acc, run.id)).attempts).toBe(1);
   });
 
-  it("handles at most SWEEP_BATCH rows of a kind per pass and continues on the queue", async () => {
+  it("handles at most SWEEP_BATCH rows of a kind per pass and goes on a moment later", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
-    const website = await websiteRow(site.id);
+    const website = await websiteRow(acc, site.id);
     const lostAt = Date.now();
     const rows = Array.from({ length: SWEEP_BATCH + 7 }, (_, i) =>
       screenshotRow({ website, source: "api" }, lostAt + i),
     );
-    const db = getDb(env.DB);
-    // D1 binds at most 100 parameters a statement: 3 rows of 32 columns.
-    for (let i = 0; i < rows.length; i += 3) await db.insert(screenshots).values(rows.slice(i, i + 3));
+    // SQLite in a Durable Object binds at most 100 parameters a statement: 3 rows of 32 columns.
+    await inAccount(acc.id, async (db) => {
+      for (let i = 0; i < rows.length; i += 3) await db.insert(screenshots).values(rows.slice(i, i + 3));
+    });
     const ids = rows.map((r) => r.id);
 
     // At `now` every row but the newest has lost its message.
     const now = lostAt + rows.length - 1 + LOST_MESSAGE;
     const first = recordingQueue(false);
-    await minuteCron(now, { JOBS: first.queue });
-    // The oldest SWEEP_BATCH, then a continuation for the rest.
-    expect(first.sent).toHaveLength(SWEEP_BATCH + 1);
-    expect(first.sent.slice(0, -1).map(jobId).sort()).toEqual(ids.slice(0, SWEEP_BATCH).sort());
-    expect(first.sent.at(-1)).toEqual({ type: "sweep", round: 1 });
+    const woken = await sweep(acc, now, { JOBS: first.queue });
+    // The oldest SWEEP_BATCH; the alarm is set to go on with the rest a second later (not
+    // RECHECK_IN, a minute, as when nothing more could be done).
+    expect(first.sent.map(jobId).sort()).toEqual(ids.slice(0, SWEEP_BATCH).sort());
+    expect(woken.swept).toEqual({ requeued: SWEEP_BATCH, ended: 0 });
+    const next = woken.next as number;
+    expect(next).toBeGreaterThan(now);
+    expect(next).toBeLessThanOrEqual(now + 1_000);
+    expect(await inAccount(acc.id, (_db, _object, state) => state.storage.getAlarm())).toBe(next);
 
+    // When that alarm fires: the rest, the newest one included now that it is lost too.
     const second = recordingQueue(false);
-    await minuteCron(now, { JOBS: second.queue });
-    expect(second.sent.map(jobId).sort()).toEqual(ids.slice(SWEEP_BATCH, -1).sort());
+    expect((await sweep(acc, next, { JOBS: second.queue })).swept).toEqual({ requeued: 7, ended: 0 });
+    expect(second.sent.map(jobId).sort()).toEqual(ids.slice(SWEEP_BATCH).sort());
 
     // Done with them: none of these is captured (nothing was delivered).
-    await db
-      .update(screenshots)
-      .set({ status: "failed", error: "test cleanup" })
-      .where(eq(screenshots.websiteId, site.id));
+    await accountSql(
+      acc.id,
+      "UPDATE screenshots SET status = 'failed', error = 'test cleanup' WHERE website_id = ?",
+      site.id,
+    );
   });
 });

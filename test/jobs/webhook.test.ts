@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getDb } from "../../src/db/client";
-import { purgeExpired } from "../../src/jobs/retention";
-import { CAPTURE_INTERRUPTED, MAX_ATTEMPTS, sweepStale } from "../../src/jobs/sweep";
-import { deliverWebhook, FAILING_REASON, GONE_REASON } from "../../src/jobs/webhook";
+import { deliverWebhook } from "../../src/jobs/webhook";
 import { DAY, HOUR, iso, ManualClock, MINUTE } from "../../src/lib/clock";
 import { WEBHOOK_MAX_BODY_BYTES } from "../../src/lib/values";
 import type { JobOf } from "../../src/queue/messages";
+import { FAILING_REASON, GONE_REASON } from "../../src/services/deliveries";
+import { CAPTURE_INTERRUPTED, MAX_ATTEMPTS } from "../../src/services/sweep";
 import { eventBody } from "../../src/services/webhooks";
-import { appWith, body, expectError, INTERNAL, jsonInit, newAccount } from "../helpers";
+import { objectQueues } from "../account-queues";
+import { accountObject, accountSql, appWith, body, expectError, INTERNAL, jsonInit, newAccount } from "../helpers";
 import { consume, heldQueue, received, receiver, verify } from "../webhook-receiver";
 
 interface Hook {
@@ -28,12 +28,16 @@ interface Delivery {
   next_attempt_at: string | null;
 }
 
-/** An account whose API runs on a clock the test moves, with webhook messages held for the test to deliver. */
+/**
+ * An account whose API runs on a clock the test moves, with the webhook messages its object
+ * sends (deliveries and their retries) held for the test to deliver.
+ */
 async function setup(plan: "pro" | "starter" = "pro") {
   const clock = new ManualClock(Date.now());
   const held = heldQueue();
-  const api = appWith({ clock }, { WEBHOOKS: held.queue });
+  const api = appWith({ clock });
   const acc = await newAccount(plan, api);
+  await objectQueues(acc.id, { WEBHOOKS: held.queue });
   const create = async (url: string) => {
     const res = await api("/v1/webhooks", jsonInit("POST", { url }, acc.auth));
     expect(res.status, await res.clone().text()).toBe(201);
@@ -173,15 +177,7 @@ describe("delivery attempts", () => {
     const r = receiver({ delayMs: 1_500 });
     const hook = await create(r.url);
     const { delivery: queued, message } = await testEvent(hook);
-    await deliverWebhook(
-      { ...env, WEBHOOKS: held.queue },
-      getDb(env.DB),
-      message as JobOf<"webhook">,
-      () => clock.now(),
-      {
-        timeoutMs: 200,
-      },
-    );
+    await deliverWebhook(env, message as JobOf<"webhook">, () => clock.now(), { timeoutMs: 200 });
     expect(await delivery(hook, queued.id)).toMatchObject({
       status: "pending",
       last_status_code: null,
@@ -191,13 +187,13 @@ describe("delivery attempts", () => {
   });
 
   it("checks the URL again at every send: an endpoint now pointing inside is refused, nothing is sent", async () => {
-    const { clock, held, create, testEvent, delivery } = await setup();
+    const { clock, held, acc, create, testEvent, delivery } = await setup();
     const r = receiver();
     const hook = await create(r.url);
     const { delivery: queued, message } = await testEvent(hook);
     // As if the rules or the name's DNS changed after the URL was stored.
     const inside = r.url.replace(env.FIXTURE_ORIGIN, INTERNAL());
-    await env.DB.prepare("UPDATE webhooks SET url = ? WHERE id = ?").bind(inside, hook.id).run();
+    await accountSql(acc.id, "UPDATE webhooks SET url = ? WHERE id = ?", inside, hook.id);
     await consume(clock, held.queue, message);
     expect(await r.received()).toEqual([]); // the 127.0.0.2 server shares the log: it got nothing either
     const row = await delivery(hook, queued.id);
@@ -232,13 +228,20 @@ describe("events from the crash sweeper", () => {
     );
     const id = `shot_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`;
     const claimed = clock.now() - 10 * MINUTE;
-    await env.DB.prepare(
-      `INSERT INTO screenshots (id, account_id, website_id, source, status, url, options, attempts, started_at, created_at, updated_at)
-       VALUES (?, ?, ?, 'api', 'processing', 'https://public.test/', '{}', ?, ?, ?, ?)`,
-    )
-      .bind(id, acc.id, site.id, MAX_ATTEMPTS, claimed, claimed, claimed)
-      .run();
-    await sweepStale({ ...env, WEBHOOKS: held.queue }, clock.now());
+    await accountSql(
+      acc.id,
+      `INSERT INTO screenshots (id, website_id, source, status, url, options, attempts, started_at, created_at, updated_at)
+       VALUES (?, ?, 'api', 'processing', 'https://public.test/', '{}', ?, ?, ?, ?)`,
+      id,
+      site.id,
+      MAX_ATTEMPTS,
+      claimed,
+      claimed,
+      claimed,
+    );
+    // The account's timers at the test's time: the sweep finds the claim gone stale with no attempt left.
+    const woken = await accountObject(acc.id).wake(acc.id, clock.now());
+    expect(woken.swept).toEqual({ requeued: 0, ended: 1 });
     const sent = held.take();
     expect(sent).toHaveLength(1);
     await consume(clock, held.queue, ...sent.map((m) => m.body));
@@ -287,15 +290,22 @@ describe("deliveries log", () => {
     const list = async () =>
       body<{ data: Delivery[] }>(await api(`/v1/webhooks/${hook.id}/deliveries`, { headers: acc.auth }));
     expect((await list()).data.map((d) => d.id)).toEqual([delivery.id]);
-    // Read from D1: a month on, the subscription has lapsed and the API would answer 403.
+    // Read from the account's database: a month on, the subscription has lapsed and the API would answer 403.
     const kept = async () =>
-      (await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = ?").bind(hook.id).first())
-        ?.n;
+      (
+        await accountSql<{ n: number }>(
+          acc.id,
+          "SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = ?",
+          hook.id,
+        )
+      )[0]?.n;
+    // Retention runs from the account's timers, woken here at the test's time.
+    const wake = () => accountObject(acc.id).wake(acc.id, clock.now());
     clock.advance(29 * DAY);
-    await purgeExpired(env, clock.now());
+    await wake();
     expect(await kept()).toBe(1);
     clock.advance(2 * DAY);
-    await purgeExpired(env, clock.now());
+    await wake();
     expect(await kept()).toBe(0);
   });
 });

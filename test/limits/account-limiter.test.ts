@@ -1,14 +1,13 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { AccountStub } from "../../src/context";
 import { hashApiToken } from "../../src/lib/api-token";
 import { ManualClock } from "../../src/lib/clock";
-import type { AccountLimiter, Limiter } from "../../src/limits/account-limiter";
-import { appWith, body, expectError, newAccount } from "../helpers";
+import { accountObject, appWith, body, expectError, inAccount, newAccount } from "../helpers";
 
 const at = (iso: string) => new ManualClock(Date.parse(iso));
 
-describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
+describe("per-minute rate limit (the account's object, fixed UTC minute)", () => {
   it("is exact under concurrency: 50 parallel requests on a 20/min plan, exactly 20 succeed", async () => {
     const api = appWith({ clock: at("2032-05-05T10:20:30Z") });
     const acc = await newAccount("pro", api);
@@ -81,11 +80,11 @@ describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
     expect((await api("/v1/account", { headers: b.auth })).status).toBe(200);
   });
 
-  it("answers 503 with Retry-After when the limiter fails — never 500, never allow-all", async () => {
+  it("answers 503 with Retry-After when the account's object fails — never 500, never allow-all", async () => {
     const acc = await newAccount("pro");
     const outage = () => Promise.reject(new Error("Durable Object reset because its code was updated."));
-    const failing: Limiter = { gate: outage, consume: outage, usage: outage, invalidate: outage };
-    const api = appWith({ limiter: () => failing });
+    const failing = { serve: outage, usage: outage, refresh: outage } as unknown as AccountStub;
+    const api = appWith({ account: () => failing });
     const res = await api("/v1/account", { headers: acc.auth });
     await expectError(res, 503, "service_unavailable");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
@@ -95,7 +94,7 @@ describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
     const clock = at("2032-05-05T11:00:05Z");
     const api = appWith({ clock });
     const acc = await newAccount("pro", api); // 20/min
-    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const stub = accountObject(acc.id);
     const remaining: number[] = [];
     for (let i = 0; i < 20; i++) {
       const res = await api("/v1/account", { headers: acc.auth });
@@ -110,7 +109,9 @@ describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
       expect(err).toMatchObject({ limit: 20, remaining: 0 });
       await evictDurableObject(stub);
     }
-    const count = await runInDurableObject(stub, (_, state) => state.storage.kv.get<{ requests: number }>("counters"));
+    const count = await inAccount(acc.id, (_db, _object, state) =>
+      state.storage.kv.get<{ requests: number }>("counters"),
+    );
     expect(count?.requests).toBe(20);
     clock.set("2032-05-05T11:01:00Z");
     const next = await api("/v1/account", { headers: acc.auth });
@@ -122,7 +123,7 @@ describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
     const clock = at("2032-05-05T11:10:00Z");
     const api = appWith({ clock });
     const acc = await newAccount("business", api); // 60/min
-    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const stub = accountObject(acc.id);
     const remaining: number[] = [];
     for (let i = 0; i < 6; i++) {
       clock.set(Date.parse("2032-05-05T11:10:00Z") + i * 10_000);
@@ -137,44 +138,46 @@ describe("per-minute rate limit (Durable Object, fixed UTC minute)", () => {
   it("keeps storage equal to the real count: a fresh instance answers exactly where the last one stopped", async () => {
     const api = appWith({ clock: at("2032-05-05T11:20:10Z") });
     const acc = await newAccount("starter", api); // 5/min
-    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const stub = accountObject(acc.id);
     const tokenHash = await hashApiToken(acc.token);
     const now = Date.parse("2032-05-05T11:20:30Z");
     for (let i = 1; i <= 5; i++) {
-      const result = await runInDurableObject(stub, async (instance: AccountLimiter, state) => {
-        const gate = await instance.gate(acc.id, tokenHash, now);
+      const result = await inAccount(acc.id, async (_db, object, state) => {
+        const gate = object.gate(await object.snapshot(), tokenHash, now);
         return { gate, stored: state.storage.kv.get<{ requests: number }>("counters")?.requests };
       });
       expect(result.gate).toMatchObject({ outcome: "ok", rate: { allowed: true, limit: 5, remaining: 5 - i } });
       expect(result.stored).toBe(i);
       await evictDurableObject(stub);
     }
-    const refused = await runInDurableObject(stub, (instance: AccountLimiter) => instance.gate(acc.id, tokenHash, now));
+    const refused = await inAccount(acc.id, async (_db, object) =>
+      object.gate(await object.snapshot(), tokenHash, now),
+    );
     expect(refused).toMatchObject({ outcome: "rate_limited", rate: { allowed: false, remaining: 0 } });
   });
 
   it("resumes from a lease mark left in storage by the earlier scheme, for that minute only", async () => {
     const api = appWith({ clock: at("2032-05-05T11:30:10Z") });
     const acc = await newAccount("pro", api); // 20/min
-    const stub = env.LIMITER.get(env.LIMITER.idFromName(acc.id));
+    const stub = accountObject(acc.id);
     const tokenHash = await hashApiToken(acc.token);
     const now = Date.parse("2032-05-05T11:30:20Z");
     const window = Math.floor(now / 60_000);
-    await runInDurableObject(stub, (_, state) => {
+    await inAccount(acc.id, (_db, _object, state) => {
       const legacy = { window, requests: 2, reserved: 5, day: -1, dayCaptures: 0, month: -1, monthCaptures: 0 };
       state.storage.kv.put("counters", legacy);
     });
     await evictDurableObject(stub);
-    const gate = await runInDurableObject(stub, async (instance: AccountLimiter, state) => ({
-      g: await instance.gate(acc.id, tokenHash, now),
+    const gate = await inAccount(acc.id, async (_db, object, state) => ({
+      g: object.gate(await object.snapshot(), tokenHash, now),
       stored: state.storage.kv.get<Record<string, number>>("counters"),
     }));
     expect(gate.g).toMatchObject({ outcome: "ok", rate: { remaining: 14 } });
     expect(gate.stored).toMatchObject({ requests: 6 });
     expect(gate.stored).not.toHaveProperty("reserved");
     // The next minute starts from nothing.
-    const later = await runInDurableObject(stub, (instance: AccountLimiter) =>
-      instance.gate(acc.id, tokenHash, (window + 1) * 60_000),
+    const later = await inAccount(acc.id, async (_db, object) =>
+      object.gate(await object.snapshot(), tokenHash, (window + 1) * 60_000),
     );
     expect(later).toMatchObject({ outcome: "ok", rate: { remaining: 19 } });
   });

@@ -3,27 +3,41 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handleQueue } from "../../src/jobs/consumer";
 import { ManualClock } from "../../src/lib/clock";
-import { durableObjectLimiter } from "../../src/limits/account-limiter";
 import { PLANS } from "../../src/limits/plans";
 import type { JobMessage } from "../../src/queue/messages";
+import { objectQueues } from "../account-queues";
 import {
+  accountSql,
   appWith,
   body,
   createWebsite,
   expectError,
   FIXTURE,
+  inAccount,
   jsonInit,
   newAccount,
   type RunView,
   type TestAccount,
 } from "../helpers";
 
-const limiter = () => durableObjectLimiter(env.LIMITER);
-const shotsOf = (accountId: string) =>
-  env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE account_id = ?").bind(accountId).first<number>("n");
+/** Reserves `captures` through the account's own quota (its object's counters), at `now`. */
+const consume = (accountId: string, captures: number, now: number) =>
+  inAccount(accountId, async (_db, object) => {
+    await object.snapshot(); // the quota follows the account's plan
+    return object.scope().quota.consume(captures, now);
+  });
+const shotsOf = async (accountId: string) =>
+  (await accountSql<{ n: number }>(accountId, "SELECT count(*) AS n FROM screenshots"))[0]?.n;
 
 /** A queue that accepts every message and delivers none: the test hands jobs to the consumer itself. */
 const heldQueue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
+
+/** An account on `api` whose object holds the jobs it accepts (nothing is delivered). */
+async function heldAccount(plan: "pro", api: ReturnType<typeof appWith>) {
+  const acc = await newAccount(plan, api);
+  await objectQueues(acc.id, { JOBS: heldQueue });
+  return acc;
+}
 
 /** Delivers one run job to the consumer, which reads the time from `clock`. */
 async function deliverRun(acc: TestAccount, runId: string, clock: ManualClock) {
@@ -42,11 +56,11 @@ describe("capture quotas per day and month", () => {
 
   it("refuses the capture past the daily quota with 429 quota_exceeded and the reset time", async () => {
     const clock = new ManualClock(Date.parse("2033-06-15T12:00:00Z"));
-    const api = appWith({ clock }, { JOBS: heldQueue });
-    const acc = await newAccount("pro", api);
+    const api = appWith({ clock });
+    const acc = await heldAccount("pro", api);
     const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
-    // Pre-fill through the account's real limiter: 998 of 1,000 used today.
-    expect((await limiter().consume(acc.id, PLANS.pro.capturesPerDay - 2, clock.now())).ok).toBe(true);
+    // Pre-fill through the account's real counters: 998 of 1,000 used today.
+    expect((await consume(acc.id, PLANS.pro.capturesPerDay - 2, clock.now())).ok).toBe(true);
     const shoot = () => api("/v1/screenshots", jsonInit("POST", { website_id: site.id }, acc.auth));
     expect((await shoot()).status).toBe(202);
     clock.advance(1000);
@@ -73,10 +87,10 @@ describe("capture quotas per day and month", () => {
 
   it("is exact under concurrency: 10 parallel requests with 4 captures left, exactly 4 accepted", async () => {
     const clock = new ManualClock(Date.parse("2033-06-15T12:00:00Z"));
-    const api = appWith({ clock }, { JOBS: heldQueue });
-    const acc = await newAccount("pro", api);
+    const api = appWith({ clock });
+    const acc = await heldAccount("pro", api);
     const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
-    await limiter().consume(acc.id, PLANS.pro.capturesPerDay - 4, clock.now());
+    expect((await consume(acc.id, PLANS.pro.capturesPerDay - 4, clock.now())).ok).toBe(true);
     const statuses = (
       await Promise.all(
         Array.from({ length: 10 }, () => api("/v1/screenshots", jsonInit("POST", { website_id: site.id }, acc.auth))),
@@ -94,7 +108,7 @@ describe("capture quotas per day and month", () => {
     const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
     // 20 days of March at the daily maximum: 20,000, the monthly quota.
     for (let day = 1; day <= 20; day++) {
-      const r = await limiter().consume(acc.id, 1000, Date.parse(`2033-03-${String(day).padStart(2, "0")}T08:00:00Z`));
+      const r = await consume(acc.id, 1000, Date.parse(`2033-03-${String(day).padStart(2, "0")}T08:00:00Z`));
       expect(r.ok).toBe(true);
     }
     clock.set("2033-03-25T12:00:00Z");
@@ -113,8 +127,8 @@ describe("capture quotas per day and month", () => {
 describe("capture quota of scenario runs, decided by the consumer's clock", () => {
   it("a run's screenshot counts on the day the consumer takes it, not the day it was queued", async () => {
     const clock = new ManualClock(Date.parse("2033-08-10T10:00:00Z"));
-    const api = appWith({ clock }, { JOBS: heldQueue });
-    const acc = await newAccount("pro", api);
+    const api = appWith({ clock });
+    const acc = await heldAccount("pro", api);
     const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
     const created = await api(
       "/v1/scenarios",
@@ -134,7 +148,7 @@ describe("capture quota of scenario runs, decided by the consumer's clock", () =
     // Both runs are accepted with quota left; then the day's quota is used up.
     const today = await start();
     const tomorrow = await start();
-    expect((await limiter().consume(acc.id, PLANS.pro.capturesPerDay, clock.now())).ok).toBe(true);
+    expect((await consume(acc.id, PLANS.pro.capturesPerDay, clock.now())).ok).toBe(true);
 
     // Taken the same day: the screenshot step finds no quota and the run fails on it.
     clock.set("2033-08-10T23:59:59Z");
