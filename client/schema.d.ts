@@ -1323,6 +1323,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   /**
@@ -1416,6 +1428,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   /**
@@ -1469,6 +1493,18 @@ export interface operations {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
         };
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1539,6 +1575,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   /**
@@ -1594,6 +1642,18 @@ export interface operations {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
         };
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1662,6 +1722,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   /** Members, pending invitations and seats */
@@ -1712,6 +1784,18 @@ export interface operations {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
         };
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1822,6 +1906,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   /** Revoke a pending invitation (owners) */
@@ -1886,6 +1982,18 @@ export interface operations {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
         };
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1965,6 +2073,18 @@ export interface operations {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
         };
         content: {
           "application/json": components["schemas"]["Error"];
@@ -2077,7 +2197,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -2224,7 +2344,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -2458,7 +2578,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -2603,7 +2723,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -2746,7 +2866,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -2956,7 +3076,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -3131,7 +3251,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -3285,7 +3405,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -3551,7 +3671,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -3696,7 +3816,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -3839,7 +3959,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -4035,7 +4155,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -4262,7 +4382,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -4430,7 +4550,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -4598,7 +4718,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -4746,7 +4866,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -5125,7 +5245,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -5268,7 +5388,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -5854,7 +5974,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -5999,7 +6119,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -6148,7 +6268,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -6385,7 +6505,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -6530,7 +6650,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -6673,7 +6793,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -6883,7 +7003,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -7030,7 +7150,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -7239,7 +7359,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -7384,7 +7504,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -7527,7 +7647,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -7737,7 +7857,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -7882,7 +8002,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -8055,7 +8175,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -8226,7 +8346,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -8373,7 +8493,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */
@@ -8548,7 +8668,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The rate limiter is unavailable; retry after `Retry-After` seconds. */
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           /** @description This request's id; quote it to support. */

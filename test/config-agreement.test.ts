@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DAILY, EVERY_MINUTE } from "../src/jobs/cron";
+import { AccountObject, LoginThrottle } from "../src";
+import { EVERY_MINUTE } from "../src/jobs/cron";
 import { DEAD_LETTER_QUEUE, JOBS_QUEUE, MAX_DELIVERIES, WEBHOOKS_QUEUE } from "../src/queue/messages";
 import wrangler from "../wrangler.toml?raw";
 
@@ -27,8 +28,38 @@ describe("wrangler.toml and the code", () => {
     expect(WEBHOOKS_QUEUE).not.toBe(JOBS_QUEUE);
   });
 
-  it("agree on the cron triggers", () => {
+  it("agree on the cron triggers: one, every minute (the backstop; each account's alarm does the rest)", () => {
     const crons = /crons = \[([^\]]*)\]/.exec(wrangler)?.[1] ?? "";
-    expect([...crons.matchAll(/"([^"]+)"/g)].map((m) => m[1])).toEqual([EVERY_MINUTE, DAILY]);
+    expect([...crons.matchAll(/"([^"]+)"/g)].map((m) => m[1])).toEqual([EVERY_MINUTE]);
+  });
+
+  it("bind the account's object and the login throttle to the classes the Worker exports", () => {
+    const blocks = wrangler.split("[[durable_objects.bindings]]").slice(1);
+    const bindings = Object.fromEntries(
+      blocks.map((b) => [/^name = "([^"]+)"$/m.exec(b)?.[1], /^class_name = "([^"]+)"$/m.exec(b)?.[1]]),
+    );
+    // The classes the Worker exports (src/index.ts), by their own names.
+    expect(bindings).toEqual({ ACCOUNT: AccountObject.name, LOGIN_THROTTLE: LoginThrottle.name });
+    // Every class in use is a SQLite-backed one (created or renamed from one by a migration).
+    const sqlite = [...wrangler.matchAll(/new_sqlite_classes = \[([^\]]*)\]/g)].flatMap((m) =>
+      [...(m[1] ?? "").matchAll(/"([^"]+)"/g)].map((c) => c[1]),
+    );
+    const renamed = [...wrangler.matchAll(/\{ from = "([^"]+)", to = "([^"]+)" \}/g)];
+    const deleted = [...wrangler.matchAll(/deleted_classes = \[([^\]]*)\]/g)].flatMap((m) =>
+      [...(m[1] ?? "").matchAll(/"([^"]+)"/g)].map((c) => c[1]),
+    );
+    const classes = new Set(sqlite);
+    for (const [, from, to] of renamed) {
+      expect(classes.has(from)).toBe(true);
+      classes.delete(from);
+      classes.add(to);
+    }
+    for (const name of deleted) classes.delete(name);
+    expect([...classes].sort()).toEqual([AccountObject.name, LoginThrottle.name].sort());
+  });
+
+  it("bundle the account database's migrations (.sql) as text", () => {
+    const rules = wrangler.split("[[rules]]").slice(1);
+    expect(rules.some((r) => /^type = "Text"$/m.test(r) && /^globs = \["\*\*\/\*\.sql"\]$/m.test(r))).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { createApp, defaultDeps } from "../src/app";
-import type { Deps } from "../src/context";
+import type { AccountStub, Deps, Forwarded } from "../src/context";
 import type { Db } from "../src/db/client";
 import type { PlanId, RunStatus, ScreenshotStatus } from "../src/lib/values";
 import type { AccountObject } from "../src/tenant/account-object";
@@ -23,11 +23,17 @@ export const call: Fetch = async (path, init) => {
 };
 
 /**
- * Requests through an app built with injected deps (a clock, a broken limiter) and, for
- * fault injection, bindings replaced by ones that fail. Answers are checked like `call`'s.
+ * Requests through an app built with injected deps (a clock, a failing account object) and,
+ * for fault injection, bindings replaced by ones that fail. Replaced bindings apply in the
+ * Worker and in the account's object while it serves these requests (the routes run there).
+ * Answers are checked like `call`'s.
  */
 export function appWith(overrides: Partial<Deps>, envOverrides: Partial<Env> = {}): Fetch {
-  const app = createApp({ ...defaultDeps(), ...overrides });
+  const deps = { ...defaultDeps(), ...overrides };
+  if (Object.keys(envOverrides).length > 0 && !overrides.account) {
+    deps.account = (_env, accountId) => withBindings(accountObject(accountId), envOverrides);
+  }
+  const app = createApp(deps);
   const testEnv = { ...env, ...envOverrides };
   return async (path, init) => {
     const ctx = createExecutionContext();
@@ -36,6 +42,26 @@ export function appWith(overrides: Partial<Deps>, envOverrides: Partial<Env> = {
     await waitOnExecutionContext(ctx);
     return checked(req.method, req.url, res);
   };
+}
+
+/** The account's object serving with some bindings replaced (only for the requests it serves this way). */
+function withBindings(stub: ReturnType<typeof accountObject>, envOverrides: Partial<Env>): AccountStub {
+  const serve = async (request: Request, forwarded: Forwarded) => {
+    // Read here: a body stream cannot be read from the object's own I/O context.
+    const bytes = request.body ? await request.arrayBuffer() : null;
+    return runInDurableObject(stub, async (instance: AccountObject) => {
+      const object = instance as unknown as { env: Env };
+      const saved = object.env;
+      object.env = { ...saved, ...envOverrides };
+      try {
+        return await instance.serve(new Request(request, { body: bytes }), forwarded);
+      } finally {
+        object.env = saved;
+      }
+    });
+  };
+  // What the Worker asks of the object (src/middleware/auth.ts): serve a request, read the usage.
+  return { serve, usage: (accountId: string, now: number) => stub.usage(accountId, now) } as unknown as AccountStub;
 }
 
 export const jsonInit = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({

@@ -39,7 +39,7 @@ export const v1ErrorResponses = {
   422: errorContent("Validation failed; `errors` maps field paths to messages."),
   429: errorContent("`rate_limited` (per minute) or `quota_exceeded` (captures per day/month)."),
   500: errorContent("Unexpected error; quote `request_id`."),
-  503: errorContent("The rate limiter is unavailable; retry after `Retry-After` seconds."),
+  503: errorContent("The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds."),
 } as const;
 
 export const sessionErrorResponses = {
@@ -52,6 +52,12 @@ export const sessionErrorResponses = {
   415: errorContent("A body that is not JSON, on routes that take one (`unsupported_media_type`)."),
   422: errorContent("Validation failed."),
   500: errorContent("Unexpected error; quote `request_id`."),
+} as const;
+
+/** Session routes the Worker forwards to the account's object (`/account…`), which may be unavailable. */
+export const accountSessionErrorResponses = {
+  ...sessionErrorResponses,
+  503: v1ErrorResponses[503],
 } as const;
 
 /** Routes that take an `Idempotency-Key` add these to their responses. */

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { secretForms } from "../../src/jobs/run";
 import {
+  accountSql,
   call,
   captureOf,
   createScenario,
@@ -153,15 +154,15 @@ describe("scenario goto steps", () => {
       ],
     });
     for (const url of ["chrome://version", `javascript:new WebSocket('ws://${canary()}/js')`, "data:text/html,hi"]) {
-      await env.DB.prepare("UPDATE scenarios SET steps = ? WHERE id = ?")
-        .bind(
-          JSON.stringify([
-            { action: "goto", url },
-            { action: "assert_text", contains: "Command Line" },
-          ]),
-          scenario.id,
-        )
-        .run();
+      await accountSql(
+        acc.id,
+        "UPDATE scenarios SET steps = ? WHERE id = ?",
+        JSON.stringify([
+          { action: "goto", url },
+          { action: "assert_text", contains: "Command Line" },
+        ]),
+        scenario.id,
+      );
       const run = await runToEnd(acc, scenario.id);
       expect(run.status).toBe("failed");
       expect(run.steps[0]?.error).toMatch(/Must be an http or https URL/);

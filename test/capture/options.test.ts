@@ -1,7 +1,8 @@
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ManualClock, MINUTE } from "../../src/lib/clock";
 import {
+  accountSql,
   appWith,
   BASE,
   createWebsite,
@@ -128,10 +129,12 @@ describe("capture headers, cookies and user agent are validated when stored", ()
         throw new Error(`POST /v1/screenshots, ${what}: ${e.message}`);
       });
     }
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE website_id = ?")
-      .bind(siteId)
-      .first<number>("n");
-    expect(count).toBe(0);
+    const [count] = await accountSql<{ n: number }>(
+      acc.id,
+      "SELECT count(*) AS n FROM screenshots WHERE website_id = ?",
+      siteId,
+    );
+    expect(count?.n).toBe(0);
   });
 
   it("scenarios: create and update refuse each bad value with its field path", async () => {
@@ -174,9 +177,12 @@ describe("capture headers, cookies and user agent are validated when stored", ()
 
   it("a row stored before these rules stays readable, but no capture uses it until it is fixed", async () => {
     const legacy = await createWebsite(acc, "https://example.com/", undefined, fetcher);
-    await env.DB.prepare("UPDATE websites SET capture = ? WHERE id = ?")
-      .bind(JSON.stringify({ headers: { "X-Old": "a\r\nb" } }), legacy.id)
-      .run();
+    await accountSql(
+      acc.id,
+      "UPDATE websites SET capture = ? WHERE id = ?",
+      JSON.stringify({ headers: { "X-Old": "a\r\nb" } }),
+      legacy.id,
+    );
     // Read through the entry point itself, unchecked: such a row breaks today's documented
     // rules by definition, and what matters here is that the list still answers.
     const list = await exports.default.fetch(new Request(`${BASE}/v1/websites?limit=100`, { headers: acc.auth }));

@@ -2,12 +2,12 @@ import { createExecutionContext, createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checkUrl, checkUrlSyntax, staticResolver } from "../../src/capture/url-guard";
-import { getDb } from "../../src/db/client";
 import { screenshots } from "../../src/db/schema";
 import { handleQueue } from "../../src/jobs/consumer";
 import type { JobMessage } from "../../src/queue/messages";
 import { screenshotRow } from "../../src/services/screenshots";
 import {
+  accountSql,
   appWith,
   call,
   captureOf,
@@ -16,6 +16,7 @@ import {
   expectError,
   FIXTURE,
   INTERNAL,
+  inAccount,
   jsonInit,
   newAccount,
 } from "../helpers";
@@ -160,17 +161,23 @@ describe("SSRF guard through the API and the browser", () => {
   it("checks again at capture time: loopback refused where config does not allow it, DNS answers too", async () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
-    const db = getDb(env.DB);
-    const website = await db.query.websites.findFirst({ where: (w, { eq }) => eq(w.id, site.id) });
     const port = new URL(FIXTURE()).port;
-    const rows = [
-      screenshotRow({ website: website as NonNullable<typeof website>, source: "api" }, Date.now()),
-      screenshotRow(
-        { website: website as NonNullable<typeof website>, source: "api", url: `http://internal.test:${port}/colors` },
-        Date.now(),
-      ),
-    ];
-    await db.insert(screenshots).values(rows);
+    const rows = await inAccount(acc.id, async (db) => {
+      const website = await db.query.websites.findFirst({ where: (w, { eq }) => eq(w.id, site.id) });
+      const queued = [
+        screenshotRow({ website: website as NonNullable<typeof website>, source: "api" }, Date.now()),
+        screenshotRow(
+          {
+            website: website as NonNullable<typeof website>,
+            source: "api",
+            url: `http://internal.test:${port}/colors`,
+          },
+          Date.now(),
+        ),
+      ];
+      await db.insert(screenshots).values(queued);
+      return queued;
+    });
     const batch = createMessageBatch<JobMessage>(
       "snaptrack-jobs",
       rows.map((r, i) => ({
@@ -181,14 +188,16 @@ describe("SSRF guard through the API and the browser", () => {
       })),
     );
     await handleQueue(batch, { ...env, ALLOW_PRIVATE_TARGETS: "" }, createExecutionContext());
-    const loopback = await env.DB.prepare("SELECT status, error FROM screenshots WHERE id = ?")
-      .bind(rows[0]?.id)
-      .first();
+    const [loopback] = await accountSql(
+      acc.id,
+      "SELECT status, error FROM screenshots WHERE id = ?",
+      rows[0]?.id ?? "",
+    );
     expect(loopback).toEqual({
       status: "failed",
       error: `Blocked ${FIXTURE()}/colors: Must not point to a private or reserved address`,
     });
-    const dns = await env.DB.prepare("SELECT status, error FROM screenshots WHERE id = ?").bind(rows[1]?.id).first();
+    const [dns] = await accountSql(acc.id, "SELECT status, error FROM screenshots WHERE id = ?", rows[1]?.id ?? "");
     expect(dns).toEqual({
       status: "failed",
       error: `Blocked http://internal.test:${port}/colors: Host resolves to a private or reserved address`,

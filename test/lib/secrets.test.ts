@@ -6,6 +6,7 @@ import { redact } from "../../src/jobs/run";
 import { decryptSecret, encryptSecret, SECRETS_UNAVAILABLE } from "../../src/lib/secrets";
 import type { JobMessage } from "../../src/queue/messages";
 import {
+  accountSql,
   appWith,
   body,
   call,
@@ -13,6 +14,7 @@ import {
   createWebsite,
   expectError,
   FIXTURE,
+  inAccount,
   jsonInit,
   newAccount,
   type RunView,
@@ -64,8 +66,8 @@ describe("a deployment without SECRETS_KEY", () => {
     const keyless = appWith({}, { SECRETS_KEY: undefined });
     const acc = await newAccount("business", keyless);
     const site = await createWebsite(acc, "https://example.com/", undefined, keyless);
-    const countScenarios = () =>
-      env.DB.prepare("SELECT count(*) AS n FROM scenarios WHERE account_id = ?").bind(acc.id).first<number>("n");
+    const countScenarios = async () =>
+      (await accountSql<{ n: number }>(acc.id, "SELECT count(*) AS n FROM scenarios"))[0]?.n;
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
 
     // Creating a scenario with a secret step needs the key.
@@ -113,9 +115,9 @@ describe("a deployment without SECRETS_KEY", () => {
     );
     expect(run.message).toBe(SECRETS_UNAVAILABLE);
     expect(
-      await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE scenario_id = ?")
-        .bind(withSecret.id)
-        .first<number>("n"),
+      (
+        await accountSql<{ n: number }>(acc.id, "SELECT count(*) AS n FROM runs WHERE scenario_id = ?", withSecret.id)
+      )[0]?.n,
     ).toBe(0);
     expect(missingKeyLines(log)).toHaveLength(3);
     expect(log.mock.calls.map((args) => String(args[0])).join("\n")).not.toMatch(/internal_error|"stack"/);
@@ -130,12 +132,14 @@ describe("a deployment without SECRETS_KEY", () => {
       steps: [secretStep, { action: "wait", ms: 1 }],
     });
     const { runRow } = await import("../../src/services/runs");
-    const { getDb } = await import("../../src/db/client");
     const { runs, scenarios } = await import("../../src/db/schema");
     const { eq } = await import("drizzle-orm");
-    const row = await getDb(env.DB).select().from(scenarios).where(eq(scenarios.id, scenario.id)).get();
-    const queued = runRow(row as NonNullable<typeof row>, "api", Date.now());
-    await getDb(env.DB).insert(runs).values(queued);
+    const queued = await inAccount(acc.id, async (db) => {
+      const row = await db.select().from(scenarios).where(eq(scenarios.id, scenario.id)).get();
+      const run = runRow(row as NonNullable<typeof row>, "api", Date.now());
+      await db.insert(runs).values(run);
+      return run;
+    });
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
     const job: JobMessage = { type: "run", run_id: queued.id, account_id: acc.id };
     const batch = createMessageBatch<JobMessage>("snaptrack-jobs", [

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { AccountStub } from "../../src/context";
 import { ManualClock } from "../../src/lib/clock";
 import { PLANS } from "../../src/limits/plans";
 import { appWith, body, call, expectError, jsonInit, newAccount, sessionCookie } from "../helpers";
@@ -73,6 +74,28 @@ describe("/v1 plan and subscription checks", () => {
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await api("/v1/account", { headers: acc.auth })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});
+
+describe("when the account's object fails", () => {
+  it("answers 503 with Retry-After — never 500, never served without it", async () => {
+    const acc = await newAccount("pro");
+    const outage = () => Promise.reject(new Error("Durable Object reset because its code was updated."));
+    const failing = { serve: outage, usage: outage } as unknown as AccountStub;
+    const api = appWith({ account: () => failing });
+    for (const [path, headers] of [
+      ["/v1/account", acc.auth],
+      ["/v1/websites", acc.auth],
+      ["/account", { cookie: acc.cookie }],
+    ] as const) {
+      const res = await api(path, { headers });
+      const err = await expectError(res, 503, "service_unavailable");
+      expect(Number(res.headers.get("retry-after")), path).toBeGreaterThanOrEqual(1);
+      expect(JSON.stringify(err), path).not.toMatch(/Durable Object|stack/);
+      expect(JSON.stringify(err), path).not.toContain(acc.id);
+    }
+    // The same requests are answered once the object is back.
+    expect((await call("/v1/account", { headers: acc.auth })).status).toBe(200);
   });
 });
 

@@ -1,12 +1,10 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HOUR, ManualClock } from "../../src/lib/clock";
-import { appWith, body, call, createWebsite, expectError, FIXTURE, jsonInit, newAccount } from "../helpers";
+import { accountSql, appWith, body, call, createWebsite, expectError, FIXTURE, jsonInit, newAccount } from "../helpers";
 
-const count = (sql: string, ...args: string[]) =>
-  env.DB.prepare(sql)
-    .bind(...args)
-    .first<number>("n");
+/** Rows of `table` in the account's own database. */
+const count = async (accountId: string, table: "screenshots" | "websites") =>
+  (await accountSql<{ n: number }>(accountId, `SELECT count(*) AS n FROM ${table}`))[0]?.n;
 
 describe("Idempotency-Key on POSTs that create or start work", () => {
   it("replays the first response for the same key and body, and starts nothing new", async () => {
@@ -26,7 +24,7 @@ describe("Idempotency-Key on POSTs that create or start work", () => {
     const a = await body<{ id: string }>(first);
     const b = await body<{ id: string }>(second);
     expect(b).toEqual(a);
-    expect(await count("SELECT count(*) AS n FROM screenshots WHERE account_id = ?", acc.id)).toBe(1);
+    expect(await count(acc.id, "screenshots")).toBe(1);
     const usage = await body<{ usage: { captures_today: number } }>(await call("/v1/account", { headers: acc.auth }));
     expect(usage.usage.captures_today).toBe(1);
   });
@@ -43,7 +41,7 @@ describe("Idempotency-Key on POSTs that create or start work", () => {
       "validation_failed",
     );
     expect(err.errors).toHaveProperty("Idempotency-Key");
-    expect(await count("SELECT count(*) AS n FROM websites WHERE account_id = ?", acc.id)).toBe(1);
+    expect(await count(acc.id, "websites")).toBe(1);
   });
 
   it("compares JSON bodies by value: whitespace and key order do not matter", async () => {
@@ -65,7 +63,7 @@ describe("Idempotency-Key on POSTs that create or start work", () => {
       "validation_failed",
     );
     expect(other.errors).toHaveProperty("Idempotency-Key");
-    expect(await count("SELECT count(*) AS n FROM websites WHERE account_id = ?", acc.id)).toBe(1);
+    expect(await count(acc.id, "websites")).toBe(1);
   });
 
   it("answers 409 while the first request with the key is still in flight", async () => {
@@ -75,16 +73,19 @@ describe("Idempotency-Key on POSTs that create or start work", () => {
     const { sha256Hex } = await import("../../src/lib/crypto");
     const { canonicalBody } = await import("../../src/middleware/idempotency");
     const fingerprint = await sha256Hex(`POST /v1/websites\n${canonicalBody(JSON.stringify(payload))}`);
-    await env.DB.prepare(
-      "INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, expires_at) VALUES (?, 'busy', ?, 'in_flight', ?, ?)",
-    )
-      .bind(acc.id, fingerprint, Date.now(), Date.now() + 24 * HOUR)
-      .run();
+    await accountSql(
+      acc.id,
+      "INSERT INTO idempotency_keys (key, fingerprint, state, created_at, expires_at) VALUES ('busy', ?, 'in_flight', ?, ?)",
+      fingerprint,
+      Date.now(),
+      Date.now() + 24 * HOUR,
+    );
     await expectError(
       await call("/v1/websites", jsonInit("POST", payload, { ...acc.auth, "Idempotency-Key": "busy" })),
       409,
       "conflict",
     );
+    expect(await count(acc.id, "websites")).toBe(0);
   });
 
   it("scopes keys to the account and keeps them 24 hours", async () => {

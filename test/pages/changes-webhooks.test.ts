@@ -2,8 +2,9 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newId } from "../../src/db/ids";
 import { PLANS } from "../../src/limits/plans";
-import { csrfToken } from "../../src/pages/session";
+import { csrfToken } from "../../src/middleware/auth";
 import {
+  accountSql,
   BASE,
   body,
   call,
@@ -61,12 +62,18 @@ async function comparedPair(acc: TestAccount) {
   for (const id of ids) {
     const key = `test/${acc.id}/${id}.png`;
     await env.SHOTS.put(key, PNG);
-    await env.DB.prepare(
-      `INSERT INTO screenshots (id, account_id, website_id, source, status, url, options, r2_key, format, width, height,
-       bytes, created_at, updated_at, captured_at) VALUES (?, ?, ?, 'api', 'completed', ?, '{}', ?, 'png', 1280, 800, 8, ?, ?, ?)`,
-    )
-      .bind(id, acc.id, websiteId, `${FIXTURE()}/colors`, key, now, now, now)
-      .run();
+    await accountSql(
+      acc.id,
+      `INSERT INTO screenshots (id, website_id, source, status, url, options, r2_key, format, width, height,
+       bytes, created_at, updated_at, captured_at) VALUES (?, ?, 'api', 'completed', ?, '{}', ?, 'png', 1280, 800, 8, ?, ?, ?)`,
+      id,
+      websiteId,
+      `${FIXTURE()}/colors`,
+      key,
+      now,
+      now,
+      now,
+    );
   }
   const diffKey = `test/${acc.id}/${after}.diff.png`;
   await env.SHOTS.put(diffKey, PNG);
@@ -77,21 +84,27 @@ async function comparedPair(acc: TestAccount) {
     regions: [{ x: 10, y: 20, width: 300, height: 40 }],
     size_changed: false,
   };
-  await env.DB.prepare(
+  await accountSql(
+    acc.id,
     `UPDATE screenshots SET comparison_status = 'completed', baseline_id = ?, comparison = ?, changed = 1, diff_key = ?,
      compared_at = ? WHERE id = ?`,
-  )
-    .bind(before, JSON.stringify(figures), diffKey, now, after)
-    .run();
+    before,
+    JSON.stringify(figures),
+    diffKey,
+    now,
+    after,
+  );
   return { websiteId, before, after };
 }
 
-const baselineOf = async (websiteId: string) =>
+const baselineOf = async (acc: TestAccount, websiteId: string) =>
   (
-    await env.DB.prepare("SELECT baseline_screenshot_id AS id FROM websites WHERE id = ?")
-      .bind(websiteId)
-      .first<{ id: string | null }>()
-  )?.id;
+    await accountSql<{ id: string | null }>(
+      acc.id,
+      "SELECT baseline_screenshot_id AS id FROM websites WHERE id = ?",
+      websiteId,
+    )
+  )[0]?.id;
 
 describe("change detection pages", () => {
   it("the website form edits change detection with the API's rules, errors beside each field", async () => {
@@ -121,9 +134,11 @@ describe("change detection pages", () => {
     });
     expect(ok.status).toBe(303);
     // Stored as the API would store it (the same schema, every field).
-    const stored = await env.DB.prepare("SELECT change_detection AS cd FROM websites WHERE id = ?")
-      .bind(websiteId)
-      .first<{ cd: string }>();
+    const [stored] = await accountSql<{ cd: string }>(
+      acc.id,
+      "SELECT change_detection AS cd FROM websites WHERE id = ?",
+      websiteId,
+    );
     expect(JSON.parse(stored?.cd ?? "")).toEqual({
       enabled: true,
       threshold: 0.5,
@@ -175,12 +190,12 @@ describe("change detection pages", () => {
     expect((await post(other.cookie, `/app/screenshots/${after}/approve`)).status).toBe(404);
     expect((await post(acc.cookie, `/app/screenshots/${after}/approve`, {}, null)).status).toBe(403);
     expect((await post(acc.cookie, `/app/screenshots/${after}/approve`, {}, "0".repeat(64))).status).toBe(403);
-    expect(await baselineOf(websiteId)).toBeNull();
+    expect(await baselineOf(acc, websiteId)).toBeNull();
 
     const approved = await post(acc.cookie, `/app/screenshots/${after}/approve`);
     expect(approved.status).toBe(303);
     expect(approved.headers.get("location")).toBe(`/app/screenshots/${after}/compare?approved=1`);
-    expect(await baselineOf(websiteId)).toBe(after);
+    expect(await baselineOf(acc, websiteId)).toBe(after);
     expect(await (await get(acc.cookie, approved.headers.get("location") as string)).text()).toContain(
       "This capture is the website's approved baseline.",
     );
@@ -190,11 +205,7 @@ describe("change detection pages", () => {
 describe("Settings → Webhooks", () => {
   const hook = () => `${FIXTURE()}/hook`;
   const countHooks = async (accountId: string) =>
-    (
-      await env.DB.prepare("SELECT count(*) AS n FROM webhooks WHERE account_id = ?")
-        .bind(accountId)
-        .first<{ n: number }>()
-    )?.n;
+    (await accountSql<{ n: number }>(accountId, "SELECT count(*) AS n FROM webhooks"))[0]?.n;
 
   it("creates with the secret shown once, field errors, the plan's limit; CSRF on every form; another account's is 404", async () => {
     const acc = await newAccount("free");
@@ -218,12 +229,8 @@ describe("Settings → Webhooks", () => {
     const secret = /id="new-secret"[^>]*value="(whsec_[^"]+)"/.exec(createdText)?.[1];
     expect(secret).toBeDefined();
     expect(createdText).toContain("it will not be shown again");
-    const [row] = (
-      await env.DB.prepare("SELECT id, events FROM webhooks WHERE account_id = ?").bind(acc.id).all<{
-        id: string;
-        events: string;
-      }>()
-    ).results;
+    const [row, ...more] = await accountSql<{ id: string; events: string }>(acc.id, "SELECT id, events FROM webhooks");
+    expect(more).toEqual([]);
     expect(JSON.parse(row?.events ?? "")).toEqual(["screenshot.failed", "change.detected"]);
     const id = row?.id as string;
     const again = await (await get(acc.cookie, `/app/settings/webhooks/${id}`)).text();
@@ -247,9 +254,11 @@ describe("Settings → Webhooks", () => {
     }
     for (const path of ["", "/delete"])
       expect((await get(other.cookie, `/app/settings/webhooks/${id}${path}`)).status).toBe(404);
-    const deliveries = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = ?")
-      .bind(id)
-      .first<{ n: number }>();
+    const [deliveries] = await accountSql<{ n: number }>(
+      acc.id,
+      "SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = ?",
+      id,
+    );
     expect(deliveries?.n).toBe(0);
 
     // Rotate: a new secret, shown once; disable, edit, delete after the confirmation page.
@@ -270,9 +279,11 @@ describe("Settings → Webhooks", () => {
       description: "",
     });
     expect(edited.status).toBe(303);
-    const stored = await env.DB.prepare("SELECT events, description, enabled FROM webhooks WHERE id = ?")
-      .bind(id)
-      .first<{ events: string; description: string | null; enabled: number }>();
+    const [stored] = await accountSql<{ events: string; description: string | null; enabled: number }>(
+      acc.id,
+      "SELECT events, description, enabled FROM webhooks WHERE id = ?",
+      id,
+    );
     expect(stored).toEqual({ events: '["*"]', description: null, enabled: 0 });
     expect(await (await get(acc.cookie, `/app/settings/webhooks/${id}/delete`)).text()).toContain("Delete endpoint");
     const deleted = await post(acc.cookie, `/app/settings/webhooks/${id}/delete`);

@@ -1,10 +1,20 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { imageSize } from "../../src/capture/image";
-import { durableObjectLimiter } from "../../src/limits/account-limiter";
 import { PLANS } from "../../src/limits/plans";
-import { csrfToken } from "../../src/pages/session";
-import { BASE, body, call, createWebsite, FIXTURE, newAccount, type TestAccount } from "../helpers";
+import { csrfToken } from "../../src/middleware/auth";
+import {
+  accountObject,
+  accountSql,
+  BASE,
+  body,
+  call,
+  createWebsite,
+  FIXTURE,
+  inAccount,
+  newAccount,
+  type TestAccount,
+} from "../helpers";
 
 /**
  * Dashboard pages inside workerd. Pages are not API operations, so they are fetched
@@ -41,19 +51,23 @@ const usage = async (acc: TestAccount) =>
   (await body<{ usage: { captures_today: number } }>(await call("/account", { headers: { cookie: acc.cookie } }))).usage
     .captures_today;
 
-async function settledRow(id: string) {
+async function settledRow(acc: TestAccount, id: string) {
+  const read = async () =>
+    (
+      await accountSql<{ status: string; r2_key: string; thumb_key: string }>(
+        acc.id,
+        "SELECT * FROM screenshots WHERE id = ?",
+        id,
+      )
+    )[0];
   await vi.waitFor(
     async () => {
-      const row = await env.DB.prepare("SELECT status FROM screenshots WHERE id = ?")
-        .bind(id)
-        .first<{ status: string }>();
+      const row = await read();
       if (row?.status !== "completed" && row?.status !== "failed") throw new Error(`still ${row?.status}`);
     },
     { timeout: 45_000, interval: 200 },
   );
-  return env.DB.prepare("SELECT * FROM screenshots WHERE id = ?")
-    .bind(id)
-    .first<{ status: string; r2_key: string; thumb_key: string }>();
+  return read();
 }
 
 describe("dashboard pages", () => {
@@ -114,9 +128,7 @@ describe("dashboard pages", () => {
     expect((await post(acc, "/app/websites", fields, { headers: { "sec-fetch-site": "cross-site" } })).status).toBe(
       403,
     );
-    const sites = await env.DB.prepare("SELECT count(*) AS n FROM websites WHERE account_id = ?")
-      .bind(acc.id)
-      .first<{ n: number }>();
+    const [sites] = await accountSql<{ n: number }>(acc.id, "SELECT count(*) AS n FROM websites");
     expect(sites?.n).toBe(0);
     const ok = await post(acc, "/app/websites", fields);
     expect(ok.status).toBe(303);
@@ -142,7 +154,7 @@ describe("dashboard pages", () => {
     expect(shot.html).toContain(`/app/screenshots/${shot.id}/status`);
     expect(await usage(acc)).toBe(1);
 
-    const row = await settledRow(shot.id);
+    const row = await settledRow(acc, shot.id);
     expect(row?.status).toBe("completed");
     const status = await body<{ status: string; html: string }>(
       await page(`/app/screenshots/${shot.id}/status`, { headers: { cookie: acc.cookie } }),
@@ -166,17 +178,18 @@ describe("dashboard pages", () => {
       expect(res.status, path).toBe(404);
     }
 
-    // Use up the day's quota in the account's limiter (the one the API uses): the next capture is refused, nothing queued.
-    const limiter = durableObjectLimiter(env.LIMITER);
+    // Use up the day's quota in the account's object (the counters the API uses): the next capture is refused, nothing queued.
     const left = PLANS.free.capturesPerDay - (await usage(acc));
-    expect((await limiter.consume(acc.id, left, Date.now())).ok).toBe(true);
+    const consumed = await inAccount(acc.id, async (_db, object) => {
+      await object.snapshot(); // the quota follows the account's plan
+      return object.scope().quota.consume(left, Date.now());
+    });
+    expect(consumed.ok).toBe(true);
     const refused = await post(acc, `/app/websites/${websiteId}/capture`);
     expect(refused.status).toBe(429);
     expect(await refused.text()).toContain(`daily capture quota of ${PLANS.free.capturesPerDay}`);
     expect(await usage(acc)).toBe(PLANS.free.capturesPerDay);
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE account_id = ?")
-      .bind(acc.id)
-      .first<{ n: number }>();
+    const [rows] = await accountSql<{ n: number }>(acc.id, "SELECT count(*) AS n FROM screenshots");
     expect(rows?.n).toBe(1);
 
     // Deleting the screenshot deletes the image and the thumbnail.
@@ -192,7 +205,7 @@ describe("dashboard pages", () => {
     await env.DB.prepare("UPDATE accounts SET current_period_end = ? WHERE id = ?")
       .bind(Date.now() - 1000, acc.id)
       .run();
-    await durableObjectLimiter(env.LIMITER).invalidate(acc.id);
+    await accountObject(acc.id).refresh(acc.id); // the directory changed: the object reads it again
     const res = await post(acc, `/app/websites/${site.id}/capture`);
     expect(res.status).toBe(403);
     expect(await res.text()).toContain("Renew it");

@@ -17,6 +17,7 @@ import {
   v1Operations,
 } from "../api-operations";
 import {
+  accountSql,
   appWith,
   body,
   call,
@@ -80,15 +81,16 @@ async function schedule(payload: Record<string, unknown>) {
 
 /** A completed comparison with a diff on the screenshot (any PNG), so `GET …/diff` has one to serve. */
 async function giveDiff(id: string) {
-  const row = await env.DB.prepare("SELECT r2_key FROM screenshots WHERE id = ?").bind(id).first<{ r2_key: string }>();
+  const [row] = await accountSql<{ r2_key: string }>(owner.id, "SELECT r2_key FROM screenshots WHERE id = ?", id);
   const image = await env.SHOTS.get(row?.r2_key ?? "");
   const diffKey = (row?.r2_key ?? "").replace(/\.png$/, ".diff.png");
   await env.SHOTS.put(diffKey, (await image?.arrayBuffer()) ?? new ArrayBuffer(0));
-  await env.DB.prepare(
+  await accountSql(
+    owner.id,
     "UPDATE screenshots SET comparison_status = 'completed', changed = 1, comparison = '{}', diff_key = ? WHERE id = ?",
-  )
-    .bind(diffKey, id)
-    .run();
+    diffKey,
+    id,
+  );
 }
 
 async function webhook() {

@@ -1,5 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorContent, json, jsonBody, sessionErrorResponses, v1ErrorResponses, v1Security } from "../../lib/openapi";
+import {
+  accountSessionErrorResponses,
+  errorContent,
+  json,
+  jsonBody,
+  v1ErrorResponses,
+  v1Security,
+} from "../../lib/openapi";
 import {
   AccountSchema,
   ApiTokenSchema,
@@ -16,7 +23,7 @@ export const getAccount = createRoute({
   tags: sessionTags,
   security: sessionSecurity,
   summary: "The logged-in account",
-  responses: { 200: json(AccountSchema, "The account."), ...sessionErrorResponses },
+  responses: { 200: json(AccountSchema, "The account."), ...accountSessionErrorResponses },
 });
 
 export const putPlan = createRoute({
@@ -29,7 +36,7 @@ export const putPlan = createRoute({
   description:
     "Upgrades apply at once and cancel a pending downgrade. Downgrades are recorded as `pending_plan` and apply at `current_period_end`.",
   request: { body: jsonBody(z.object({ plan: PlanIdSchema }).openapi("PlanChange")) },
-  responses: { 200: json(AccountSchema, "The account after the change."), ...sessionErrorResponses },
+  responses: { 200: json(AccountSchema, "The account after the change."), ...accountSessionErrorResponses },
 });
 
 export const postRenew = createRoute({
@@ -40,7 +47,7 @@ export const postRenew = createRoute({
   security: sessionSecurity,
   summary: "Renew for one month (billing stand-in)",
   description: "Extends `current_period_end` by one month (from now, if it had already passed).",
-  responses: { 200: json(AccountSchema, "The account after renewal."), ...sessionErrorResponses },
+  responses: { 200: json(AccountSchema, "The account after renewal."), ...accountSessionErrorResponses },
 });
 
 export const getApiToken = createRoute({
@@ -53,7 +60,7 @@ export const getApiToken = createRoute({
   responses: {
     200: json(ApiTokenSchema, "The active token."),
     404: errorContent("No token; generate one."),
-    ...sessionErrorResponses,
+    ...accountSessionErrorResponses,
   },
 });
 
@@ -65,7 +72,7 @@ export const postApiToken = createRoute({
   security: sessionSecurity,
   summary: "Generate or regenerate the API token",
   description: "The plaintext is in this response only. Regenerating invalidates the previous token at once.",
-  responses: { 201: json(NewApiTokenSchema, "The new token."), ...sessionErrorResponses },
+  responses: { 201: json(NewApiTokenSchema, "The new token."), ...accountSessionErrorResponses },
 });
 
 export const deleteApiToken = createRoute({
@@ -75,7 +82,11 @@ export const deleteApiToken = createRoute({
   tags: sessionTags,
   security: sessionSecurity,
   summary: "Revoke the API token (effective on the next request)",
-  responses: { 204: { description: "Revoked." }, 404: errorContent("There was no token."), ...sessionErrorResponses },
+  responses: {
+    204: { description: "Revoked." },
+    404: errorContent("There was no token."),
+    ...accountSessionErrorResponses,
+  },
 });
 
 export const v1Account = createRoute({

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorContent, json, jsonBody, sessionErrorResponses } from "../../lib/openapi";
+import { accountSessionErrorResponses, errorContent, json, jsonBody, sessionErrorResponses } from "../../lib/openapi";
 import { AccountSchema, sessionSecurity, sessionTags } from "../account/account.schemas";
 import { AcceptBody, InviteBody, NewInvitationSchema, TeamSchema } from "./team.schemas";
 
@@ -17,7 +17,7 @@ export const getTeam = createRoute({
   tags: sessionTags,
   security: sessionSecurity,
   summary: "Members, pending invitations and seats",
-  responses: { 200: json(TeamSchema, "The team."), ...sessionErrorResponses },
+  responses: { 200: json(TeamSchema, "The team."), ...accountSessionErrorResponses },
 });
 
 export const createInvitation = createRoute({
@@ -33,7 +33,7 @@ export const createInvitation = createRoute({
   request: { body: jsonBody(InviteBody) },
   responses: {
     201: json(NewInvitationSchema, "The invitation and its link (shown once)."),
-    ...sessionErrorResponses,
+    ...accountSessionErrorResponses,
     403: ownersOnly,
     409: errorContent("The email already has a SnapTrack login (`conflict`)."),
   },
@@ -49,7 +49,7 @@ export const deleteInvitation = createRoute({
   request: { params: pathId("Invitation", "inv_01jf8z3k6m9q2w4e6r8t0y2u4i") },
   responses: {
     204: { description: "Revoked; its link no longer works." },
-    ...sessionErrorResponses,
+    ...accountSessionErrorResponses,
     403: ownersOnly,
     404: errorContent("No such pending invitation in this account."),
   },
@@ -65,7 +65,7 @@ export const deleteMember = createRoute({
   request: { params: pathId("User", "usr_01jf8z3k6m9q2w4e6r8t0y2u4i") },
   responses: {
     204: { description: "Removed and logged out everywhere." },
-    ...sessionErrorResponses,
+    ...accountSessionErrorResponses,
     403: ownersOnly,
     404: errorContent("No such member in this account."),
     409: errorContent("You cannot remove yourself (`conflict`)."),

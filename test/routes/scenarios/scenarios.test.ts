@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
+  accountSql,
   body,
   call,
   createScenario,
@@ -84,9 +85,8 @@ describe("scenario definitions", () => {
       steps: [{ action: "type", selector: "#password", text: SECRET, secret: true }],
     });
     expect(created.steps).toEqual([{ action: "type", selector: "#password", secret: true }]);
-    const row = await env.DB.prepare("SELECT steps FROM scenarios WHERE id = ?")
-      .bind(created.id)
-      .first<string>("steps");
+    const row = (await accountSql<{ steps: string }>(acc.id, "SELECT steps FROM scenarios WHERE id = ?", created.id))[0]
+      ?.steps;
     expect(row).not.toContain(SECRET);
     expect(row).toMatch(/"sealed":"v1\./);
     for (const res of [
@@ -98,9 +98,9 @@ describe("scenario definitions", () => {
     // Read back and saved again: the secret is kept.
     const patched = await call(`/v1/scenarios/${created.id}`, jsonInit("PATCH", { steps: created.steps }, acc.auth));
     expect(patched.status).toBe(200);
-    const after = await env.DB.prepare("SELECT steps FROM scenarios WHERE id = ?")
-      .bind(created.id)
-      .first<string>("steps");
+    const after = (
+      await accountSql<{ steps: string }>(acc.id, "SELECT steps FROM scenarios WHERE id = ?", created.id)
+    )[0]?.steps;
     expect(JSON.parse(after as string)[0].sealed).toBe(JSON.parse(row as string)[0].sealed);
     // A secret step moved to a position with no secret cannot invent one.
     const moved = await expectError(
@@ -331,9 +331,12 @@ describe("scenario runs in the browser", () => {
       name: "escape",
       steps: [{ action: "goto", url: "/colors" }],
     });
-    await env.DB.prepare("UPDATE scenarios SET steps = ? WHERE id = ?")
-      .bind(JSON.stringify([{ action: "goto", url: `${INTERNAL()}/colors` }]), scenario.id)
-      .run();
+    await accountSql(
+      acc.id,
+      "UPDATE scenarios SET steps = ? WHERE id = ?",
+      JSON.stringify([{ action: "goto", url: `${INTERNAL()}/colors` }]),
+      scenario.id,
+    );
     const run = await runToEnd(acc, scenario.id);
     expect(run.status).toBe("failed");
     expect(run.steps[0]?.error).toBe(`Blocked ${INTERNAL()}/colors: Must not point to a private or reserved address`);

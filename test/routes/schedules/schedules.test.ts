@@ -1,18 +1,22 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { DAILY, minuteTick } from "../../../src/jobs/cron";
-import { dispatchDue } from "../../../src/jobs/dispatch";
+import { minuteTick } from "../../../src/jobs/cron";
 import { DAY, HOUR, ManualClock, MINUTE } from "../../../src/lib/clock";
-import { durableObjectLimiter } from "../../../src/limits/account-limiter";
 import { PLANS } from "../../../src/limits/plans";
+import { effectivePlan } from "../../../src/limits/subscription";
 import { shortestGapMinutes } from "../../../src/schedules/timing";
+import { dispatchDue } from "../../../src/services/dispatch";
+import { purgeExpired } from "../../../src/services/retention";
 import {
+  accountObject,
+  accountSql,
   appWith,
   body,
   createScenario,
   createWebsite,
   expectError,
   FIXTURE,
+  inAccount,
   jsonInit,
   newAccount,
   runSettled,
@@ -32,9 +36,20 @@ type Schedule = {
   timezone: string;
 };
 
-const limiter = () => durableObjectLimiter(env.LIMITER);
+/** The account's timers run everything due at `now` (what its alarm does, with a fixed clock). */
+const wake = (acc: TestAccount, now: number) => accountObject(acc.id).wake(acc.id, now);
 
-/** Each test runs in its own far-future stretch of time so the shared dispatcher never mixes them up. */
+/** Uses up `captures` of the account's quota at `now`, in its object (the counters the API uses). */
+const consume = (acc: TestAccount, captures: number, now: number) =>
+  inAccount(acc.id, async (_db, object) => {
+    await object.snapshot(); // the quota follows the account's plan
+    return object.scope().quota.consume(captures, now);
+  });
+
+/**
+ * Each test runs in its own far-future stretch of time, so the minute cron's backstop (which
+ * wakes every account whose recorded wake time is past) never mixes them up.
+ */
 let era = Date.parse("2040-01-06T00:00:00Z");
 const nextEra = () => {
   era += 400 * DAY;
@@ -47,20 +62,26 @@ async function schedule(api: ReturnType<typeof appWith>, acc: TestAccount, paylo
   return body<Schedule>(res);
 }
 
-const row = (id: string) =>
-  env.DB.prepare("SELECT enabled, next_run_at, last_run_at, last_status, paused_reason FROM schedules WHERE id = ?")
-    .bind(id)
-    .first<{
+const row = async (acc: TestAccount, id: string) =>
+  (
+    await accountSql<{
       enabled: number;
       next_run_at: number | null;
       last_run_at: number | null;
       last_status: string | null;
       paused_reason: string | null;
-    }>();
-const shotsFor = (scheduleId: string) =>
-  env.DB.prepare("SELECT id, source, status FROM screenshots WHERE schedule_id = ?")
-    .bind(scheduleId)
-    .all<{ id: string; source: string; status: string }>();
+    }>(acc.id, "SELECT enabled, next_run_at, last_run_at, last_status, paused_reason FROM schedules WHERE id = ?", id)
+  )[0];
+const shotsFor = (acc: TestAccount, scheduleId: string) =>
+  accountSql<{ id: string; source: string; status: string }>(
+    acc.id,
+    "SELECT id, source, status FROM screenshots WHERE schedule_id = ?",
+    scheduleId,
+  );
+/** The account's wake time as the directory records it (what the minute cron reads). */
+const wakeAt = async (acc: TestAccount) =>
+  (await env.DB.prepare("SELECT wake_at FROM accounts WHERE id = ?").bind(acc.id).first<{ wake_at: number | null }>())
+    ?.wake_at;
 
 describe("schedule definitions", () => {
   it("validates cron, time zone, targets and the plan's fastest rate with 422", async () => {
@@ -163,8 +184,8 @@ describe("schedule definitions", () => {
     );
     expect(enabled.next_run_at).toBe("2033-03-26T06:30:00.000Z"); // 02:30 EDT, after the US change
     // Berlin moves to CEST on 2033-03-27: the run after the change is at 07:00Z.
-    await minuteTick(env, Date.parse("2033-03-26T08:00:00Z"));
-    expect((await row(s.id))?.next_run_at).toBe(Date.parse("2033-03-27T07:00:00Z"));
+    await wake(acc, Date.parse("2033-03-26T08:00:00Z"));
+    expect((await row(acc, s.id))?.next_run_at).toBe(Date.parse("2033-03-27T07:00:00Z"));
   });
 
   it("reads, lists, updates and deletes, within the account", async () => {
@@ -213,7 +234,35 @@ describe("schedule definitions", () => {
   });
 });
 
-describe("the minute dispatcher", () => {
+describe("each account's timers", () => {
+  it("the minute cron wakes an account whose alarm did not fire, once its recorded wake time is a minute past", async () => {
+    // Earlier than every other test's time: no other account is overdue at this tick.
+    const clock = new ManualClock(Date.parse("2031-06-02T10:00:00Z"));
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const s = await schedule(api, acc, { website_id: site.id, interval_minutes: 60 });
+    const due = Date.parse(s.next_run_at as string);
+    // The object set its alarm for the schedule and recorded the time in the directory.
+    await vi.waitFor(async () => expect(await wakeAt(acc)).toBe(due));
+    // Within a minute of it the alarm is trusted: the cron leaves the account alone.
+    expect(await minuteTick(env, due + 30_000)).toEqual({ woken: 0, failed: 0 });
+    expect(await shotsFor(acc, s.id)).toHaveLength(0);
+    // A minute past, the alarm is taken as lost: the cron wakes the account and the schedule fires.
+    expect(await minuteTick(env, due + MINUTE)).toEqual({ woken: 1, failed: 0 });
+    expect(await shotsFor(acc, s.id)).toHaveLength(1);
+    expect(await row(acc, s.id)).toMatchObject({ last_run_at: due + MINUTE, next_run_at: due + HOUR });
+    // The account records its next wake time (its queued capture's stale check, at the latest
+    // the next slot); a tick before it wakes nothing, and nothing fires twice.
+    await vi.waitFor(async () => {
+      const next = (await wakeAt(acc)) ?? 0;
+      expect(next).toBeGreaterThan(due + MINUTE);
+      expect(next).toBeLessThanOrEqual(due + HOUR);
+    });
+    expect(await minuteTick(env, due + 2 * MINUTE)).toEqual({ woken: 0, failed: 0 });
+    expect(await shotsFor(acc, s.id)).toHaveLength(1);
+  });
+
   it("fires a due schedule once, end to end: the capture runs through the queue and the browser", async () => {
     const clock = new ManualClock(Date.now());
     const api = appWith({ clock });
@@ -221,18 +270,24 @@ describe("the minute dispatcher", () => {
     const site = await createWebsite(acc, `${FIXTURE()}/colors`, undefined, api);
     const s = await schedule(api, acc, { website_id: site.id, interval_minutes: 5 });
     const due = Date.parse(s.next_run_at as string);
-    await minuteTick(env, due);
-    const shots = (await shotsFor(s.id)).results;
+    const woken = await wake(acc, due);
+    expect(woken.dispatch).toEqual({ fired: 1, skipped: 0, paused: 0 });
+    // The alarm is set again for the next slot.
+    expect(woken.next).toBe(due + 5 * MINUTE);
+    const shots = await shotsFor(acc, s.id);
     expect(shots).toHaveLength(1);
     expect(shots[0]?.source).toBe("schedule");
-    const after = await row(s.id);
+    const after = await row(acc, s.id);
     expect(after).toMatchObject({ last_run_at: due, next_run_at: due + 5 * MINUTE });
+    // Woken again at the same time (a repeated alarm): nothing fires twice.
+    expect((await wake(acc, due)).dispatch).toEqual({ fired: 0, skipped: 0, paused: 0 });
+    expect(await shotsFor(acc, s.id)).toHaveLength(1);
     const shot = await settled(acc, shots[0]?.id as string);
     expect(shot).toMatchObject({ status: "completed", source: "schedule" });
-    expect((await row(s.id))?.last_status).toBe("completed");
+    expect((await row(acc, s.id))?.last_status).toBe("completed");
   });
 
-  it("two overlapping invocations fire each schedule exactly once", async () => {
+  it("two overlapping wake-ups fire each schedule exactly once", async () => {
     const clock = nextEra();
     const api = appWith({ clock });
     const acc = await newAccount("business", api);
@@ -240,8 +295,9 @@ describe("the minute dispatcher", () => {
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push((await schedule(api, acc, { website_id: site.id, interval_minutes: 60 })).id);
     const at = clock.now() + HOUR;
-    await Promise.all([minuteTick(env, at), minuteTick(env, at), minuteTick(env, at)]);
-    for (const id of ids) expect((await shotsFor(id)).results, id).toHaveLength(1);
+    const woken = await Promise.all([wake(acc, at), wake(acc, at), wake(acc, at)]);
+    expect(woken.reduce((n, w) => n + w.dispatch.fired, 0)).toBe(ids.length);
+    for (const id of ids) expect(await shotsFor(acc, id), id).toHaveLength(1);
   });
 
   it("fires a missed window once, not once per missed slot", async () => {
@@ -251,9 +307,9 @@ describe("the minute dispatcher", () => {
     const site = await createWebsite(acc, "https://example.com/", undefined, api);
     const s = await schedule(api, acc, { website_id: site.id, interval_minutes: 60 });
     const created = clock.now();
-    await minuteTick(env, created + 5 * HOUR + 10 * MINUTE); // the Worker was down for five slots
-    expect((await shotsFor(s.id)).results).toHaveLength(1);
-    expect((await row(s.id))?.next_run_at).toBe(created + 6 * HOUR);
+    await wake(acc, created + 5 * HOUR + 10 * MINUTE); // nothing ran for five slots
+    expect(await shotsFor(acc, s.id)).toHaveLength(1);
+    expect((await row(acc, s.id))?.next_run_at).toBe(created + 6 * HOUR);
   });
 
   it("dispatches in bounded batches that continue until every due schedule fired once", async () => {
@@ -264,19 +320,28 @@ describe("the minute dispatcher", () => {
     const ids = [];
     for (let i = 0; i < 7; i++) ids.push((await schedule(api, acc, { website_id: site.id, interval_minutes: 60 })).id);
     const at = clock.now() + HOUR;
-    // Earlier tests' schedules are due at `at` as well (the dispatcher sees every account).
-    const due = (await env.DB.prepare("SELECT count(*) AS n FROM schedules WHERE enabled = 1 AND next_run_at <= ?")
-      .bind(at)
-      .first<number>("n")) as number;
-    expect(due).toBeGreaterThanOrEqual(ids.length);
+    const [due] = await accountSql<{ n: number }>(
+      acc.id,
+      "SELECT count(*) AS n FROM schedules WHERE enabled = 1 AND next_run_at <= ?",
+      at,
+    );
+    expect(due?.n).toBe(ids.length);
+    // One pass of the account's dispatcher with a budget of three (a wake-up's budget is larger).
+    const pass = () =>
+      inAccount(acc.id, async (db, object) => {
+        const account = await object.snapshot();
+        if (!account) throw new Error("no account");
+        const scope = object.scope();
+        const events = { db, accountId: acc.id, queue: env.WEBHOOKS, plan: effectivePlan(account, at) };
+        return dispatchDue(scope, events, env.JOBS, account, at, 3);
+      });
     const handled = (r: Awaited<ReturnType<typeof dispatchDue>>) => r.fired + r.skipped + r.paused;
-    const passes = [await dispatchDue(env, limiter(), at, 3)];
-    while ((passes.at(-1) as Awaited<ReturnType<typeof dispatchDue>>).more)
-      passes.push(await dispatchDue(env, limiter(), at, 3));
+    const passes = [await pass()];
+    while ((passes.at(-1) as Awaited<ReturnType<typeof dispatchDue>>).more) passes.push(await pass());
     // Three per pass; the pass that finds fewer (or none) left says so.
-    expect(passes.map(handled)).toEqual([...Array(Math.floor(due / 3)).fill(3), due % 3]);
-    expect(passes.map((p) => p.more)).toEqual([...Array(Math.floor(due / 3)).fill(true), false]);
-    for (const id of ids) expect((await shotsFor(id)).results, id).toHaveLength(1);
+    expect(passes.map(handled)).toEqual([3, 3, 1]);
+    expect(passes.map((p) => p.more)).toEqual([true, true, false]);
+    for (const id of ids) expect(await shotsFor(acc, id), id).toHaveLength(1);
   });
 
   it("skips expired subscriptions and exhausted quotas, saying why, and still advances", async () => {
@@ -294,16 +359,21 @@ describe("the minute dispatcher", () => {
     });
     const at = clock.now() + HOUR;
     // `full` used its whole daily quota at that time; `expired` never renewed (period ends after a month).
-    await limiter().consume(full.id, PLANS.business.capturesPerDay, at);
-    await minuteTick(env, at);
-    expect(await row(b.id)).toMatchObject({ last_status: "skipped: capture quota exceeded", next_run_at: at + HOUR });
+    expect((await consume(full, PLANS.business.capturesPerDay, at)).ok).toBe(true);
+    expect((await wake(expired, at)).dispatch).toEqual({ fired: 1, skipped: 0, paused: 0 });
+    expect((await wake(full, at)).dispatch).toEqual({ fired: 0, skipped: 1, paused: 0 });
+    expect(await row(full, b.id)).toMatchObject({
+      last_status: "skipped: capture quota exceeded",
+      next_run_at: at + HOUR,
+    });
     const later = clock.now() + 40 * DAY + HOUR;
-    await minuteTick(env, later);
-    expect((await row(a.id))?.last_status).toBe("skipped: subscription expired");
-    expect((await shotsFor(a.id)).results).toHaveLength(1); // only the run before it expired
+    await wake(expired, later);
+    await wake(full, later);
+    expect((await row(expired, a.id))?.last_status).toBe("skipped: subscription expired");
+    expect(await shotsFor(expired, a.id)).toHaveLength(1); // only the run before it expired
     // `full` never captured: out of quota at first, expired later.
-    expect((await row(b.id))?.last_status).toBe("skipped: subscription expired");
-    expect((await shotsFor(b.id)).results).toHaveLength(0);
+    expect((await row(full, b.id))?.last_status).toBe("skipped: subscription expired");
+    expect(await shotsFor(full, b.id)).toHaveLength(0);
   });
 
   it("runs a scheduled scenario end to end", async () => {
@@ -317,14 +387,17 @@ describe("the minute dispatcher", () => {
       steps: [{ action: "assert_visible", selector: "#box" }],
     });
     const s = await schedule(api, acc, { scenario_id: scn.id, interval_minutes: 10 });
-    await minuteTick(env, Date.parse(s.next_run_at as string));
-    const run = await env.DB.prepare("SELECT id, trigger, schedule_id FROM runs WHERE scenario_id = ?")
-      .bind(scn.id)
-      .first<{ id: string; trigger: string; schedule_id: string }>();
-    expect(run).toMatchObject({ trigger: "schedule", schedule_id: s.id });
-    const done = await runSettled(acc, run?.id as string);
+    expect((await wake(acc, Date.parse(s.next_run_at as string))).dispatch.fired).toBe(1);
+    const runs = await accountSql<{ id: string; trigger: string; schedule_id: string }>(
+      acc.id,
+      "SELECT id, trigger, schedule_id FROM runs WHERE scenario_id = ?",
+      scn.id,
+    );
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ trigger: "schedule", schedule_id: s.id });
+    const done = await runSettled(acc, runs[0]?.id as string);
     expect(done).toMatchObject({ status: "passed", trigger: "schedule" });
-    await vi.waitFor(async () => expect((await row(s.id))?.last_status).toBe("passed"));
+    await vi.waitFor(async () => expect((await row(acc, s.id))?.last_status).toBe("passed"));
   });
 });
 
@@ -342,17 +415,19 @@ describe("plan changes over time", () => {
     const account = await env.DB.prepare("SELECT pending_plan_at FROM accounts WHERE id = ?")
       .bind(acc.id)
       .first<number>("pending_plan_at");
-    await minuteTick(env, account as number);
+    expect((await wake(acc, account as number)).planChanged).toBe(true);
     expect(await env.DB.prepare("SELECT plan, pending_plan FROM accounts WHERE id = ?").bind(acc.id).first()).toEqual({
       plan: "starter",
       pending_plan: null,
     });
-    const paused = await row(fast.id);
+    const paused = await row(acc, fast.id);
     expect(paused).toMatchObject({ enabled: 0, next_run_at: null });
     expect(paused?.paused_reason).toBe(
       "Paused: Runs as often as every 5 min; the starter plan allows at most every 1 h",
     );
-    expect((await row(slow.id))?.enabled).toBe(1);
+    expect((await row(acc, slow.id))?.enabled).toBe(1);
+    // Woken again at the same time (a repeated alarm): the change is not applied twice.
+    expect((await wake(acc, account as number)).planChanged).toBe(false);
 
     clock.set((account as number) + MINUTE);
     const list = await body<{ data: unknown[] }>(await api("/v1/websites", { headers: acc.auth }));
@@ -379,16 +454,23 @@ describe("plan changes over time", () => {
 });
 
 describe("retention", () => {
+  const shotRow = async (acc: TestAccount, id: string) =>
+    (await accountSql(acc.id, "SELECT id FROM screenshots WHERE id = ?", id))[0];
+
   async function seed(acc: TestAccount, websiteId: string, ageMs: number, now: number) {
     const id = `shot_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`;
     const key = `acc/${acc.id}/web/${websiteId}/shot/${id}.1.png`;
     await env.SHOTS.put(key, "png");
-    await env.DB.prepare(
-      `INSERT INTO screenshots (id, account_id, website_id, source, status, url, options, attempts, r2_key, format, created_at, updated_at)
-       VALUES (?, ?, ?, 'api', 'completed', 'https://example.com/', '{}', 1, ?, 'png', ?, ?)`,
-    )
-      .bind(id, acc.id, websiteId, key, now - ageMs, now - ageMs)
-      .run();
+    await accountSql(
+      acc.id,
+      `INSERT INTO screenshots (id, website_id, source, status, url, options, attempts, r2_key, format, created_at, updated_at)
+       VALUES (?, ?, 'api', 'completed', 'https://example.com/', '{}', 1, ?, 'png', ?, ?)`,
+      id,
+      websiteId,
+      key,
+      now - ageMs,
+      now - ageMs,
+    );
     return { id, key };
   }
 
@@ -408,26 +490,26 @@ describe("retention", () => {
     );
     expect(Date.parse(shown.expires_at) - Date.parse(shown.created_at)).toBe(30 * DAY);
 
-    const { default: worker } = await import("../../../src/index");
-    const { createScheduledController, createExecutionContext } = await import("cloudflare:test");
-    await worker.scheduled(
-      createScheduledController({ cron: DAILY, scheduledTime: now }),
-      env,
-      createExecutionContext(),
-    );
+    // Each account's alarm purges its own rows.
+    const expiresAt = Date.parse(shown.expires_at);
+    const woken = await wake(starter, now);
+    expect(woken.purged).toEqual({ screenshots: 1, runs: 0 });
+    expect(woken.next).toBe(expiresAt); // the alarm is set for the next row to expire
+    expect((await wake(business, now)).purged).toEqual({ screenshots: 0, runs: 0 });
 
-    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(old.id).first()).toBeNull();
+    expect(await shotRow(starter, old.id)).toBeUndefined();
     expect(await env.SHOTS.head(old.key)).toBeNull();
-    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(young.id).first()).not.toBeNull();
+    expect(await shotRow(starter, young.id)).toBeDefined();
     expect(await env.SHOTS.head(young.key)).not.toBeNull();
-    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(bizOld.id).first()).not.toBeNull(); // 365 days
+    expect(await shotRow(business, bizOld.id)).toBeDefined(); // 365 days
+    expect(await env.SHOTS.head(bizOld.key)).not.toBeNull();
 
     // At its expires_at, the young one goes too.
-    const { purgeExpired } = await import("../../../src/jobs/retention");
-    await purgeExpired(env, Date.parse(shown.expires_at));
-    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(young.id).first()).not.toBeNull();
-    await purgeExpired(env, Date.parse(shown.expires_at) + 1);
-    expect(await env.DB.prepare("SELECT id FROM screenshots WHERE id = ?").bind(young.id).first()).toBeNull();
+    await wake(starter, expiresAt);
+    expect(await shotRow(starter, young.id)).toBeDefined();
+    expect((await wake(starter, expiresAt + 1)).purged).toEqual({ screenshots: 1, runs: 0 });
+    expect(await shotRow(starter, young.id)).toBeUndefined();
+    expect(await env.SHOTS.head(young.key)).toBeNull();
   });
 
   it("works in bounded batches that resume where they stopped", async () => {
@@ -436,19 +518,16 @@ describe("retention", () => {
     const acc = await newAccount("starter", api);
     const site = await createWebsite(acc, "https://example.com/", undefined, api);
     const now = clock.now();
-    const { purgeExpired } = await import("../../../src/jobs/retention");
-    // Earlier tests' rows are long expired at `now`: purge them first, so the passes below
-    // see only the five seeded here.
-    while ((await purgeExpired(env, now)).more);
     const seeded = [];
     for (let i = 0; i < 5; i++) seeded.push(await seed(acc, site.id, 40 * DAY + i * MINUTE, now));
     const remaining = async () =>
-      (await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE website_id = ?")
-        .bind(site.id)
-        .first<number>("n")) ?? 0;
+      (
+        await accountSql<{ n: number }>(acc.id, "SELECT count(*) AS n FROM screenshots WHERE website_id = ?", site.id)
+      )[0]?.n ?? 0;
     const passes = [];
     for (let more = true; more; ) {
-      const pass = await purgeExpired(env, now, 2);
+      // One pass of the account's purge with a batch of two (a wake-up's batch is larger).
+      const pass = await inAccount(acc.id, (db) => purgeExpired(db, env.SHOTS, PLANS.starter, now, 2));
       passes.push({ ...pass, left: await remaining() });
       more = pass.more;
     }
@@ -468,17 +547,20 @@ describe("retention", () => {
     const scn = await createScenarioAt(api, acc, site.id);
     const now = clock.now();
     const insertRun = (id: string, age: number) =>
-      env.DB.prepare(
-        "INSERT INTO runs (id, account_id, scenario_id, website_id, trigger, status, steps, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 'api', 'passed', '[]', 1, ?, ?)",
-      )
-        .bind(id, acc.id, scn, site.id, now - age, now - age)
-        .run();
+      accountSql(
+        acc.id,
+        "INSERT INTO runs (id, scenario_id, website_id, trigger, status, steps, attempts, created_at, updated_at) VALUES (?, ?, ?, 'api', 'passed', '[]', 1, ?, ?)",
+        id,
+        scn,
+        site.id,
+        now - age,
+        now - age,
+      );
     await insertRun("run_old_aaaaaaaaaaaaaaaaaaaaaaaa", 31 * DAY);
     await insertRun("run_new_aaaaaaaaaaaaaaaaaaaaaaaa", 2 * DAY);
-    const { purgeExpired } = await import("../../../src/jobs/retention");
-    await purgeExpired(env, now);
-    const left = await env.DB.prepare("SELECT id FROM runs WHERE scenario_id = ?").bind(scn).all<{ id: string }>();
-    expect(left.results.map((r) => r.id)).toEqual(["run_new_aaaaaaaaaaaaaaaaaaaaaaaa"]);
+    expect((await wake(acc, now)).purged).toEqual({ screenshots: 0, runs: 1 });
+    const left = await accountSql<{ id: string }>(acc.id, "SELECT id FROM runs WHERE scenario_id = ?", scn);
+    expect(left.map((r) => r.id)).toEqual(["run_new_aaaaaaaaaaaaaaaaaaaaaaaa"]);
   });
 });
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../src/lib/crypto";
 import {
+  accountSql,
   body,
   call,
   createWebsite,
@@ -145,9 +146,9 @@ describe("GET/DELETE /v1/screenshots", () => {
     const acc = await newAccount("business");
     const site = await createWebsite(acc, `${FIXTURE()}/colors`);
     const shot = await settled(acc, (await requestCapture(acc, site.id)).id);
-    const key = await env.DB.prepare("SELECT r2_key FROM screenshots WHERE id = ?")
-      .bind(shot.id)
-      .first<string>("r2_key");
+    const key = (
+      await accountSql<{ r2_key: string }>(acc.id, "SELECT r2_key FROM screenshots WHERE id = ?", shot.id)
+    )[0]?.r2_key;
     expect(await env.SHOTS.head(key as string)).not.toBeNull();
     expect((await call(`/v1/screenshots/${shot.id}`, { method: "DELETE", headers: acc.auth })).status).toBe(204);
     expect(await env.SHOTS.head(key as string)).toBeNull();

@@ -1,11 +1,11 @@
-import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
-  appWith,
+  accountSql,
   body,
   call,
   createWebsite,
   FIXTURE,
+  inAccount,
   jsonInit,
   newAccount,
   type ShotView,
@@ -42,10 +42,8 @@ describe("POST /v1/screenshots with Prefer: wait", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(replay.headers.get("preference-applied")).toBe("wait=30");
     expect(await body(replay)).toEqual(shot);
-    const n = await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE account_id = ?")
-      .bind(acc.id)
-      .first<number>("n");
-    expect(n).toBe(1);
+    const [n] = await accountSql<{ n: number }>(acc.id, "SELECT count(*) AS n FROM screenshots");
+    expect(n?.n).toBe(1);
   });
 
   it("answers 200 for a capture that failed too: it has finished", async () => {
@@ -85,14 +83,17 @@ describe("POST /v1/screenshots with Prefer: wait", () => {
     const plain = await body<ShotView>(ignored);
     expect(plain.status).toBe("queued");
 
-    // Nowhere to wait (the object unavailable): the job is queued all the same, so 202, not an error.
-    const noWatch = appWith({
-      completions: () => ({ wait: () => Promise.reject(new Error("JobWatch unavailable")), notify: async () => {} }),
-    });
-    const unwaited = await noWatch(
+    // Waiting fails (in the account's object, where requests wait for their jobs): the job is
+    // queued all the same, so 202, not an error.
+    const failing = await inAccount(acc.id, (_db, object) =>
+      vi.spyOn(object.scope().completions, "wait").mockRejectedValueOnce(new Error("waiting unavailable")),
+    );
+    const unwaited = await call(
       "/v1/screenshots",
       jsonInit("POST", { website_id: site.id }, { ...acc.auth, Prefer: "wait=5" }),
     );
+    expect(failing).toHaveBeenCalledTimes(1);
+    failing.mockRestore();
     expect(unwaited.status).toBe(202);
     expect(unwaited.headers.get("preference-applied")).toBeNull();
     const third = await body<ShotView>(unwaited);

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { pauseTooFast } from "../../../src/jobs/dispatch";
 import { PLANS } from "../../../src/limits/plans";
+import { pauseTooFast } from "../../../src/services/dispatch";
 import {
+  accountSql,
   body,
   call,
   createScenario,
@@ -10,6 +11,7 @@ import {
   expectError,
   FIXTURE,
   INTERNAL,
+  inAccount,
   jsonInit,
   newAccount,
   requestCapture,
@@ -43,15 +45,15 @@ async function createHook(acc: TestAccount, payload: Record<string, unknown>) {
   return body<Hook & { secret: string }>(res);
 }
 
-/** Waits (reading D1) until every delivery of the endpoint has settled, then lists them. */
+/** Waits (reading the account's database) until every delivery of the endpoint has settled, then lists them. */
 async function settledDeliveries(acc: TestAccount, hookId: string, n: number): Promise<Delivery[]> {
   await vi.waitFor(
     async () => {
-      const row = await env.DB.prepare(
+      const [row] = await accountSql<{ n: number; pending: number }>(
+        acc.id,
         "SELECT count(*) AS n, sum(status = 'pending') AS pending FROM webhook_deliveries WHERE webhook_id = ?",
-      )
-        .bind(hookId)
-        .first<{ n: number; pending: number }>();
+        hookId,
+      );
       if (row?.n !== n || row.pending !== 0) throw new Error(`${row?.n} deliveries, ${row?.pending} pending`);
     },
     { timeout: 30_000, interval: 100 },
@@ -82,9 +84,7 @@ describe("endpoints", () => {
     expect(read).toEqual(shown);
     expect(JSON.stringify(read)).not.toContain(secret);
     // Sealed at rest, never in clear.
-    const row = await env.DB.prepare("SELECT secret FROM webhooks WHERE id = ?")
-      .bind(created.id)
-      .first<{ secret: string }>();
+    const [row] = await accountSql<{ secret: string }>(acc.id, "SELECT secret FROM webhooks WHERE id = ?", created.id);
     expect(row?.secret).toMatch(/^v1\./);
     expect(row?.secret).not.toContain(secret.slice(6));
 
@@ -205,7 +205,9 @@ describe("events (real queues, a receiver on 127.0.0.1)", () => {
     );
     const schedule = await body<{ id: string }>(scheduled);
     // A downgrade to a plan whose fastest schedule is hourly pauses it (the plan-change path).
-    await pauseTooFast(env, acc.id, PLANS.starter, Date.now());
+    await inAccount(acc.id, (db) =>
+      pauseTooFast({ db, accountId: acc.id, queue: env.WEBHOOKS, plan: PLANS.starter }, PLANS.starter, Date.now()),
+    );
     expect((await call(`/v1/webhooks/${hook.id}/test`, { method: "POST", headers: acc.auth })).status).toBe(202);
     // change.detected is tested with real comparisons (test/jobs/compare.test.ts).
     const requests = await receivedAtLeast(r.t, 5);

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../../../src/lib/clock";
 import {
+  accountSql,
   appWith,
   body,
   call,
@@ -218,10 +219,12 @@ describe("deleting a website", () => {
       await expectError(await call(`/v1/screenshots/${s.id}`, { headers: acc.auth }), 404, "not_found");
     await expectError(await call(`/v1/scenarios/${scenario.id}`, { headers: acc.auth }), 404, "not_found");
     await expectError(await call(`/v1/schedules/${sched.id}`, { headers: acc.auth }), 404, "not_found");
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM screenshots WHERE website_id = ?")
-      .bind(site.id)
-      .first<number>("n");
-    expect(rows).toBe(0);
+    const [rows] = await accountSql<{ n: number }>(
+      acc.id,
+      "SELECT count(*) AS n FROM screenshots WHERE website_id = ?",
+      site.id,
+    );
+    expect(rows?.n).toBe(0);
     await vi.waitFor(async () => expect((await env.SHOTS.list({ prefix })).objects).toHaveLength(0), {
       timeout: 15_000,
       interval: 200,
