@@ -76,12 +76,6 @@ describe("queue consumer", () => {
 /** The account's plan fields in the directory. */
 const planOf = (id: string) => env.DB.prepare("SELECT plan, pending_plan FROM accounts WHERE id = ?").bind(id).first();
 
-/** The minute cron at `now`, through the Worker's scheduled handler. */
-async function minuteCron(now: number) {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: EVERY_MINUTE, scheduledTime: now }), env, ctx);
-}
-
 /** A business account that has asked to move down to pro at the end of its period. */
 async function downgrading(): Promise<{ acc: TestAccount; at: number }> {
   const acc = await newAccount("business");
@@ -118,35 +112,6 @@ describe("downgrades at the end of the period", () => {
     // A repeated wake-up changes nothing more.
     expect((await object.wake(acc.id, at)).planChanged).toBe(false);
     expect(await planOf(acc.id)).toEqual({ plan: "pro", pending_plan: null });
-  });
-
-  it("the minute cron wakes an account whose alarm was lost once its recorded time is a minute past", async () => {
-    const now = Date.now();
-    // Two downgrades whose time has come, each account's alarm lost: one recorded two minutes
-    // ago (overdue), one thirty seconds ago (its alarm may still be on its way).
-    const overdue = await downgrading();
-    const recent = await downgrading();
-    for (const [{ acc }, at] of [
-      [overdue, now - 2 * MINUTE],
-      [recent, now - 30_000],
-    ] as const) {
-      await inAccount(acc.id, (_db, _object, state) => state.storage.deleteAlarm());
-      await env.DB.prepare("UPDATE accounts SET pending_plan_at = ?, wake_at = ? WHERE id = ?")
-        .bind(at, at, acc.id)
-        .run();
-      await accountObject(acc.id).refresh(acc.id); // the directory changed outside the object
-    }
-    expect(now - 30_000).toBeGreaterThan(now - OVERDUE_AFTER);
-
-    await minuteCron(now);
-    expect(await planOf(overdue.acc.id)).toEqual({ plan: "pro", pending_plan: null });
-    expect(await planOf(recent.acc.id)).toEqual({ plan: "business", pending_plan: "pro" });
-    // Woken, it has nothing further due: no alarm is left set (the directory says so too).
-    expect(await inAccount(overdue.acc.id, (_db, _object, state) => state.storage.getAlarm())).toBeNull();
-
-    // A minute on, the other one is overdue too.
-    await minuteCron(now + 30_000);
-    expect(await planOf(recent.acc.id)).toEqual({ plan: "pro", pending_plan: null });
   });
 });
 

@@ -20,6 +20,7 @@ import {
   requestCapture,
   runToEnd,
   settled,
+  type TestAccount,
 } from "../helpers";
 import { receivedAtLeast, receiver } from "../webhook-receiver";
 
@@ -155,6 +156,9 @@ describe("the account's alarm", () => {
   });
 });
 
+// Every test of the minute cron is here, one after another: a tick wakes every account overdue
+// at its time, so these ticks are at times before any other test's (or the real) clock, each
+// later than the one before, and each test asserts only what happened to its own accounts.
 describe("the minute cron (backstop)", () => {
   it("wakes an account whose recorded wake time is overdue; it sets its alarm and records the next one", async () => {
     const clock = nextEra();
@@ -169,10 +173,72 @@ describe("the minute cron (backstop)", () => {
     await inAccount(acc.id, (_db, _object, state) => state.storage.kv.delete("wake_recorded"));
     await env.DB.prepare("UPDATE accounts SET wake_at = 1 WHERE id = ?").bind(acc.id).run();
 
-    // A tick at a time only this account is overdue for (every other one is later).
     await minuteTick(env, 2 * MINUTE);
     expect(await alarmOf(acc.id)).not.toBeNull();
     await vi.waitFor(async () => expect(await wakeAt(acc.id)).toBe(Date.parse(schedule.next_run_at)));
+  });
+
+  it("applies a downgrade whose alarm was lost once its recorded time is a minute past, not before", async () => {
+    const clock = new ManualClock(Date.parse("1980-03-01T12:00:00Z"));
+    const api = appWith({ clock });
+    const now = clock.now();
+    const planOf = (id: string) =>
+      env.DB.prepare("SELECT plan, pending_plan FROM accounts WHERE id = ?").bind(id).first();
+    // Two downgrades whose time has come, each account's alarm lost: one recorded two minutes
+    // ago (overdue), one thirty seconds ago (its alarm may still be on its way).
+    const accounts = [];
+    for (const at of [now - 2 * MINUTE, now - 30_000]) {
+      const acc = await newAccount("business", api);
+      expect((await api("/account/plan", jsonInit("PUT", { plan: "pro" }, { cookie: acc.cookie }))).status).toBe(200);
+      await inAccount(acc.id, (_db, _object, state) => state.storage.deleteAlarm());
+      await env.DB.prepare("UPDATE accounts SET pending_plan_at = ?, wake_at = ? WHERE id = ?")
+        .bind(at, at, acc.id)
+        .run();
+      await accountObject(acc.id).refresh(acc.id); // the directory changed outside the object
+      accounts.push(acc);
+    }
+    const [overdue, recent] = accounts as [TestAccount, TestAccount];
+
+    await minuteTick(env, now);
+    expect(await planOf(overdue.id)).toEqual({ plan: "pro", pending_plan: null });
+    expect(await planOf(recent.id)).toEqual({ plan: "business", pending_plan: "pro" });
+    // Woken, it has nothing further due: no alarm is left set.
+    expect(await alarmOf(overdue.id)).toBeNull();
+
+    // Thirty seconds on, the other one is a minute overdue too.
+    await minuteTick(env, now + 30_000);
+    expect(await planOf(recent.id)).toEqual({ plan: "pro", pending_plan: null });
+  });
+
+  it("fires a schedule whose alarm did not fire, once its recorded wake time is a minute past", async () => {
+    const clock = new ManualClock(Date.parse("1990-06-02T10:00:00Z"));
+    const api = appWith({ clock });
+    const acc = await newAccount("business", api);
+    const site = await createWebsite(acc, "https://example.com/", undefined, api);
+    const s = await body<{ id: string; next_run_at: string }>(
+      await api("/v1/schedules", jsonInit("POST", { website_id: site.id, interval_minutes: 60 }, acc.auth)),
+    );
+    const due = Date.parse(s.next_run_at);
+    const shots = () => accountSql(acc.id, "SELECT id FROM screenshots WHERE schedule_id = ?", s.id);
+    // The object set its alarm for the schedule and recorded the time in the directory.
+    await vi.waitFor(async () => expect(await wakeAt(acc.id)).toBe(due));
+    // Within a minute of it the alarm is trusted: the cron leaves the account alone.
+    await minuteTick(env, due + 30_000);
+    expect(await shots()).toHaveLength(0);
+    // A minute past, the alarm is taken as lost: the cron wakes the account and the schedule fires.
+    await minuteTick(env, due + MINUTE);
+    expect(await shots()).toHaveLength(1);
+    const [row] = await accountSql(acc.id, "SELECT last_run_at, next_run_at FROM schedules WHERE id = ?", s.id);
+    expect(row).toEqual({ last_run_at: due + MINUTE, next_run_at: due + HOUR });
+    // The account records its next wake time (its queued capture's stale check, before the
+    // next slot); a tick before it wakes nothing, and nothing fires twice.
+    await vi.waitFor(async () => {
+      const next = (await wakeAt(acc.id)) ?? 0;
+      expect(next).toBeGreaterThan(due + MINUTE);
+      expect(next).toBeLessThanOrEqual(due + HOUR);
+    });
+    await minuteTick(env, due + 2 * MINUTE);
+    expect(await shots()).toHaveLength(1);
   });
 });
 

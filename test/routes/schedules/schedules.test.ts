@@ -235,34 +235,6 @@ describe("schedule definitions", () => {
 });
 
 describe("each account's timers", () => {
-  it("the minute cron wakes an account whose alarm did not fire, once its recorded wake time is a minute past", async () => {
-    // Earlier than every other test's time: no other account is overdue at this tick.
-    const clock = new ManualClock(Date.parse("2031-06-02T10:00:00Z"));
-    const api = appWith({ clock });
-    const acc = await newAccount("business", api);
-    const site = await createWebsite(acc, "https://example.com/", undefined, api);
-    const s = await schedule(api, acc, { website_id: site.id, interval_minutes: 60 });
-    const due = Date.parse(s.next_run_at as string);
-    // The object set its alarm for the schedule and recorded the time in the directory.
-    await vi.waitFor(async () => expect(await wakeAt(acc)).toBe(due));
-    // Within a minute of it the alarm is trusted: the cron leaves the account alone.
-    expect(await minuteTick(env, due + 30_000)).toEqual({ woken: 0, failed: 0 });
-    expect(await shotsFor(acc, s.id)).toHaveLength(0);
-    // A minute past, the alarm is taken as lost: the cron wakes the account and the schedule fires.
-    expect(await minuteTick(env, due + MINUTE)).toEqual({ woken: 1, failed: 0 });
-    expect(await shotsFor(acc, s.id)).toHaveLength(1);
-    expect(await row(acc, s.id)).toMatchObject({ last_run_at: due + MINUTE, next_run_at: due + HOUR });
-    // The account records its next wake time (its queued capture's stale check, at the latest
-    // the next slot); a tick before it wakes nothing, and nothing fires twice.
-    await vi.waitFor(async () => {
-      const next = (await wakeAt(acc)) ?? 0;
-      expect(next).toBeGreaterThan(due + MINUTE);
-      expect(next).toBeLessThanOrEqual(due + HOUR);
-    });
-    expect(await minuteTick(env, due + 2 * MINUTE)).toEqual({ woken: 0, failed: 0 });
-    expect(await shotsFor(acc, s.id)).toHaveLength(1);
-  });
-
   it("fires a due schedule once, end to end: the capture runs through the queue and the browser", async () => {
     const clock = new ManualClock(Date.now());
     const api = appWith({ clock });
