@@ -1,13 +1,11 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { EVERY_MINUTE } from "../../src/jobs/cron";
 import { PURGE_PAGE } from "../../src/jobs/purge";
 import { DAY, HOUR, ManualClock, MINUTE } from "../../src/lib/clock";
 import type { JobMessage } from "../../src/queue/messages";
 import { LOST_MESSAGE } from "../../src/services/sweep";
-import { OVERDUE_AFTER } from "../../src/tenant/timers";
 import { objectQueues } from "../account-queues";
 import {
   accountObject,

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { minuteTick } from "../../../src/jobs/cron";
 import { DAY, HOUR, ManualClock, MINUTE } from "../../../src/lib/clock";
 import { PLANS } from "../../../src/limits/plans";
 import { effectivePlan } from "../../../src/limits/subscription";
@@ -78,10 +77,6 @@ const shotsFor = (acc: TestAccount, scheduleId: string) =>
     "SELECT id, source, status FROM screenshots WHERE schedule_id = ?",
     scheduleId,
   );
-/** The account's wake time as the directory records it (what the minute cron reads). */
-const wakeAt = async (acc: TestAccount) =>
-  (await env.DB.prepare("SELECT wake_at FROM accounts WHERE id = ?").bind(acc.id).first<{ wake_at: number | null }>())
-    ?.wake_at;
 
 describe("schedule definitions", () => {
   it("validates cron, time zone, targets and the plan's fastest rate with 422", async () => {
