@@ -1,13 +1,29 @@
-// 30 captures of a loopback page through the whole pipeline (POST → queue → consumer →
-// Browser binding → R2 → D1, observed through the API) against the same 30 taken directly
-// with puppeteer-core on the same Chromium, a new page per shot. Prints both and the ratio.
+// 30 captures of one loopback page at 1280×800 PNG, four ways, one after the other in this
+// process (so the ratios compare runs on the same machine at the same time):
+//   - raw puppeteer-core on the same Chromium, a new page per shot;
+//   - the floor: a bare Worker (bench/floor-worker) doing the naive loop through the same local
+//     Browser binding (launch, then new page, viewport, goto, screenshot, close per shot);
+//   - SnapTrack's pipeline (POST → queue → consumer → Browser binding → R2 → row, observed
+//     through the API: each POST waits with `Prefer: wait` for its completed screenshot),
+//     sequential (BROWSER_PAGES=1: one page at a time, as the floor) and batched (its default
+//     pages at once), all 30 sent together;
+// and the per-phase trace of single captures (CAPTURE_TRACE=1, src/capture/trace.ts).
+import { readFileSync } from "node:fs";
 import puppeteer from "puppeteer-core";
 import { startFixtureServer } from "../test/fixtures/server.mjs";
+import { startFloor } from "./floor.mjs";
 import { json, startServer, tenant } from "./server.mjs";
 
-const SHOTS = 30;
+const SHOTS = Number(process.env.BENCH_SHOTS ?? 30);
+const TRACES = Number(process.env.BENCH_TRACES ?? 5);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
 const VIEWPORT = { width: 1280, height: 800 };
+// SnapTrack's default pages at once, read from its one home; the floor gets as many tabs for reference.
+const PAGES = Number(
+  /export const BROWSER_PAGES = (\d+)/.exec(
+    readFileSync(new URL("../src/capture/browser.ts", import.meta.url), "utf8"),
+  )?.[1] ?? 4,
+);
 
 async function direct(url) {
   const browser = await puppeteer.launch({
@@ -31,69 +47,166 @@ async function direct(url) {
   }
 }
 
-async function pipeline(origin, url) {
-  const { token } = await tenant(origin, "business", "capture-bench");
+/** A tenant of its own per run (the plan's 60 requests a minute are never the limit) and one website. */
+async function site(origin, url, tag, changeDetection) {
+  const { token } = await tenant(origin, "business", tag);
   const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const { body: site } = await json(origin, "/v1/websites", {
+  const { body } = await json(origin, "/v1/websites", {
     method: "POST",
     headers: auth,
-    body: JSON.stringify({ name: "bench", url, capture: { viewport: VIEWPORT } }),
+    body: JSON.stringify({
+      name: tag,
+      url,
+      capture: { viewport: VIEWPORT },
+      ...(changeDetection ? { change_detection: changeDetection } : {}),
+    }),
   });
-  const capture = () =>
-    json(origin, "/v1/screenshots", {
-      method: "POST",
-      headers: auth,
-      body: JSON.stringify({ website_id: site.id }),
-    }).then((r) => r.body.id);
-  // Done when every capture completed; the time is read from their `captured_at` (set when
-  // each was stored), so the poll interval — kept slow for the plan's 60 requests a minute —
-  // does not count.
-  const waitAll = async (ids) => {
-    const pending = new Set(ids);
-    let last = 0;
-    while (pending.size > 0) {
-      await new Promise((r) => setTimeout(r, 2000));
-      const { body } = await json(origin, `/v1/screenshots?website_id=${site.id}&limit=100`, { headers: auth });
-      for (const s of body.data) {
-        if (!pending.has(s.id)) continue;
-        if (s.status === "failed") throw new Error(`capture failed: ${s.error}`);
-        if (s.status === "completed") {
-          pending.delete(s.id);
-          last = Math.max(last, Date.parse(s.captured_at));
-        }
-      }
+  return { origin, auth, id: body.id };
+}
+
+/** One capture, answered when it has completed (`Prefer: wait`; polled past the wait's deadline). */
+async function capture(s) {
+  const res = await fetch(`${s.origin}/v1/screenshots`, {
+    method: "POST",
+    headers: { ...s.auth, prefer: "wait=60" },
+    body: JSON.stringify({ website_id: s.id }),
+  });
+  let shot = await res.json();
+  if (res.status !== 200 && res.status !== 202) throw new Error(`POST → ${res.status}: ${JSON.stringify(shot)}`);
+  while (shot.status === "queued" || shot.status === "processing") {
+    await new Promise((r) => setTimeout(r, 250));
+    shot = (await json(s.origin, `/v1/screenshots/${shot.id}`, { headers: s.auth })).body;
+  }
+  if (shot.status !== "completed") throw new Error(`capture ${shot.status}: ${shot.error}`);
+  return performance.now();
+}
+
+/** All `SHOTS` sent together; the time until the last one is seen completed. */
+async function burst(s) {
+  const started = performance.now();
+  const ends = await Promise.all(Array.from({ length: SHOTS }, () => capture(s)));
+  return Math.max(...ends) - started;
+}
+
+/** SnapTrack on a fresh server with `pages` pages at once: the browser launched first, then the burst. */
+async function pipeline(url, pages, traces = 0) {
+  const server = await startServer(Number(process.env.BENCH_PORT ?? 8799), {
+    BROWSER_PAGES: String(pages),
+    CAPTURE_TRACE: "1",
+  });
+  try {
+    const warm = await site(server.origin, url, `warm-${pages}`);
+    await capture(warm); // the first batch launches the shared browser
+    // Single captures, one at a time, for the trace (with an ignored element, so that phase shows).
+    const traced = await site(server.origin, url, "trace", { ignore_selectors: ["#box"] });
+    const latencies = [];
+    for (let i = 0; i < traces; i++) {
+      const started = performance.now();
+      latencies.push((await capture(traced)) - started);
     }
-    return last;
-  };
-  await waitAll([await capture()]); // warm-up: the first batch launches the shared browser
-  await new Promise((r) => setTimeout(r, 61_000 - (Date.now() % 60_000))); // a fresh rate-limit minute
-  const started = Date.now();
-  const ids = await Promise.all(Array.from({ length: SHOTS }, capture));
-  return (await waitAll(ids)) - started;
+    const ms = await burst(await site(server.origin, url, `burst-${pages}`));
+    const lines = server
+      .log()
+      .split("\n")
+      .filter((l) => l.includes('"capture trace"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf("{"))));
+    return { ms, latencies, traces: lines.slice(1, 1 + traces) }; // the warm-up's first, then the single captures'
+  } finally {
+    await server.stop();
+  }
+}
+
+const PHASES = [
+  "claim",
+  "browser",
+  "guard",
+  "context",
+  "arming",
+  "viewport and emulation",
+  "navigation",
+  "waits",
+  "ignore boxes",
+  "screenshot",
+  "thumbnail",
+  "text",
+  "R2 put",
+  "row update",
+  "events",
+];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? undefined : s[s.length >> 1];
+};
+
+/** Median per phase over the traces: its time, and when it started (ms after the batch began). */
+function phaseTable(traces, latencies) {
+  const table = {};
+  for (const phase of PHASES) {
+    const per = traces.map((t) => {
+      const spans = t.spans.filter((s) => s.phase === phase);
+      let ms = spans.reduce((sum, s) => sum + s.ms, 0);
+      // Storing traced as a whole (storeShot): the row update is what is not the R2 puts.
+      if (phase === "row update" && spans.length === 0) {
+        const store = t.spans.filter((s) => s.phase === "store").reduce((sum, s) => sum + s.ms, 0);
+        const puts = t.spans.filter((s) => s.phase === "R2 put").reduce((sum, s) => sum + s.ms, 0);
+        ms = store - puts;
+        const at = t.spans.find((s) => s.phase === "store");
+        return at ? { ms, at: at.at } : undefined;
+      }
+      return spans.length > 0 ? { ms, at: spans[0].at } : undefined;
+    });
+    const seen = per.filter(Boolean);
+    table[phase] =
+      seen.length === 0
+        ? { ms: "–", starts_at_ms: "–" }
+        : { ms: median(seen.map((p) => p.ms)), starts_at_ms: median(seen.map((p) => p.at)) };
+  }
+  table["consumer total (batch start → job notified)"] = { ms: median(traces.map((t) => t.total_ms)), starts_at_ms: 0 };
+  table["client: POST → completed answer"] = { ms: Math.round(median(latencies)), starts_at_ms: "" };
+  return table;
 }
 
 export async function benchCapture() {
   const fixtures = await startFixtureServer();
-  const server = await startServer(Number(process.env.BENCH_PORT ?? 8799));
   try {
     const url = `${fixtures.origin}/colors`;
     const directMs = await direct(url);
-    const pipelineMs = await pipeline(server.origin, url);
-    console.log(`\nCapture benchmark: ${SHOTS} captures of ${url} at ${VIEWPORT.width}×${VIEWPORT.height}`);
+    const floor = await startFloor(Number(process.env.BENCH_FLOOR_PORT ?? 8798));
+    let floorMs;
+    let floorTabsMs;
+    try {
+      floorMs = (await floor.loop(url, SHOTS, 1)).ms;
+      floorTabsMs = (await floor.loop(url, SHOTS, PAGES)).ms;
+    } finally {
+      await floor.stop();
+    }
+    const sequential = await pipeline(url, 1, TRACES);
+    const batched = await pipeline(url, PAGES);
+
+    console.log(`\nCapture trace: median of ${TRACES} single captures (one at a time, browser warm), ms`);
+    console.table(phaseTable(sequential.traces, sequential.latencies));
+
+    console.log(`\nCapture benchmark: ${SHOTS} captures of ${url} at ${VIEWPORT.width}×${VIEWPORT.height} PNG`);
+    const row = (ms) => ({ total_ms: Math.round(ms), per_shot_ms: Math.round(ms / SHOTS) });
     console.table({
-      "direct puppeteer-core (new page per shot)": {
-        total_ms: Math.round(directMs),
-        per_shot_ms: Math.round(directMs / SHOTS),
-      },
-      "SnapTrack pipeline (API → queue → R2/D1)": {
-        total_ms: Math.round(pipelineMs),
-        per_shot_ms: Math.round(pipelineMs / SHOTS),
-      },
+      "raw puppeteer-core, same Chromium (new page per shot)": row(directMs),
+      "floor: bare Worker, same Browser binding (naive loop)": row(floorMs),
+      [`  (reference: bare Worker, ${PAGES} tabs at once)`]: row(floorTabsMs),
+      "SnapTrack sequential (1 page at a time)": row(sequential.ms),
+      [`SnapTrack batched (${PAGES} pages at once)`]: row(batched.ms),
     });
-    console.log(`ratio (pipeline ÷ direct): ${(pipelineMs / directMs).toFixed(2)}   target ≤ 1.20`);
-    return { directMs, pipelineMs };
+    const ratio = (a, b) => (a / b).toFixed(2);
+    console.log(
+      [
+        `floor ÷ raw puppeteer-core:           ${ratio(floorMs, directMs)}`,
+        `SnapTrack sequential ÷ floor:         ${ratio(sequential.ms, floorMs)}   (target ≤ 1.20)`,
+        `SnapTrack sequential ÷ raw puppeteer: ${ratio(sequential.ms, directMs)}`,
+        `SnapTrack batched ÷ floor:            ${ratio(batched.ms, floorMs)}   (target ≤ 1.00)`,
+        `SnapTrack batched ÷ raw puppeteer:    ${ratio(batched.ms, directMs)}`,
+      ].join("\n"),
+    );
+    return { directMs, floorMs, floorTabsMs, sequentialMs: sequential.ms, batchedMs: batched.ms };
   } finally {
-    await server.stop();
     await fixtures.close();
   }
 }

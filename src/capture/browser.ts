@@ -1,5 +1,29 @@
 import puppeteer, { type Browser } from "@cloudflare/puppeteer";
 
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** Pages a batch's browser works on at once (default {@link BROWSER_PAGES}); the benchmark sets 1 for its sequential run. */
+      BROWSER_PAGES?: string;
+    }
+  }
+}
+
+/** Pages open at once in a batch's one browser (captures and scenario runs). */
+export const BROWSER_PAGES = 4;
+const MAX_BROWSER_PAGES = 10;
+
+/** `BROWSER_PAGES`, default {@link BROWSER_PAGES}. */
+export function browserPages(env: Env): number {
+  const raw = env.BROWSER_PAGES;
+  if (raw === undefined || raw === "") return BROWSER_PAGES;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BROWSER_PAGES) {
+    throw new Error(`BROWSER_PAGES must be an integer from 1 to ${MAX_BROWSER_PAGES}, not ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
 /** An idle shared browser closes itself after this long (Browser Rendering's keep_alive, its maximum). */
 export const KEEP_ALIVE_MS = 10 * 60_000;
 

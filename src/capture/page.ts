@@ -7,6 +7,7 @@ import { freshContext, retireContext } from "./contexts";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
 import { type CaptureOptions, FIELD_VALUE } from "./options";
+import { type Trace, untraced } from "./trace";
 import type { GuardPolicy } from "./url-guard";
 
 /** Chromium cannot capture an image taller than this many device pixels. */
@@ -20,6 +21,8 @@ export interface GuardedPage {
   violations: Violation[];
   /** Closes the job's browser context: its pages, cookies, storage and cache go with it. */
   close(): Promise<void>;
+  /** Where the job's time goes (see trace.ts). */
+  trace: Trace;
 }
 
 /**
@@ -34,9 +37,10 @@ export async function openPage(
   target: URL,
   opts: CaptureOptions,
   policy: GuardPolicy,
+  trace: Trace = untraced,
 ): Promise<GuardedPage> {
-  await armBrowser(browser, policy);
-  const { context, page } = await freshContext(browser);
+  await trace.span("guard", () => armBrowser(browser, policy));
+  const { context, page } = await trace.span("context", () => freshContext(browser));
   const blocked: GuardedPage["blocked"] = [];
   const violations: Violation[] = [];
   const unwatch = watchJob(browser, jobScreen(page, target, opts, blocked));
@@ -46,38 +50,43 @@ export async function openPage(
     retireContext(browser, context);
   };
   try {
-    await armPage(page, context, policy, [target.host], violations);
-    await page.setViewport({
-      width: opts.viewport.width,
-      height: opts.viewport.height,
-      deviceScaleFactor: opts.device_scale_factor,
-    });
-    if (opts.user_agent) await page.setUserAgent(opts.user_agent);
-    if (opts.dark_mode) await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
-    if (opts.cookies.length > 0) {
-      await page.setCookie(
-        ...opts.cookies.map((c) => ({
-          name: c.name,
-          value: c.value,
-          ...(c.domain ? { domain: c.domain } : { url: target.origin }),
-          path: c.path ?? "/",
-          secure: c.secure,
-          httpOnly: c.http_only,
-          sameSite: c.same_site,
-        })),
-      );
-    }
-    for (const [name, value] of Object.entries(opts.headers)) {
-      // Chromium would refuse it mid-request, and the page would only time out.
-      if (!FIELD_VALUE.test(value))
-        throw new TargetError(`The browser refused a capture option (invalid characters): header ${name}`);
-    }
+    await trace.span("arming", () => armPage(page, context, policy, [target.host], violations));
+    await trace.span("viewport and emulation", () => emulate(page, target, opts));
     page.setDefaultTimeout(opts.timeout_ms);
     page.setDefaultNavigationTimeout(opts.timeout_ms);
-    return { page, blocked, violations, close: closeContext };
+    return { page, blocked, violations, close: closeContext, trace };
   } catch (err) {
     await closeContext();
     throw err;
+  }
+}
+
+/** Viewport, user agent, colour scheme and cookies as the options say. */
+async function emulate(page: Page, target: URL, opts: CaptureOptions): Promise<void> {
+  await page.setViewport({
+    width: opts.viewport.width,
+    height: opts.viewport.height,
+    deviceScaleFactor: opts.device_scale_factor,
+  });
+  if (opts.user_agent) await page.setUserAgent(opts.user_agent);
+  if (opts.dark_mode) await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+  if (opts.cookies.length > 0) {
+    await page.setCookie(
+      ...opts.cookies.map((c) => ({
+        name: c.name,
+        value: c.value,
+        ...(c.domain ? { domain: c.domain } : { url: target.origin }),
+        path: c.path ?? "/",
+        secure: c.secure,
+        httpOnly: c.http_only,
+        sameSite: c.same_site,
+      })),
+    );
+  }
+  for (const [name, value] of Object.entries(opts.headers)) {
+    // Chromium would refuse it mid-request, and the page would only time out.
+    if (!FIELD_VALUE.test(value))
+      throw new TargetError(`The browser refused a capture option (invalid characters): header ${name}`);
   }
 }
 
@@ -132,16 +141,19 @@ const WAIT_UNTIL = { load: "load", domcontentloaded: "domcontentloaded", network
 export async function navigate(g: GuardedPage, url: string, opts: CaptureOptions): Promise<void> {
   let response: Awaited<ReturnType<Page["goto"]>>;
   try {
-    response = await g.page.goto(url, { waitUntil: WAIT_UNTIL[opts.wait_until], timeout: opts.timeout_ms });
+    response = await g.trace.span("navigation", () =>
+      g.page.goto(url, { waitUntil: WAIT_UNTIL[opts.wait_until], timeout: opts.timeout_ms }),
+    );
   } catch (err) {
     throw navigationError(g, url, err);
   }
   if (response && response.status() >= 400) {
     throw new TargetError(`The page answered HTTP ${response.status()} ${response.statusText()}`.trim());
   }
-  if (opts.wait_for_selector) {
+  const selector = opts.wait_for_selector;
+  if (selector) {
     try {
-      await g.page.waitForSelector(opts.wait_for_selector, { timeout: opts.timeout_ms });
+      await g.trace.span("waits", () => g.page.waitForSelector(selector, { timeout: opts.timeout_ms }));
     } catch (err) {
       if (isTimeout(err))
         throw new TargetError(
@@ -186,8 +198,18 @@ export async function shoot(
   if (opts.hide_selectors.length > 0) {
     await g.page.addStyleTag({ content: `${opts.hide_selectors.join(",\n")} { visibility: hidden !important; }` });
   }
-  if (opts.delay_ms > 0) await new Promise((r) => setTimeout(r, opts.delay_ms));
-  const boxes = measure.length > 0 ? await measureBoxes(g.page, measure, opts) : undefined;
+  if (opts.delay_ms > 0) await g.trace.span("waits", () => new Promise((r) => setTimeout(r, opts.delay_ms)));
+  const boxes =
+    measure.length > 0 ? await g.trace.span("ignore boxes", () => measureBoxes(g.page, measure, opts)) : undefined;
+  const data = await g.trace.span("screenshot", () => picture(g, opts));
+  const bytes = new Uint8Array(data);
+  const size = imageSize(bytes);
+  if (!size) throw new Error(`The browser returned an unreadable ${opts.format} image`);
+  return { bytes, ...size, ...(boxes ? { ignore: clipBoxes(boxes, size) } : {}) };
+}
+
+/** The picture itself: one element, the whole page or the viewport. */
+async function picture(g: GuardedPage, opts: Pick<CaptureOptions, "format" | "quality" | "full_page" | "selector">) {
   const encoding = {
     type: opts.format,
     ...(opts.format === "png" ? {} : { quality: opts.quality }),
@@ -205,10 +227,7 @@ export async function shoot(
   } else {
     data = (await g.page.screenshot(encoding)) as Uint8Array;
   }
-  const bytes = new Uint8Array(data);
-  const size = imageSize(bytes);
-  if (!size) throw new Error(`The browser returned an unreadable ${opts.format} image`);
-  return { bytes, ...size, ...(boxes ? { ignore: clipBoxes(boxes, size) } : {}) };
+  return data;
 }
 
 /**
@@ -292,7 +311,11 @@ export const THUMB_QUALITY = 60;
  * re-lays the page out: measured at ~180 ms a shot, against a few ms for a frame.) A failure
  * leaves the screenshot without one (pages show a placeholder).
  */
-export async function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined> {
+export function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined> {
+  return g.trace.span("thumbnail", () => screencastFrame(g));
+}
+
+async function screencastFrame(g: GuardedPage): Promise<Uint8Array | undefined> {
   const viewport = g.page.viewport();
   if (!viewport) return undefined;
   const cdp = await g.page.createCDPSession().catch(() => undefined);

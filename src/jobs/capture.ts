@@ -5,6 +5,7 @@ import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey, thumbnailKey } from "../capture/keys";
 import type { CaptureOptions } from "../capture/options";
 import { assertContained, navigate, openPage, type Shot, shoot, thumbnail, withDeadline } from "../capture/page";
+import { logTrace, type PhaseTrace, type Trace, tracedBucket, untraced } from "../capture/trace";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
 import { type Db, getDb } from "../db/client";
@@ -61,10 +62,11 @@ export async function captureInto(
   url: string,
   policy: GuardPolicy,
   measure: string[] = [],
+  trace: Trace = untraced,
 ): Promise<Shot> {
   const verdict = await checkUrl(url, policy, "capturing");
   if (!verdict.ok) throw new TargetError(`Blocked ${url}: ${verdict.reason}`);
-  const page = await openPage(browser, verdict.url, opts, policy);
+  const page = await openPage(browser, verdict.url, opts, policy, trace);
   try {
     return await withDeadline(
       opts.timeout_ms + opts.delay_ms + 15_000,
@@ -222,18 +224,22 @@ export async function captureTask(
   policy: GuardPolicy,
   w: ClaimedCapture,
   now: () => number,
+  trace: PhaseTrace,
 ) {
   try {
     const opts = JSON.parse(w.row.options) as CaptureOptions;
     const detection = w.row.detection ? (JSON.parse(w.row.detection) as ChangeDetection) : null;
-    const shot = await captureInto(browser, opts, w.row.url, policy, detection?.ignore_selectors ?? []);
-    const stored = await storeShot(env, db, w.row, shot, null, now());
+    const shot = await captureInto(browser, opts, w.row.url, policy, detection?.ignore_selectors ?? [], trace);
+    const traced = { ...env, SHOTS: tracedBucket(env.SHOTS, trace) };
+    const stored = await trace.span("store", () => storeShot(traced, db, w.row, shot, null, now()));
     w.message.ack();
     if (stored) {
-      await queueComparison(env, db, { ...w.row, status: "completed" }, now());
-      await notify(`screenshot.completed:${w.row.id}`, () =>
-        emitScreenshotEvent(db, env.WEBHOOKS, w.row, "screenshot.completed", now()),
-      );
+      await trace.span("events", async () => {
+        await queueComparison(env, db, { ...w.row, status: "completed" }, now());
+        await notify(`screenshot.completed:${w.row.id}`, () =>
+          emitScreenshotEvent(db, env.WEBHOOKS, w.row, "screenshot.completed", now()),
+        );
+      });
     }
   } catch (err) {
     const permanent = permanentError(err);
@@ -242,7 +248,8 @@ export async function captureTask(
     w.message.ack();
   }
   // Finished either way: a request waiting for it (`Prefer: wait`) answers now.
-  await jobCompletions(env.JOB_WATCH).notify(w.row.accountId, w.row.id);
+  await trace.span("events", () => jobCompletions(env.JOB_WATCH).notify(w.row.accountId, w.row.id));
+  logTrace(env, w.row.id, trace);
 }
 
 /** The comparison runs in the background; nothing about it may fail or delay the capture. */

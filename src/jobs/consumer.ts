@@ -3,11 +3,13 @@ import {
   acquireBrowser,
   browserJobsArrived,
   browserKeepAlive,
+  browserPages,
   closeIdleBrowser,
   releaseBrowser,
 } from "../capture/browser";
 import { drainContexts } from "../capture/contexts";
 import { describeError } from "../capture/errors";
+import { PhaseTrace } from "../capture/trace";
 import { guardPolicy } from "../config";
 import { getDb } from "../db/client";
 import { type Clock, systemClock } from "../lib/clock";
@@ -28,9 +30,6 @@ import { purgeExpired } from "./retention";
 import { claimRuns, type RunWork, retryRun, runGaveUp, runTask } from "./run";
 import { sweepStale } from "./sweep";
 import { deliverWebhook, deliveryGaveUp, type WebhookWork } from "./webhook";
-
-/** Pages open at once in the batch's one browser (captures and scenario runs). */
-export const BROWSER_CONCURRENCY = 4;
 
 /**
  * The queue consumer. Messages are parsed against the one union; a body that does not
@@ -93,13 +92,14 @@ export async function handleQueue(
 /** One browser session for the whole batch; pages, not browsers, are opened and closed. */
 async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWork[], now: () => number) {
   const db = getDb(env.DB);
-  const captures = await claimCaptures(db, captureWork, now());
+  const trace = new PhaseTrace();
+  const captures = await trace.span("claim", () => claimCaptures(db, captureWork, now()));
   const runs = await claimRuns(db, runWork, now(), env.WEBHOOKS);
   if (captures.length === 0 && runs.length === 0) return;
 
   let browser: Browser;
   try {
-    browser = await acquireBrowser(env.BROWSER, browserKeepAlive(env));
+    browser = await trace.span("browser", () => acquireBrowser(env.BROWSER, browserKeepAlive(env)));
   } catch (err) {
     const reason = new Error(`Browser unavailable: ${describeError(err)}`);
     for (const w of captures) await retryCapture(db, w, reason, now());
@@ -109,12 +109,12 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
   const policy = guardPolicy(env);
   const limiter = durableObjectLimiter(env.LIMITER);
   const tasks = [
-    ...captures.map((w) => () => captureTask(env, db, browser, policy, w, now)),
+    ...captures.map((w) => () => captureTask(env, db, browser, policy, w, now, trace.fork())),
     ...runs.map((w) => () => runTask(env, db, browser, policy, limiter, w, now)),
   ];
   try {
     await Promise.all(
-      Array.from({ length: Math.min(BROWSER_CONCURRENCY, tasks.length) }, async () => {
+      Array.from({ length: Math.min(browserPages(env), tasks.length) }, async () => {
         for (let task = tasks.shift(); task; task = tasks.shift()) await task();
       }),
     );
