@@ -4,7 +4,7 @@ import { describeError, permanentError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey, thumbnailKey } from "../capture/keys";
 import type { CaptureOptions } from "../capture/options";
-import { assertContained, navigate, openPage, type Shot, shoot, thumbnail, withDeadline } from "../capture/page";
+import { assertContained, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
 import { logTrace, type PhaseTrace, type Trace, tracedBucket, untraced } from "../capture/trace";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
@@ -73,8 +73,7 @@ export async function captureInto(
       "Capture",
       (async () => {
         await navigate(page, url, opts);
-        const shot = await shoot(page, opts, measure);
-        shot.thumb = await thumbnail(page);
+        const shot = await shoot(page, opts, measure, true);
         assertContained(page);
         return shot;
       })(),
