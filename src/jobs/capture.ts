@@ -3,8 +3,9 @@ import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { describeError, permanentError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey, thumbnailKey } from "../capture/keys";
+import type { BrowserTask } from "../capture/lanes";
 import type { CaptureOptions } from "../capture/options";
-import { assertContained, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import { assertContained, type GuardedPage, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
 import { logTrace, type PhaseTrace, type Trace, tracedBucket, untraced } from "../capture/trace";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
@@ -55,18 +56,29 @@ async function claim(db: Db, id: string, now: number): Promise<Screenshot | "bus
   return existing?.status === "processing" ? "busy" : undefined;
 }
 
-/** Takes one screenshot with a connected browser: page → R2 → D1. */
-export async function captureInto(
+/**
+ * A capture's page, opened before it is needed: the URL checked, then a fresh context and
+ * page, armed and configured (page.ts). Close it with `shootCapture` (or `close()`).
+ */
+export async function openCapture(
   browser: Browser,
   opts: CaptureOptions,
   url: string,
   policy: GuardPolicy,
-  measure: string[] = [],
   trace: Trace = untraced,
-): Promise<Shot> {
+): Promise<GuardedPage> {
   const verdict = await checkUrl(url, policy, "capturing");
   if (!verdict.ok) throw new TargetError(`Blocked ${url}: ${verdict.reason}`);
-  const page = await openPage(browser, verdict.url, opts, policy, trace);
+  return openPage(browser, verdict.url, opts, policy, trace);
+}
+
+/** The browser work on an opened page: navigate, picture and thumbnail; its context is closed after. */
+export async function shootCapture(
+  page: GuardedPage,
+  opts: CaptureOptions,
+  url: string,
+  measure: string[] = [],
+): Promise<Shot> {
   try {
     return await withDeadline(
       opts.timeout_ms + opts.delay_ms + 15_000,
@@ -215,8 +227,12 @@ export async function retryCapture(db: Db, w: ClaimedCapture, err: unknown, now:
   w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
 }
 
-/** One capture in the batch's browser. Target failures end it `failed` at once. */
-export async function captureTask(
+/**
+ * One capture as a task of the batch's browser (lanes.ts): its page opened ahead, the browser
+ * work in a page slot, then — after the browser work, while the next page is already being
+ * captured — the shot stored and the row completed. Target failures end it `failed` at once.
+ */
+export function captureTask(
   env: Env,
   db: Db,
   browser: Browser,
@@ -224,13 +240,49 @@ export async function captureTask(
   w: ClaimedCapture,
   now: () => number,
   trace: PhaseTrace,
-) {
+): BrowserTask {
+  let job: { opts: CaptureOptions; measure: string[] } | undefined;
+  let page: Promise<GuardedPage> | undefined;
+  let outcome: { shot: Shot } | { error: unknown } = { error: new Error("The capture was not run") };
   try {
     const opts = JSON.parse(w.row.options) as CaptureOptions;
     const detection = w.row.detection ? (JSON.parse(w.row.detection) as ChangeDetection) : null;
-    const shot = await captureInto(browser, opts, w.row.url, policy, detection?.ignore_selectors ?? [], trace);
+    job = { opts, measure: detection?.ignore_selectors ?? [] };
+  } catch (error) {
+    outcome = { error };
+  }
+  return {
+    heavy: job?.opts.full_page === true,
+    async open() {
+      if (!job) return;
+      page = openCapture(browser, job.opts, w.row.url, policy, trace);
+      await page;
+    },
+    async run() {
+      if (!job || !page) return;
+      try {
+        outcome = { shot: await shootCapture(await page, job.opts, w.row.url, job.measure) };
+      } catch (error) {
+        outcome = { error };
+      }
+    },
+    after: () => finishCapture(env, db, w, outcome, now, trace),
+  };
+}
+
+/** After the browser work: stores the shot (or records why there is none) and tells whoever waits. */
+async function finishCapture(
+  env: Env,
+  db: Db,
+  w: ClaimedCapture,
+  outcome: { shot: Shot } | { error: unknown },
+  now: () => number,
+  trace: PhaseTrace,
+) {
+  try {
+    if ("error" in outcome) throw outcome.error;
     const traced = { ...env, SHOTS: tracedBucket(env.SHOTS, trace) };
-    const stored = await trace.span("store", () => storeShot(traced, db, w.row, shot, null, now()));
+    const stored = await trace.span("store", () => storeShot(traced, db, w.row, outcome.shot, null, now()));
     w.message.ack();
     if (stored) {
       await trace.span("events", async () => {

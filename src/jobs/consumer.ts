@@ -9,6 +9,7 @@ import {
 } from "../capture/browser";
 import { drainContexts } from "../capture/contexts";
 import { describeError } from "../capture/errors";
+import { type BrowserTask, runBrowserTasks } from "../capture/lanes";
 import { PhaseTrace } from "../capture/trace";
 import { guardPolicy } from "../config";
 import { getDb } from "../db/client";
@@ -108,20 +109,20 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
   }
   const policy = guardPolicy(env);
   const limiter = durableObjectLimiter(env.LIMITER);
-  const tasks = [
-    ...captures.map((w) => () => captureTask(env, db, browser, policy, w, now, trace.fork())),
-    ...runs.map((w) => () => runTask(env, db, browser, policy, limiter, w, now)),
+  const tasks: BrowserTask[] = [
+    ...captures.map((w) => captureTask(env, db, browser, policy, w, now, trace.fork())),
+    ...runs.map((w) => ({ run: () => runTask(env, db, browser, policy, limiter, w, now) })),
   ];
+  let afterwards: Promise<void> = Promise.resolve();
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(browserPages(env), tasks.length) }, async () => {
-        for (let task = tasks.shift(); task; task = tasks.shift()) await task();
-      }),
-    );
+    ({ afterwards } = await runBrowserTasks(tasks, browserPages(env)));
   } finally {
+    // The browser goes as soon as its work is done (to the next batch, when one waits);
+    // what is still being stored does not need it.
     await drainContexts(browser);
     await releaseBrowser(browser);
   }
+  await afterwards;
 }
 
 async function webhookJobs(env: Env, work: WebhookWork[], now: () => number) {
