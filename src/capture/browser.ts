@@ -71,6 +71,8 @@ export async function releaseBrowser(browser: Browser): Promise<void> {
   } else if (lastSessionId === browser.sessionId()) {
     lastSessionId = undefined;
   }
+  // Free now: a batch waiting for it connects.
+  finishing.delete(browser);
 }
 
 // --- keep-alive sessions (deployed) ---
@@ -82,7 +84,23 @@ export async function releaseBrowser(browser: Browser): Promise<void> {
  */
 let lastSessionId: string | undefined;
 
+/**
+ * Batches of this isolate whose browser work is ending (every job started). A batch that
+ * starts meanwhile waits for that browser (up to {@link KEPT_WAIT_MS}) instead of paying a
+ * launch: a steady stream keeps one warm browser.
+ */
+const finishing = new Set<Browser>();
+const KEPT_WAIT_MS = 5_000;
+
+/** The batch holding `browser` has started its last job: the next batch may wait for it. */
+export function browserWorkEnding(browser: Browser): void {
+  if (!holders.has(browser)) finishing.add(browser);
+}
+
 async function acquireKept(endpoint: Fetcher, keepAliveMs: number): Promise<Browser> {
+  const deadline = Date.now() + KEPT_WAIT_MS;
+  // Polled from this batch's own request (no promise resolved across requests).
+  while (finishing.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   const candidates: string[] = [];
   if (lastSessionId) candidates.push(lastSessionId);
   try {

@@ -20,10 +20,15 @@ export interface BrowserTask {
 const OPEN_AHEAD = 1;
 
 /**
- * Runs every task, `pages` at a time. Resolves when all browser work is done (the browser may
- * be handed on); `afterwards` resolves when every task's `after` has finished too.
+ * Runs every task, `pages` at a time, and says when the last one has started. Resolves when
+ * all browser work is done (the browser may be handed on); `afterwards` resolves when every
+ * task's `after` has finished too.
  */
-export async function runBrowserTasks(tasks: BrowserTask[], pages: number): Promise<{ afterwards: Promise<void> }> {
+export async function runBrowserTasks(
+  tasks: BrowserTask[],
+  pages: number,
+  allStarted: () => void = () => {},
+): Promise<{ afterwards: Promise<void> }> {
   const queue = [...tasks];
   const opening = new Map<BrowserTask, Promise<void>>();
   const open = (task: BrowserTask) => {
@@ -45,6 +50,7 @@ export async function runBrowserTasks(tasks: BrowserTask[], pages: number): Prom
   const lane = async () => {
     let previous: Promise<void> = Promise.resolve();
     for (let task = queue.shift(); task; task = queue.shift()) {
+      if (queue.length === 0) allStarted();
       const opened = open(task);
       openAhead();
       await opened;

@@ -4,6 +4,7 @@ import {
   browserJobsArrived,
   browserKeepAlive,
   browserPages,
+  browserWorkEnding,
   closeIdleBrowser,
   releaseBrowser,
 } from "../capture/browser";
@@ -99,8 +100,10 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
   if (captures.length === 0 && runs.length === 0) return;
 
   let browser: Browser;
+  let keepAlive: number;
   try {
-    browser = await trace.span("browser", () => acquireBrowser(env.BROWSER, browserKeepAlive(env)));
+    keepAlive = browserKeepAlive(env);
+    browser = await trace.span("browser", () => acquireBrowser(env.BROWSER, keepAlive));
   } catch (err) {
     const reason = new Error(`Browser unavailable: ${describeError(err)}`);
     for (const w of captures) await retryCapture(db, w, reason, now());
@@ -115,10 +118,12 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
   ];
   let afterwards: Promise<void> = Promise.resolve();
   try {
-    ({ afterwards } = await runBrowserTasks(tasks, browserPages(env)));
+    ({ afterwards } = await runBrowserTasks(tasks, browserPages(env), () => browserWorkEnding(browser)));
+    // Locally the next batch comes only after this one returns: the browser stays until every
+    // job is told, so a capture sent meanwhile is handed it rather than paying a launch.
+    if (keepAlive === 0) await afterwards;
   } finally {
-    // The browser goes as soon as its work is done (to the next batch, when one waits);
-    // what is still being stored does not need it.
+    // Otherwise it goes as soon as its work is done (to a batch waiting for it); storing does not need it.
     await drainContexts(browser);
     await releaseBrowser(browser);
   }
