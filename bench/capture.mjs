@@ -73,9 +73,13 @@ async function capture(s) {
   });
   let shot = await res.json();
   if (res.status !== 200 && res.status !== 202) throw new Error(`POST → ${res.status}: ${JSON.stringify(shot)}`);
+  // Past the wait's deadline (a very busy machine): polled gently, within the plan's rate limit.
   while (shot.status === "queued" || shot.status === "processing") {
-    await new Promise((r) => setTimeout(r, 250));
-    shot = (await json(s.origin, `/v1/screenshots/${shot.id}`, { headers: s.auth })).body;
+    await new Promise((r) => setTimeout(r, 1000));
+    const poll = await fetch(`${s.origin}/v1/screenshots/${shot.id}`, { headers: s.auth });
+    if (poll.status === 429) await new Promise((r) => setTimeout(r, 1000 * Number(poll.headers.get("retry-after"))));
+    else if (poll.ok) shot = await poll.json();
+    else throw new Error(`GET /v1/screenshots/${shot.id} → ${poll.status}`);
   }
   if (shot.status !== "completed") throw new Error(`capture ${shot.status}: ${shot.error}`);
   return performance.now();
@@ -110,7 +114,8 @@ async function pipeline(url, pages, traces = 0) {
       .split("\n")
       .filter((l) => l.includes('"capture trace"'))
       .map((l) => JSON.parse(l.slice(l.indexOf("{"))));
-    return { ms, latencies, traces: lines.slice(1, 1 + traces) }; // the warm-up's first, then the single captures'
+    // The warm-up's first, then the single captures', then the burst's.
+    return { ms, latencies, traces: lines.slice(1, 1 + traces), burst: lines.slice(1 + traces) };
   } finally {
     await server.stop();
   }
@@ -185,6 +190,23 @@ export async function benchCapture() {
 
     console.log(`\nCapture trace: median of ${TRACES} single captures (one at a time, browser warm), ms`);
     console.table(phaseTable(sequential.traces, sequential.latencies));
+
+    for (const [name, run] of [
+      ["sequential", sequential],
+      ["batched", batched],
+    ]) {
+      // How the burst arrived: batches (a job's trace starts with its batch) and their browser.
+      const batches = new Map();
+      for (const t of run.burst) {
+        const b = batches.get(t.batch) ?? { jobs: 0, browser: t.spans.find((s) => s.phase === "browser")?.ms };
+        b.jobs++;
+        batches.set(t.batch, b);
+      }
+      const list = [...batches.values()];
+      console.log(
+        `${name} burst: ${list.length} batches of ${list.map((b) => b.jobs).join(", ")} jobs; browser acquired in ${list.map((b) => b.browser).join(", ")} ms`,
+      );
+    }
 
     console.log(`\nCapture benchmark: ${SHOTS} captures of ${url} at ${VIEWPORT.width}×${VIEWPORT.height} PNG`);
     const row = (ms) => ({ total_ms: Math.round(ms), per_shot_ms: Math.round(ms / SHOTS) });

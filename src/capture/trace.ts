@@ -83,5 +83,13 @@ export function tracedBucket(bucket: R2Bucket, trace: Trace): R2Bucket {
 /** Logs a capture's trace as one JSON line when `CAPTURE_TRACE` is "1". */
 export function logTrace(env: Env, id: string, trace: PhaseTrace): void {
   if (env.CAPTURE_TRACE !== "1") return;
-  console.log(JSON.stringify({ msg: "capture trace", id, total_ms: Date.now() - trace.start, spans: trace.spans }));
+  console.log(
+    JSON.stringify({
+      msg: "capture trace",
+      id,
+      batch: trace.start,
+      total_ms: Date.now() - trace.start,
+      spans: trace.spans,
+    }),
+  );
 }
