@@ -8,7 +8,9 @@
 //     sequential (BROWSER_PAGES=1: one page at a time, as the floor) and batched (its default
 //     pages at once), all 30 sent together;
 // and the per-phase trace of single captures (CAPTURE_TRACE=1, src/capture/trace.ts).
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import puppeteer from "puppeteer-core";
 import { startFixtureServer } from "../test/fixtures/server.mjs";
 import { startFloor } from "./floor.mjs";
@@ -25,9 +27,38 @@ const PAGES = Number(
   )?.[1] ?? 4,
 );
 
-async function direct(url) {
+/**
+ * CPU time (ms) used so far by the Chromium processes whose command line names `dir` (each
+ * names its profile), with their reaped children's: what the browser spent, whoever drove it.
+ */
+function chromiumCpuMs(dir) {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (!/^(chromium|chrome)/.test(readFileSync(`/proc/${pid}/comm`, "utf8"))) continue;
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** The browser CPU a run used, per shot. */
+async function measured(dir, run) {
+  const before = chromiumCpuMs(dir);
+  const ms = await run();
+  return { ms, cpuMs: chromiumCpuMs(dir) - before };
+}
+
+async function direct(url, dir) {
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
+    userDataDir: dir,
     args: ["--no-sandbox", "--disable-gpu", "--headless=new", "--disable-dev-shm-usage", "--hide-scrollbars"],
   });
   try {
@@ -39,9 +70,11 @@ async function direct(url) {
       await page.close();
     };
     await once(); // warm-up
-    const started = performance.now();
-    for (let i = 0; i < SHOTS; i++) await once();
-    return performance.now() - started;
+    return await measured(dir, async () => {
+      const started = performance.now();
+      for (let i = 0; i < SHOTS; i++) await once();
+      return performance.now() - started;
+    });
   } finally {
     await browser.close();
   }
@@ -93,10 +126,12 @@ async function burst(s) {
 }
 
 /** SnapTrack on a fresh server with `pages` pages at once: the browser launched first, then the burst. */
-async function pipeline(url, pages, traces = 0) {
+async function pipeline(url, pages, dir, traces = 0) {
+  mkdirSync(dir, { recursive: true });
   const server = await startServer(Number(process.env.BENCH_PORT ?? 8799), {
     BROWSER_PAGES: String(pages),
     CAPTURE_TRACE: "1",
+    TMPDIR: dir, // the server's scratch directory, and so its Chromium's profile, lie under it
   });
   try {
     const warm = await site(server.origin, url, `warm-${pages}`);
@@ -108,14 +143,15 @@ async function pipeline(url, pages, traces = 0) {
       const started = performance.now();
       latencies.push((await capture(traced)) - started);
     }
-    const ms = await burst(await site(server.origin, url, `burst-${pages}`));
+    const burstSite = await site(server.origin, url, `burst-${pages}`);
+    const { ms, cpuMs } = await measured(dir, () => burst(burstSite));
     const lines = server
       .log()
       .split("\n")
       .filter((l) => l.includes('"capture trace"'))
       .map((l) => JSON.parse(l.slice(l.indexOf("{"))));
     // The warm-up's first, then the single captures', then the burst's.
-    return { ms, latencies, traces: lines.slice(1, 1 + traces), burst: lines.slice(1 + traces) };
+    return { ms, cpuMs, latencies, traces: lines.slice(1, 1 + traces), burst: lines.slice(1 + traces) };
   } finally {
     await server.stop();
   }
@@ -173,20 +209,28 @@ function phaseTable(traces, latencies) {
 
 export async function benchCapture() {
   const fixtures = await startFixtureServer();
+  const scratch = mkdtempSync(join(tmpdir(), "snaptrack-capture-bench-"));
   try {
     const url = `${fixtures.origin}/colors`;
-    const directMs = await direct(url);
+    const direct_ = await direct(url, join(scratch, "direct"));
     const floor = await startFloor(Number(process.env.BENCH_FLOOR_PORT ?? 8798));
-    let floorMs;
-    let floorTabsMs;
+    let floorSeq;
+    let floorTabs;
     try {
-      floorMs = (await floor.loop(url, SHOTS, 1)).ms;
-      floorTabsMs = (await floor.loop(url, SHOTS, PAGES)).ms;
+      // The Worker times its own loop; its browser stays up between requests, so its CPU is read around each loop.
+      const session = await floor.launch(url);
+      const loop = async (tabs) => {
+        const { ms, cpuMs } = await measured(floor.scratch, () => floor.loop(session, url, SHOTS, tabs));
+        return { ms: ms.ms, cpuMs };
+      };
+      floorSeq = await loop(1);
+      floorTabs = await loop(PAGES);
+      await floor.close(session);
     } finally {
       await floor.stop();
     }
-    const sequential = await pipeline(url, 1, TRACES);
-    const batched = await pipeline(url, PAGES);
+    const sequential = await pipeline(url, 1, join(scratch, "sequential"), TRACES);
+    const batched = await pipeline(url, PAGES, join(scratch, "batched"));
 
     console.log(`\nCapture trace: median of ${TRACES} single captures (one at a time, browser warm), ms`);
     console.table(phaseTable(sequential.traces, sequential.latencies));
@@ -209,26 +253,31 @@ export async function benchCapture() {
     }
 
     console.log(`\nCapture benchmark: ${SHOTS} captures of ${url} at ${VIEWPORT.width}×${VIEWPORT.height} PNG`);
-    const row = (ms) => ({ total_ms: Math.round(ms), per_shot_ms: Math.round(ms / SHOTS) });
-    console.table({
-      "raw puppeteer-core, same Chromium (new page per shot)": row(directMs),
-      "floor: bare Worker, same Browser binding (naive loop)": row(floorMs),
-      [`  (reference: bare Worker, ${PAGES} tabs at once)`]: row(floorTabsMs),
-      "SnapTrack sequential (1 page at a time)": row(sequential.ms),
-      [`SnapTrack batched (${PAGES} pages at once)`]: row(batched.ms),
+    const row = ({ ms, cpuMs }) => ({
+      total_ms: Math.round(ms),
+      per_shot_ms: Math.round(ms / SHOTS),
+      browser_cpu_ms_per_shot: Math.round(cpuMs / SHOTS),
     });
-    const ratio = (a, b) => (a / b).toFixed(2);
+    console.table({
+      "raw puppeteer-core, same Chromium (new page per shot)": row(direct_),
+      "floor: bare Worker, same Browser binding (naive loop)": row(floorSeq),
+      [`  (reference: bare Worker, ${PAGES} tabs at once)`]: row(floorTabs),
+      "SnapTrack sequential (1 page at a time)": row(sequential),
+      [`SnapTrack batched (${PAGES} pages at once)`]: row(batched),
+    });
+    const ratio = (a, b) => (a.ms / b.ms).toFixed(2);
     console.log(
       [
-        `floor ÷ raw puppeteer-core:           ${ratio(floorMs, directMs)}`,
-        `SnapTrack sequential ÷ floor:         ${ratio(sequential.ms, floorMs)}   (target ≤ 1.20)`,
-        `SnapTrack sequential ÷ raw puppeteer: ${ratio(sequential.ms, directMs)}`,
-        `SnapTrack batched ÷ floor:            ${ratio(batched.ms, floorMs)}   (target ≤ 1.00)`,
-        `SnapTrack batched ÷ raw puppeteer:    ${ratio(batched.ms, directMs)}`,
+        `floor ÷ raw puppeteer-core:           ${ratio(floorSeq, direct_)}`,
+        `SnapTrack sequential ÷ floor:         ${ratio(sequential, floorSeq)}   (target ≤ 1.20)`,
+        `SnapTrack sequential ÷ raw puppeteer: ${ratio(sequential, direct_)}`,
+        `SnapTrack batched ÷ floor:            ${ratio(batched, floorSeq)}   (target ≤ 1.00)`,
+        `SnapTrack batched ÷ raw puppeteer:    ${ratio(batched, direct_)}`,
       ].join("\n"),
     );
-    return { directMs, floorMs, floorTabsMs, sequentialMs: sequential.ms, batchedMs: batched.ms };
+    return { direct: direct_, floor: floorSeq, floorTabs, sequential, batched };
   } finally {
     await fixtures.close();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

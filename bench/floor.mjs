@@ -69,12 +69,18 @@ export async function startFloor(port = 8798) {
     }
     rmSync(scratch, { recursive: true, force: true });
   };
+  const call = async (path) => {
+    const res = await fetch(`${origin}${path}`);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`floor ${path} → ${res.status}: ${text}\n${log}`);
+    return JSON.parse(text);
+  };
   const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       const res = await fetch(`${origin}/`);
       await res.arrayBuffer();
-      if (res.status === 400) break; // the Worker answers (no url=)
+      if (res.status === 400) break; // the Worker answers (no session=)
     } catch {}
     if (Date.now() > deadline || child.exitCode !== null) {
       await stop();
@@ -84,12 +90,18 @@ export async function startFloor(port = 8798) {
   }
   return {
     origin,
-    /** `n` shots of `url` (after one warm-up), `tabs` pages at a time: the Worker's own timing. */
-    async loop(url, n, tabs = 1) {
-      const res = await fetch(`${origin}/?${new URLSearchParams({ url, n: String(n), tabs: String(tabs) })}`);
-      const text = await res.text();
-      if (!res.ok) throw new Error(`floor loop → ${res.status}: ${text}\n${log}`);
-      return JSON.parse(text);
+    /** Every process of this run (Chromium's too) has it on its command line or as its TMPDIR. */
+    scratch,
+    /** A browser kept between requests, warmed up with one shot of `url`: its session id. */
+    async launch(url) {
+      return (await call(`/launch?${new URLSearchParams({ url })}`)).session;
+    },
+    /** `n` shots of `url` in that browser, `tabs` pages at a time: the Worker's own timing. */
+    async loop(session, url, n, tabs = 1) {
+      return call(`/?${new URLSearchParams({ session, url, n: String(n), tabs: String(tabs) })}`);
+    },
+    async close(session) {
+      await call(`/close?${new URLSearchParams({ session })}`);
     },
     stop,
   };
