@@ -28,31 +28,35 @@ const PAGES = Number(
 );
 
 /**
- * CPU time (ms) used so far by the Chromium processes whose command line names `dir` (each
- * names its profile), with their reaped children's: what the browser spent, whoever drove it.
+ * CPU time (ms) used so far, with reaped children's, by the processes of one run: its Chromium
+ * (each browser process names its profile, under `dir`, on its command line) and, apart, the
+ * rest (wrangler, workerd: started with a TMPDIR under `dir`).
  */
-function chromiumCpuMs(dir) {
-  let ticks = 0;
+function cpuMs(dir) {
+  const used = { browser: 0, worker: 0 };
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir)) continue;
+      const browser = readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+      const worker = !browser && readFileSync(`/proc/${pid}/environ`, "utf8").includes(`\0TMPDIR=${dir}`);
+      if (!browser && !worker) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (!/^(chromium|chrome)/.test(readFileSync(`/proc/${pid}/comm`, "utf8"))) continue;
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      used[browser ? "browser" : "worker"] += ticks * 10; // USER_HZ is 100 on Linux
     } catch {
-      // Gone meanwhile.
+      // Gone meanwhile, or not ours to read.
     }
   }
-  return ticks * 10; // USER_HZ is 100 on Linux
+  return used;
 }
 
-/** The browser CPU a run used, per shot. */
+/** A run's time, and the CPU its browser and its Worker side spent meanwhile. */
 async function measured(dir, run) {
-  const before = chromiumCpuMs(dir);
+  const before = cpuMs(dir);
   const ms = await run();
-  return { ms, cpuMs: chromiumCpuMs(dir) - before };
+  const after = cpuMs(dir);
+  return { ms, cpuMs: after.browser - before.browser, workerCpuMs: after.worker - before.worker };
 }
 
 async function direct(url, dir) {
@@ -70,11 +74,12 @@ async function direct(url, dir) {
       await page.close();
     };
     await once(); // warm-up
-    return await measured(dir, async () => {
+    const { ms, cpuMs } = await measured(dir, async () => {
       const started = performance.now();
       for (let i = 0; i < SHOTS; i++) await once();
       return performance.now() - started;
     });
+    return { ms, cpuMs }; // no Worker side: puppeteer-core runs in this process
   } finally {
     await browser.close();
   }
@@ -144,14 +149,14 @@ async function pipeline(url, pages, dir, traces = 0) {
       latencies.push((await capture(traced)) - started);
     }
     const burstSite = await site(server.origin, url, `burst-${pages}`);
-    const { ms, cpuMs } = await measured(dir, () => burst(burstSite));
+    const { ms, cpuMs, workerCpuMs } = await measured(dir, () => burst(burstSite));
     const lines = server
       .log()
       .split("\n")
       .filter((l) => l.includes('"capture trace"'))
       .map((l) => JSON.parse(l.slice(l.indexOf("{"))));
     // The warm-up's first, then the single captures', then the burst's.
-    return { ms, cpuMs, latencies, traces: lines.slice(1, 1 + traces), burst: lines.slice(1 + traces) };
+    return { ms, cpuMs, workerCpuMs, latencies, traces: lines.slice(1, 1 + traces), burst: lines.slice(1 + traces) };
   } finally {
     await server.stop();
   }
@@ -220,8 +225,8 @@ export async function benchCapture() {
       // The Worker times its own loop; its browser stays up between requests, so its CPU is read around each loop.
       const session = await floor.launch(url);
       const loop = async (tabs) => {
-        const { ms, cpuMs } = await measured(floor.scratch, () => floor.loop(session, url, SHOTS, tabs));
-        return { ms: ms.ms, cpuMs };
+        const run = await measured(floor.scratch, () => floor.loop(session, url, SHOTS, tabs));
+        return { ...run, ms: run.ms.ms };
       };
       floorSeq = await loop(1);
       floorTabs = await loop(PAGES);
@@ -253,10 +258,11 @@ export async function benchCapture() {
     }
 
     console.log(`\nCapture benchmark: ${SHOTS} captures of ${url} at ${VIEWPORT.width}×${VIEWPORT.height} PNG`);
-    const row = ({ ms, cpuMs }) => ({
+    const row = ({ ms, cpuMs, workerCpuMs }) => ({
       total_ms: Math.round(ms),
       per_shot_ms: Math.round(ms / SHOTS),
-      browser_cpu_ms_per_shot: Math.round(cpuMs / SHOTS),
+      "browser CPU/shot": Math.round(cpuMs / SHOTS),
+      "worker-side CPU/shot": workerCpuMs === undefined ? "–" : Math.round(workerCpuMs / SHOTS),
     });
     console.table({
       "raw puppeteer-core, same Chromium (new page per shot)": row(direct_),
