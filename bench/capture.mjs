@@ -1,17 +1,68 @@
-// 30 captures of a loopback page through the whole pipeline (POST → queue → consumer →
-// Browser binding → R2 → D1, observed through the API) against the same 30 taken directly
-// with puppeteer-core on the same Chromium, a new page per shot. Prints both and the ratio.
+// 30 captures of one loopback page at 1280×800 PNG, four ways, one after the other in this
+// process (so the ratios compare runs on the same machine at the same time):
+//   - raw puppeteer-core on the same Chromium, a new page per shot;
+//   - the floor: a bare Worker (bench/floor-worker) doing the naive loop through the same local
+//     Browser binding (launch, then new page, viewport, goto, screenshot, close per shot);
+//   - SnapTrack's pipeline (POST → queue → consumer → Browser binding → R2 → row, observed
+//     through the API: each POST waits with `Prefer: wait` for its completed screenshot),
+//     sequential (BROWSER_PAGES=1: one page at a time, as the floor) and batched (its default
+//     pages at once), all 30 sent together;
+// and the per-phase trace of single captures (CAPTURE_TRACE=1, src/capture/trace.ts).
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import puppeteer from "puppeteer-core";
 import { startFixtureServer } from "../test/fixtures/server.mjs";
+import { startFloor } from "./floor.mjs";
 import { json, startServer, tenant } from "./server.mjs";
 
-const SHOTS = 30;
+const SHOTS = Number(process.env.BENCH_SHOTS ?? 30);
+const TRACES = Number(process.env.BENCH_TRACES ?? 5);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
 const VIEWPORT = { width: 1280, height: 800 };
+// SnapTrack's default pages at once, read from its one home; the floor gets as many tabs for reference.
+const PAGES = Number(
+  /export const BROWSER_PAGES = (\d+)/.exec(
+    readFileSync(new URL("../src/capture/browser.ts", import.meta.url), "utf8"),
+  )?.[1] ?? 4,
+);
 
-async function direct(url) {
+/**
+ * CPU time (ms) used so far, with reaped children's, by the processes of one run: its Chromium
+ * (each browser process names its profile, under `dir`, on its command line) and, apart, the
+ * rest (wrangler, workerd: started with a TMPDIR under `dir`).
+ */
+function cpuMs(dir) {
+  const used = { browser: 0, worker: 0 };
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const browser = readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+      const worker = !browser && readFileSync(`/proc/${pid}/environ`, "utf8").includes(`\0TMPDIR=${dir}`);
+      if (!browser && !worker) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      used[browser ? "browser" : "worker"] += ticks * 10; // USER_HZ is 100 on Linux
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return used;
+}
+
+/** A run's time, and the CPU its browser and its Worker side spent meanwhile. */
+async function measured(dir, run) {
+  const before = cpuMs(dir);
+  const ms = await run();
+  const after = cpuMs(dir);
+  return { ms, cpuMs: after.browser - before.browser, workerCpuMs: after.worker - before.worker };
+}
+
+async function direct(url, dir) {
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
+    userDataDir: dir,
     args: ["--no-sandbox", "--disable-gpu", "--headless=new", "--disable-dev-shm-usage", "--hide-scrollbars"],
   });
   try {
@@ -23,77 +74,216 @@ async function direct(url) {
       await page.close();
     };
     await once(); // warm-up
-    const started = performance.now();
-    for (let i = 0; i < SHOTS; i++) await once();
-    return performance.now() - started;
+    const { ms, cpuMs } = await measured(dir, async () => {
+      const started = performance.now();
+      for (let i = 0; i < SHOTS; i++) await once();
+      return performance.now() - started;
+    });
+    return { ms, cpuMs }; // no Worker side: puppeteer-core runs in this process
   } finally {
     await browser.close();
   }
 }
 
-async function pipeline(origin, url) {
-  const { token } = await tenant(origin, "business", "capture-bench");
+/** A tenant of its own per run (the plan's 60 requests a minute are never the limit) and one website. */
+async function site(origin, url, tag, changeDetection) {
+  const { token } = await tenant(origin, "business", tag);
   const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const { body: site } = await json(origin, "/v1/websites", {
+  const { body } = await json(origin, "/v1/websites", {
     method: "POST",
     headers: auth,
-    body: JSON.stringify({ name: "bench", url, capture: { viewport: VIEWPORT } }),
+    body: JSON.stringify({
+      name: tag,
+      url,
+      capture: { viewport: VIEWPORT },
+      ...(changeDetection ? { change_detection: changeDetection } : {}),
+    }),
   });
-  const capture = () =>
-    json(origin, "/v1/screenshots", {
-      method: "POST",
-      headers: auth,
-      body: JSON.stringify({ website_id: site.id }),
-    }).then((r) => r.body.id);
-  // Done when every capture completed; the time is read from their `captured_at` (set when
-  // each was stored), so the poll interval — kept slow for the plan's 60 requests a minute —
-  // does not count.
-  const waitAll = async (ids) => {
-    const pending = new Set(ids);
-    let last = 0;
-    while (pending.size > 0) {
-      await new Promise((r) => setTimeout(r, 2000));
-      const { body } = await json(origin, `/v1/screenshots?website_id=${site.id}&limit=100`, { headers: auth });
-      for (const s of body.data) {
-        if (!pending.has(s.id)) continue;
-        if (s.status === "failed") throw new Error(`capture failed: ${s.error}`);
-        if (s.status === "completed") {
-          pending.delete(s.id);
-          last = Math.max(last, Date.parse(s.captured_at));
-        }
-      }
+  return { origin, auth, id: body.id };
+}
+
+/** One capture, answered when it has completed (`Prefer: wait`; polled past the wait's deadline). */
+async function capture(s) {
+  const res = await fetch(`${s.origin}/v1/screenshots`, {
+    method: "POST",
+    headers: { ...s.auth, prefer: "wait=60" },
+    body: JSON.stringify({ website_id: s.id }),
+  });
+  let shot = await res.json();
+  if (res.status !== 200 && res.status !== 202) throw new Error(`POST → ${res.status}: ${JSON.stringify(shot)}`);
+  // Past the wait's deadline (a very busy machine): polled gently, within the plan's rate limit.
+  while (shot.status === "queued" || shot.status === "processing") {
+    await new Promise((r) => setTimeout(r, 1000));
+    const poll = await fetch(`${s.origin}/v1/screenshots/${shot.id}`, { headers: s.auth });
+    if (poll.status === 429) await new Promise((r) => setTimeout(r, 1000 * Number(poll.headers.get("retry-after"))));
+    else if (poll.ok) shot = await poll.json();
+    else throw new Error(`GET /v1/screenshots/${shot.id} → ${poll.status}`);
+  }
+  if (shot.status !== "completed") throw new Error(`capture ${shot.status}: ${shot.error}`);
+  return performance.now();
+}
+
+/** All `SHOTS` sent together; the time until the last one is seen completed. */
+async function burst(s) {
+  const started = performance.now();
+  const ends = await Promise.all(Array.from({ length: SHOTS }, () => capture(s)));
+  return Math.max(...ends) - started;
+}
+
+/** SnapTrack on a fresh server with `pages` pages at once: the browser launched first, then the burst. */
+async function pipeline(url, pages, dir, traces = 0) {
+  mkdirSync(dir, { recursive: true });
+  const server = await startServer(Number(process.env.BENCH_PORT ?? 8799), {
+    BROWSER_PAGES: String(pages),
+    CAPTURE_TRACE: "1",
+    TMPDIR: dir, // the server's scratch directory, and so its Chromium's profile, lie under it
+  });
+  try {
+    const warm = await site(server.origin, url, `warm-${pages}`);
+    await capture(warm); // the first batch launches the shared browser
+    // Single captures, one at a time, for the trace (with an ignored element, so that phase shows).
+    const traced = await site(server.origin, url, "trace", { ignore_selectors: ["#box"] });
+    const latencies = [];
+    for (let i = 0; i < traces; i++) {
+      const started = performance.now();
+      latencies.push((await capture(traced)) - started);
     }
-    return last;
-  };
-  await waitAll([await capture()]); // warm-up: the first batch launches the shared browser
-  await new Promise((r) => setTimeout(r, 61_000 - (Date.now() % 60_000))); // a fresh rate-limit minute
-  const started = Date.now();
-  const ids = await Promise.all(Array.from({ length: SHOTS }, capture));
-  return (await waitAll(ids)) - started;
+    const burstSite = await site(server.origin, url, `burst-${pages}`);
+    const { ms, cpuMs, workerCpuMs } = await measured(dir, () => burst(burstSite));
+    const lines = server
+      .log()
+      .split("\n")
+      .filter((l) => l.includes('"capture trace"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf("{"))));
+    // The warm-up's first, then the single captures', then the burst's.
+    return { ms, cpuMs, workerCpuMs, latencies, traces: lines.slice(1, 1 + traces), burst: lines.slice(1 + traces) };
+  } finally {
+    await server.stop();
+  }
+}
+
+const PHASES = [
+  "claim",
+  "browser",
+  "guard",
+  "context",
+  "arming",
+  "viewport and emulation",
+  "navigation",
+  "waits",
+  "ignore boxes",
+  "screenshot",
+  "thumbnail",
+  "text",
+  "R2 put",
+  "row update",
+  "events",
+];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? undefined : s[s.length >> 1];
+};
+
+/** Median per phase over the traces: its time, and when it started (ms after the batch began). */
+function phaseTable(traces, latencies) {
+  const table = {};
+  for (const phase of PHASES) {
+    const per = traces.map((t) => {
+      const spans = t.spans.filter((s) => s.phase === phase);
+      let ms = spans.reduce((sum, s) => sum + s.ms, 0);
+      // Storing traced as a whole (storeShot): the row update is what is not the R2 puts.
+      if (phase === "row update" && spans.length === 0) {
+        const store = t.spans.filter((s) => s.phase === "store").reduce((sum, s) => sum + s.ms, 0);
+        const puts = t.spans.filter((s) => s.phase === "R2 put").reduce((sum, s) => sum + s.ms, 0);
+        ms = store - puts;
+        const at = t.spans.find((s) => s.phase === "store");
+        return at ? { ms, at: at.at } : undefined;
+      }
+      return spans.length > 0 ? { ms, at: spans[0].at } : undefined;
+    });
+    const seen = per.filter(Boolean);
+    table[phase] =
+      seen.length === 0
+        ? { ms: "–", starts_at_ms: "–" }
+        : { ms: median(seen.map((p) => p.ms)), starts_at_ms: median(seen.map((p) => p.at)) };
+  }
+  table["consumer total (batch start → job notified)"] = { ms: median(traces.map((t) => t.total_ms)), starts_at_ms: 0 };
+  table["client: POST → completed answer"] = { ms: Math.round(median(latencies)), starts_at_ms: "" };
+  return table;
 }
 
 export async function benchCapture() {
   const fixtures = await startFixtureServer();
-  const server = await startServer(Number(process.env.BENCH_PORT ?? 8799));
+  const scratch = mkdtempSync(join(tmpdir(), "snaptrack-capture-bench-"));
   try {
     const url = `${fixtures.origin}/colors`;
-    const directMs = await direct(url);
-    const pipelineMs = await pipeline(server.origin, url);
-    console.log(`\nCapture benchmark: ${SHOTS} captures of ${url} at ${VIEWPORT.width}×${VIEWPORT.height}`);
-    console.table({
-      "direct puppeteer-core (new page per shot)": {
-        total_ms: Math.round(directMs),
-        per_shot_ms: Math.round(directMs / SHOTS),
-      },
-      "SnapTrack pipeline (API → queue → R2/D1)": {
-        total_ms: Math.round(pipelineMs),
-        per_shot_ms: Math.round(pipelineMs / SHOTS),
-      },
+    const direct_ = await direct(url, join(scratch, "direct"));
+    const floor = await startFloor(Number(process.env.BENCH_FLOOR_PORT ?? 8798));
+    let floorSeq;
+    let floorTabs;
+    try {
+      // The Worker times its own loop; its browser stays up between requests, so its CPU is read around each loop.
+      const session = await floor.launch(url);
+      const loop = async (tabs) => {
+        const run = await measured(floor.scratch, () => floor.loop(session, url, SHOTS, tabs));
+        return { ...run, ms: run.ms.ms };
+      };
+      floorSeq = await loop(1);
+      floorTabs = await loop(PAGES);
+      await floor.close(session);
+    } finally {
+      await floor.stop();
+    }
+    const sequential = await pipeline(url, 1, join(scratch, "sequential"), TRACES);
+    const batched = await pipeline(url, PAGES, join(scratch, "batched"));
+
+    console.log(`\nCapture trace: median of ${TRACES} single captures (one at a time, browser warm), ms`);
+    console.table(phaseTable(sequential.traces, sequential.latencies));
+
+    for (const [name, run] of [
+      ["sequential", sequential],
+      ["batched", batched],
+    ]) {
+      // How the burst arrived: batches (a job's trace starts with its batch) and their browser.
+      const batches = new Map();
+      for (const t of run.burst) {
+        const b = batches.get(t.batch) ?? { jobs: 0, browser: t.spans.find((s) => s.phase === "browser")?.ms };
+        b.jobs++;
+        batches.set(t.batch, b);
+      }
+      const list = [...batches.values()];
+      console.log(
+        `${name} burst: ${list.length} batches of ${list.map((b) => b.jobs).join(", ")} jobs; browser acquired in ${list.map((b) => b.browser).join(", ")} ms`,
+      );
+    }
+
+    console.log(`\nCapture benchmark: ${SHOTS} captures of ${url} at ${VIEWPORT.width}×${VIEWPORT.height} PNG`);
+    const row = ({ ms, cpuMs, workerCpuMs }) => ({
+      total_ms: Math.round(ms),
+      per_shot_ms: Math.round(ms / SHOTS),
+      "browser CPU/shot": Math.round(cpuMs / SHOTS),
+      "worker-side CPU/shot": workerCpuMs === undefined ? "–" : Math.round(workerCpuMs / SHOTS),
     });
-    console.log(`ratio (pipeline ÷ direct): ${(pipelineMs / directMs).toFixed(2)}   target ≤ 1.20`);
-    return { directMs, pipelineMs };
+    console.table({
+      "raw puppeteer-core, same Chromium (new page per shot)": row(direct_),
+      "floor: bare Worker, same Browser binding (naive loop)": row(floorSeq),
+      [`  (reference: bare Worker, ${PAGES} tabs at once)`]: row(floorTabs),
+      "SnapTrack sequential (1 page at a time)": row(sequential),
+      [`SnapTrack batched (${PAGES} pages at once)`]: row(batched),
+    });
+    const ratio = (a, b) => (a.ms / b.ms).toFixed(2);
+    console.log(
+      [
+        `floor ÷ raw puppeteer-core:           ${ratio(floorSeq, direct_)}`,
+        `SnapTrack sequential ÷ floor:         ${ratio(sequential, floorSeq)}   (target ≤ 1.20)`,
+        `SnapTrack sequential ÷ raw puppeteer: ${ratio(sequential, direct_)}`,
+        `SnapTrack batched ÷ floor:            ${ratio(batched, floorSeq)}   (target ≤ 1.00)`,
+        `SnapTrack batched ÷ raw puppeteer:    ${ratio(batched, direct_)}`,
+      ].join("\n"),
+    );
+    return { direct: direct_, floor: floorSeq, floorTabs, sequential, batched };
   } finally {
-    await server.stop();
     await fixtures.close();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

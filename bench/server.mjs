@@ -6,14 +6,20 @@ import { dirname, join } from "node:path";
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
 
-export async function startServer(port = 8799) {
+export async function startServer(port = 8799, extraEnv = {}) {
   const state = mkdtempSync(join(tmpdir(), "snaptrack-bench-"));
   const child = spawn(process.execPath, [join(ROOT, "scripts", "dev.mjs")], {
     cwd: ROOT,
     // The deployed browser reuse (an idle browser kept for the next batch), as the direct
     // puppeteer run reuses its one browser; `npm start` closes idle browsers instead. Any
     // browser miniflare loses track of meanwhile ends with the server (scripts/dev.mjs).
-    env: { ...process.env, PORT: String(port), SNAPTRACK_STATE_DIR: state, BROWSER_KEEP_ALIVE_MS: "600000" },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      SNAPTRACK_STATE_DIR: state,
+      BROWSER_KEEP_ALIVE_MS: "600000",
+      ...extraEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -26,6 +26,9 @@ export const LOCAL_VARS = {
   // No idle browser: miniflare would keep it forever and lose track of it (src/capture/browser.ts).
   // The capture benchmark sets the deployed behaviour (reuse) through the environment.
   BROWSER_KEEP_ALIVE_MS: process.env.BROWSER_KEEP_ALIVE_MS ?? "0",
+  // The capture benchmark's knobs: the per-phase trace, and pages at once (src/capture/).
+  ...(process.env.CAPTURE_TRACE ? { CAPTURE_TRACE: process.env.CAPTURE_TRACE } : {}),
+  ...(process.env.BROWSER_PAGES ? { BROWSER_PAGES: process.env.BROWSER_PAGES } : {}),
 };
 
 // The project's own Node (the pinned `node` devDependency). `npm start` already runs on it;

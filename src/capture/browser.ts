@@ -1,5 +1,29 @@
 import puppeteer, { type Browser } from "@cloudflare/puppeteer";
 
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** Pages a batch's browser works on at once (default {@link BROWSER_PAGES}); the benchmark sets 1 for its sequential run. */
+      BROWSER_PAGES?: string;
+    }
+  }
+}
+
+/** Pages open at once in a batch's one browser (captures and scenario runs). */
+export const BROWSER_PAGES = 4;
+const MAX_BROWSER_PAGES = 10;
+
+/** `BROWSER_PAGES`, default {@link BROWSER_PAGES}. */
+export function browserPages(env: Env): number {
+  const raw = env.BROWSER_PAGES;
+  if (raw === undefined || raw === "") return BROWSER_PAGES;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BROWSER_PAGES) {
+    throw new Error(`BROWSER_PAGES must be an integer from 1 to ${MAX_BROWSER_PAGES}, not ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
 /** An idle shared browser closes itself after this long (Browser Rendering's keep_alive, its maximum). */
 export const KEEP_ALIVE_MS = 10 * 60_000;
 
@@ -47,6 +71,8 @@ export async function releaseBrowser(browser: Browser): Promise<void> {
   } else if (lastSessionId === browser.sessionId()) {
     lastSessionId = undefined;
   }
+  // Free now: a batch waiting for it connects.
+  finishing.delete(browser);
 }
 
 // --- keep-alive sessions (deployed) ---
@@ -58,7 +84,23 @@ export async function releaseBrowser(browser: Browser): Promise<void> {
  */
 let lastSessionId: string | undefined;
 
+/**
+ * Batches of this isolate whose browser work is ending (every job started). A batch that
+ * starts meanwhile waits for that browser (up to {@link KEPT_WAIT_MS}) instead of paying a
+ * launch: a steady stream keeps one warm browser.
+ */
+const finishing = new Set<Browser>();
+const KEPT_WAIT_MS = 5_000;
+
+/** The batch holding `browser` has started its last job: the next batch may wait for it. */
+export function browserWorkEnding(browser: Browser): void {
+  if (!holders.has(browser)) finishing.add(browser);
+}
+
 async function acquireKept(endpoint: Fetcher, keepAliveMs: number): Promise<Browser> {
+  const deadline = Date.now() + KEPT_WAIT_MS;
+  // Polled from this batch's own request (no promise resolved across requests).
+  while (finishing.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   const candidates: string[] = [];
   if (lastSessionId) candidates.push(lastSessionId);
   try {

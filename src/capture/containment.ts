@@ -167,7 +167,8 @@ interface AttachedToTarget {
 
 /**
  * Arms one job's page: the guard script, child targets attached paused and armed the same
- * way, response addresses checked, popups closed. Call before the first navigation.
+ * way, response addresses checked, popups closed. Call before the first navigation. Returns
+ * the page's armed session, for the job's own commands.
  */
 export async function armPage(
   page: Page,
@@ -175,7 +176,7 @@ export async function armPage(
   policy: GuardPolicy,
   allowedHosts: string[],
   violations: Violation[],
-): Promise<void> {
+): Promise<CDPSession> {
   const script = pageGuardScript(allowedHosts);
   const own = page.target();
   context.on("targetcreated", (target) => {
@@ -219,5 +220,7 @@ export async function armPage(
     const failed = results.find((r) => r.status === "rejected");
     if (failed && type === "page") throw (failed as PromiseRejectedResult).reason;
   };
-  await arm(await page.createCDPSession(), "page");
+  const session = await page.createCDPSession();
+  await arm(session, "page");
+  return session;
 }

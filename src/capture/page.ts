@@ -1,4 +1,4 @@
-import type { Browser, Frame, Page } from "@cloudflare/puppeteer";
+import type { Browser, CDPSession, Frame, Page } from "@cloudflare/puppeteer";
 import type { Box } from "../compare/rows";
 import { base64ToBytes } from "../lib/crypto";
 import { isAdRequest } from "./ads";
@@ -7,6 +7,7 @@ import { freshContext, retireContext } from "./contexts";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
 import { type CaptureOptions, FIELD_VALUE } from "./options";
+import { type Trace, untraced } from "./trace";
 import type { GuardPolicy } from "./url-guard";
 
 /** Chromium cannot capture an image taller than this many device pixels. */
@@ -20,6 +21,10 @@ export interface GuardedPage {
   violations: Violation[];
   /** Closes the job's browser context: its pages, cookies, storage and cache go with it. */
   close(): Promise<void>;
+  /** The job's own CDP session on its page (armed by containment.ts): pictures and thumbnails go through it. */
+  cdp: CDPSession;
+  /** Where the job's time goes (see trace.ts). */
+  trace: Trace;
 }
 
 /**
@@ -34,9 +39,10 @@ export async function openPage(
   target: URL,
   opts: CaptureOptions,
   policy: GuardPolicy,
+  trace: Trace = untraced,
 ): Promise<GuardedPage> {
-  await armBrowser(browser, policy);
-  const { context, page } = await freshContext(browser);
+  await trace.span("guard", () => armBrowser(browser, policy));
+  const { context, page } = await trace.span("context", () => freshContext(browser));
   const blocked: GuardedPage["blocked"] = [];
   const violations: Violation[] = [];
   const unwatch = watchJob(browser, jobScreen(page, target, opts, blocked));
@@ -46,40 +52,51 @@ export async function openPage(
     retireContext(browser, context);
   };
   try {
-    await armPage(page, context, policy, [target.host], violations);
-    await page.setViewport({
-      width: opts.viewport.width,
-      height: opts.viewport.height,
-      deviceScaleFactor: opts.device_scale_factor,
-    });
-    if (opts.user_agent) await page.setUserAgent(opts.user_agent);
-    if (opts.dark_mode) await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
-    if (opts.cookies.length > 0) {
-      await page.setCookie(
-        ...opts.cookies.map((c) => ({
-          name: c.name,
-          value: c.value,
-          ...(c.domain ? { domain: c.domain } : { url: target.origin }),
-          path: c.path ?? "/",
-          secure: c.secure,
-          httpOnly: c.http_only,
-          sameSite: c.same_site,
-        })),
-      );
-    }
-    for (const [name, value] of Object.entries(opts.headers)) {
-      // Chromium would refuse it mid-request, and the page would only time out.
-      if (!FIELD_VALUE.test(value))
-        throw new TargetError(`The browser refused a capture option (invalid characters): header ${name}`);
-    }
+    // Independent of each other, so sent together: both are done before the first navigation.
+    const [cdp] = await Promise.all([
+      trace.span("arming", () => armPage(page, context, policy, [target.host], violations)),
+      trace.span("viewport and emulation", () => emulate(page, target, opts)),
+    ]);
     page.setDefaultTimeout(opts.timeout_ms);
     page.setDefaultNavigationTimeout(opts.timeout_ms);
-    return { page, blocked, violations, close: closeContext };
+    return { page, blocked, violations, close: closeContext, cdp, trace };
   } catch (err) {
     await closeContext();
     throw err;
   }
 }
+
+/** Viewport, user agent, colour scheme and cookies as the options say. */
+async function emulate(page: Page, target: URL, opts: CaptureOptions): Promise<void> {
+  await page.setViewport({
+    width: opts.viewport.width,
+    height: opts.viewport.height,
+    deviceScaleFactor: opts.device_scale_factor,
+  });
+  if (opts.user_agent) await page.setUserAgent(opts.user_agent);
+  if (opts.dark_mode) await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+  if (opts.cookies.length > 0) {
+    await page.setCookie(
+      ...opts.cookies.map((c) => ({
+        name: c.name,
+        value: c.value,
+        ...(c.domain ? { domain: c.domain } : { url: target.origin }),
+        path: c.path ?? "/",
+        secure: c.secure,
+        httpOnly: c.http_only,
+        sameSite: c.same_site,
+      })),
+    );
+  }
+  for (const [name, value] of Object.entries(opts.headers)) {
+    // Chromium would refuse it mid-request, and the page would only time out.
+    if (!FIELD_VALUE.test(value))
+      throw new TargetError(`The browser refused a capture option (invalid characters): header ${name}`);
+  }
+}
+
+/** Puppeteer's own session on a page (typed on its CDP page class only). */
+const pageClient = (page: Page) => (page as unknown as { _client(): CDPSession })._client();
 
 /** A frame's CDP id (puppeteer keeps it on the frame without typing it). */
 const frameId = (frame: Frame) => (frame as unknown as { _id: string })._id;
@@ -132,16 +149,19 @@ const WAIT_UNTIL = { load: "load", domcontentloaded: "domcontentloaded", network
 export async function navigate(g: GuardedPage, url: string, opts: CaptureOptions): Promise<void> {
   let response: Awaited<ReturnType<Page["goto"]>>;
   try {
-    response = await g.page.goto(url, { waitUntil: WAIT_UNTIL[opts.wait_until], timeout: opts.timeout_ms });
+    response = await g.trace.span("navigation", () =>
+      g.page.goto(url, { waitUntil: WAIT_UNTIL[opts.wait_until], timeout: opts.timeout_ms }),
+    );
   } catch (err) {
     throw navigationError(g, url, err);
   }
   if (response && response.status() >= 400) {
     throw new TargetError(`The page answered HTTP ${response.status()} ${response.statusText()}`.trim());
   }
-  if (opts.wait_for_selector) {
+  const selector = opts.wait_for_selector;
+  if (selector) {
     try {
-      await g.page.waitForSelector(opts.wait_for_selector, { timeout: opts.timeout_ms });
+      await g.trace.span("waits", () => g.page.waitForSelector(selector, { timeout: opts.timeout_ms }));
     } catch (err) {
       if (isTimeout(err))
         throw new TargetError(
@@ -177,53 +197,99 @@ export interface Shot {
 
 export type { Box };
 
-/** Hides, waits, then takes the picture (whole page, viewport or one element). */
+/** Hides, waits, then takes the picture (whole page, viewport or one element), and with `thumb` its thumbnail. */
 export async function shoot(
   g: GuardedPage,
   opts: Pick<CaptureOptions, "format" | "quality" | "full_page" | "selector" | "hide_selectors" | "delay_ms">,
   measure: string[] = [],
+  thumb = false,
 ): Promise<Shot> {
   if (opts.hide_selectors.length > 0) {
     await g.page.addStyleTag({ content: `${opts.hide_selectors.join(",\n")} { visibility: hidden !important; }` });
   }
-  if (opts.delay_ms > 0) await new Promise((r) => setTimeout(r, opts.delay_ms));
-  const boxes = measure.length > 0 ? await measureBoxes(g.page, measure, opts) : undefined;
+  if (opts.delay_ms > 0) await g.trace.span("waits", () => new Promise((r) => setTimeout(r, opts.delay_ms)));
+  // The boxes and the page's size in one evaluation, only when either is needed.
+  const geometry =
+    measure.length > 0 || (opts.full_page && !opts.selector)
+      ? await g.trace.span("ignore boxes", () => pageGeometry(g.page, measure, opts))
+      : undefined;
+  // The thumbnail's frame is asked for with the picture, not after it.
+  const small = thumb ? thumbnail(g) : undefined;
+  const data = await g.trace.span("screenshot", () => picture(g, opts, geometry));
+  const bytes = new Uint8Array(data);
+  const size = imageSize(bytes);
+  if (!size) throw new Error(`The browser returned an unreadable ${opts.format} image`);
+  const shot: Shot = {
+    bytes,
+    ...size,
+    ...(geometry && measure.length > 0 ? { ignore: clipBoxes(geometry.boxes, size) } : {}),
+  };
+  const frame = await small;
+  if (frame) shot.thumb = frame;
+  return shot;
+}
+
+/** The picture itself: one element, the whole page or the viewport. */
+async function picture(
+  g: GuardedPage,
+  opts: Pick<CaptureOptions, "format" | "quality" | "full_page" | "selector">,
+  geometry: Geometry | undefined,
+): Promise<Uint8Array> {
   const encoding = {
     type: opts.format,
     ...(opts.format === "png" ? {} : { quality: opts.quality }),
   } as const;
-  let data: Uint8Array;
   if (opts.selector) {
     const element = await g.page.$(opts.selector);
     if (!element) throw new TargetError(`No element matches selector "${opts.selector}"`);
     const box = await element.boundingBox();
     if (!box || box.width === 0 || box.height === 0)
       throw new TargetError(`The element "${opts.selector}" is not visible`);
-    data = (await element.screenshot(encoding)) as Uint8Array;
-  } else if (opts.full_page) {
-    data = (await g.page.screenshot({ ...encoding, ...(await fullPageClip(g.page)) })) as Uint8Array;
-  } else {
-    data = (await g.page.screenshot(encoding)) as Uint8Array;
+    return (await element.screenshot(encoding)) as Uint8Array;
   }
-  const bytes = new Uint8Array(data);
-  const size = imageSize(bytes);
-  if (!size) throw new Error(`The browser returned an unreadable ${opts.format} image`);
-  return { bytes, ...size, ...(boxes ? { ignore: clipBoxes(boxes, size) } : {}) };
+  // What page.screenshot sends, without its bring-to-front round trip (each job's page is
+  // alone in its context's window), on puppeteer's session: the one whose emulation (viewport,
+  // scale factor) the picture must follow.
+  const params: Record<string, unknown> = {
+    format: opts.format,
+    ...(opts.format === "png" ? {} : { quality: opts.quality }),
+    captureBeyondViewport: opts.full_page,
+  };
+  if (opts.full_page && geometry) {
+    // Chromium cannot make an image taller than MAX_CAPTURE_HEIGHT_PX: taller pages are clipped, not refused.
+    const maxCss = Math.floor(MAX_CAPTURE_HEIGHT_PX / geometry.scale);
+    if (geometry.height > maxCss) params.clip = { x: 0, y: 0, width: geometry.width, height: maxCss, scale: 1 };
+  }
+  const { data } = (await pageClient(g.page).send("Page.captureScreenshot", params)) as { data: string };
+  return base64ToBytes(data);
+}
+
+interface Geometry {
+  boxes: Box[];
+  width: number;
+  height: number;
+  scale: number;
 }
 
 /**
- * The boxes of every element matching `selectors`, just before the picture is taken, in the
- * image's pixels: document coordinates for a full page, relative to the clipped element for
- * a `selector` capture, the viewport's otherwise; times the device scale factor. A selector
- * the page does not parse matches nothing (the capture is never failed by it).
+ * The page's size (for full-page clipping) and the boxes of every element matching
+ * `selectors`, just before the picture is taken, in the image's pixels: document coordinates
+ * for a full page, relative to the clipped element for a `selector` capture, the viewport's
+ * otherwise; times the device scale factor. A selector the page does not parse matches
+ * nothing (the capture is never failed by it).
  */
-async function measureBoxes(page: Page, selectors: string[], opts: Pick<CaptureOptions, "full_page" | "selector">) {
+async function pageGeometry(
+  page: Page,
+  selectors: string[],
+  opts: Pick<CaptureOptions, "full_page" | "selector">,
+): Promise<Geometry> {
   return (await page.evaluate(`(() => {
     const selectors = ${JSON.stringify(selectors)}, clip = ${JSON.stringify(opts.selector ?? null)};
     const scale = window.devicePixelRatio || 1;
+    const d = document.documentElement, b = document.body;
     let ox = ${opts.full_page ? "window.scrollX" : "0"}, oy = ${opts.full_page ? "window.scrollY" : "0"};
     if (clip) { const c = document.querySelector(clip); if (c) { const r = c.getBoundingClientRect(); ox = -r.left; oy = -r.top; } }
-    const out = [];
+    const boxes = [];
     for (const s of selectors) {
       let found = [];
       try { found = document.querySelectorAll(s); } catch { continue; }
@@ -231,11 +297,12 @@ async function measureBoxes(page: Page, selectors: string[], opts: Pick<CaptureO
         const r = el.getBoundingClientRect();
         if (r.width === 0 || r.height === 0) continue;
         const x = Math.floor((r.left + ox) * scale), y = Math.floor((r.top + oy) * scale);
-        out.push({ x, y, width: Math.ceil((r.right + ox) * scale) - x, height: Math.ceil((r.bottom + oy) * scale) - y });
+        boxes.push({ x, y, width: Math.ceil((r.right + ox) * scale) - x, height: Math.ceil((r.bottom + oy) * scale) - y });
       }
     }
-    return out.slice(0, 200);
-  })()`)) as Box[];
+    return { boxes: boxes.slice(0, 200), scale, width: Math.max(d.clientWidth, 1),
+      height: Math.max(d.scrollHeight, b ? b.scrollHeight : 0, d.clientHeight) };
+  })()`)) as Geometry;
 }
 
 function clipBoxes(boxes: Box[], size: { width: number; height: number }): Box[] {
@@ -249,22 +316,6 @@ function clipBoxes(boxes: Box[], size: { width: number; height: number }): Box[]
   }
   return out;
 }
-
-/**
- * The whole page, or its top MAX_CAPTURE_HEIGHT_PX device pixels when it is taller
- * (Chromium cannot make a taller image): taller pages are clipped, not refused.
- */
-async function fullPageClip(page: Page): Promise<{ fullPage: true } | { clip: Clip; captureBeyondViewport: true }> {
-  const { width, height, scale } = (await page.evaluate(
-    `(() => { const d = document.documentElement, b = document.body;
-      return { width: Math.max(d.clientWidth, 1), height: Math.max(d.scrollHeight, b ? b.scrollHeight : 0, d.clientHeight), scale: window.devicePixelRatio || 1 }; })()`,
-  )) as { width: number; height: number; scale: number };
-  const maxCss = Math.floor(MAX_CAPTURE_HEIGHT_PX / scale);
-  if (height <= maxCss) return { fullPage: true };
-  return { clip: { x: 0, y: 0, width, height: maxCss }, captureBeyondViewport: true };
-}
-
-type Clip = { x: number; y: number; width: number; height: number };
 
 /** Rejects with a TargetError when `work` outlives `ms`. */
 export async function withDeadline<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
@@ -288,22 +339,25 @@ export const THUMB_QUALITY = 60;
 /**
  * A thumbnail of the top of the page as it is now (after the capture, so hidden elements
  * stay hidden): one screencast frame of the viewport, scaled down and JPEG-encoded by the
- * compositor. (A second, scaled `Page.captureScreenshot` needs `captureBeyondViewport`, which
- * re-lays the page out: measured at ~180 ms a shot, against a few ms for a frame.) A failure
- * leaves the screenshot without one (pages show a placeholder).
+ * compositor, on the job's own session (no session of its own to attach and detach). (A
+ * second, scaled `Page.captureScreenshot` needs `captureBeyondViewport`, which re-lays the
+ * page out: measured at ~180 ms a shot, against a few ms for a frame.) A failure leaves the
+ * screenshot without one (pages show a placeholder).
  */
-export async function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined> {
-  const viewport = g.page.viewport();
-  if (!viewport) return undefined;
-  const cdp = await g.page.createCDPSession().catch(() => undefined);
-  if (!cdp) return undefined;
+export function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined> {
+  return g.trace.span("thumbnail", () => screencastFrame(g));
+}
+
+async function screencastFrame(g: GuardedPage): Promise<Uint8Array | undefined> {
+  if (!g.page.viewport()) return undefined;
+  const cdp = g.cdp;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onFrame: ((event: { data: string; sessionId: number }) => void) | undefined;
   try {
     const frame = new Promise<{ data: string; sessionId: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no screencast frame")), 2_000);
-      cdp.once("Page.screencastFrame", (event: { data: string; sessionId: number }) => {
-        clearTimeout(timer);
-        resolve(event);
-      });
+      timer = setTimeout(() => reject(new Error("no screencast frame")), 2_000);
+      onFrame = resolve;
+      cdp.on("Page.screencastFrame", onFrame);
     });
     await cdp.send("Page.startScreencast", {
       format: "jpeg",
@@ -312,13 +366,14 @@ export async function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined>
       maxHeight: Math.round((THUMB_WIDTH * 10) / 16),
       everyNthFrame: 1,
     });
-    const { data, sessionId } = await frame;
-    await cdp.send("Page.screencastFrameAck", { sessionId }).catch(() => {});
-    await cdp.send("Page.stopScreencast").catch(() => {});
+    const { data } = await frame;
+    // Not awaited: no further frame is wanted, and nothing waits on the stop.
+    cdp.send("Page.stopScreencast").catch(() => {});
     return base64ToBytes(data);
   } catch {
     return undefined;
   } finally {
-    await cdp.detach().catch(() => {});
+    clearTimeout(timer);
+    if (onFrame) cdp.off("Page.screencastFrame", onFrame);
   }
 }

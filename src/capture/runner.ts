@@ -2,7 +2,7 @@ import type { ElementHandle, KeyInput } from "@cloudflare/puppeteer";
 import type { RunStatus, StepStatus } from "../lib/values";
 import { describeError, isPlatformError, TargetError } from "./errors";
 import type { CaptureOptions } from "./options";
-import { type GuardedPage, isTimeout, navigate, type Shot, shoot, thumbnail, withDeadline } from "./page";
+import { type GuardedPage, isTimeout, navigate, type Shot, shoot, withDeadline } from "./page";
 import { gotoUrl, OPTIONAL_CLICK_WAIT_MS, type StepResult, type StoredStep, stepTimeout } from "./steps";
 
 export type StepOutcome = { status: Exclude<StepStatus, "failed">; screenshot_id?: string };
@@ -57,10 +57,8 @@ async function visible(g: GuardedPage, selector: string, timeout: number): Promi
 
 /** Lets what a click or key press started (a request, a navigation) finish, briefly. */
 /** A run's screenshot with its gallery thumbnail (the run page shows thumbnails, never full images). */
-async function shootWithThumb(g: GuardedPage, opts: CaptureOptions, measure: string[]): Promise<Shot> {
-  const shot = await shoot(g, opts, measure);
-  shot.thumb = await thumbnail(g);
-  return shot;
+function shootWithThumb(g: GuardedPage, opts: CaptureOptions, measure: string[]): Promise<Shot> {
+  return shoot(g, opts, measure, true);
 }
 
 const settle = (g: GuardedPage) => g.page.waitForNetworkIdle({ idleTime: 200, timeout: 3_000 }).catch(() => {});

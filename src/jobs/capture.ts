@@ -2,8 +2,10 @@ import type { Browser } from "@cloudflare/puppeteer";
 import { describeError, permanentError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey, thumbnailKey } from "../capture/keys";
+import type { BrowserTask } from "../capture/lanes";
 import type { CaptureOptions } from "../capture/options";
-import { assertContained, navigate, openPage, type Shot, shoot, thumbnail, withDeadline } from "../capture/page";
+import { assertContained, type GuardedPage, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import { logTrace, type PhaseTrace, type Trace, tracedBucket, untraced } from "../capture/trace";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
 import { accountStub } from "../db/account-stub";
@@ -20,25 +22,36 @@ export interface CaptureWork {
 /** Backoff for transient failures: 10 s, 20 s, 40 s … capped at 5 minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
 
-/** Takes one screenshot with a connected browser: page → R2 → D1. */
-export async function captureInto(
+/**
+ * A capture's page, opened before it is needed: the URL checked, then a fresh context and
+ * page, armed and configured (page.ts). Close it with `shootCapture` (or `close()`).
+ */
+export async function openCapture(
   browser: Browser,
   opts: CaptureOptions,
   url: string,
   policy: GuardPolicy,
-  measure: string[] = [],
-): Promise<Shot> {
+  trace: Trace = untraced,
+): Promise<GuardedPage> {
   const verdict = await checkUrl(url, policy, "capturing");
   if (!verdict.ok) throw new TargetError(`Blocked ${url}: ${verdict.reason}`);
-  const page = await openPage(browser, verdict.url, opts, policy);
+  return openPage(browser, verdict.url, opts, policy, trace);
+}
+
+/** The browser work on an opened page: navigate, picture and thumbnail; its context is closed after. */
+export async function shootCapture(
+  page: GuardedPage,
+  opts: CaptureOptions,
+  url: string,
+  measure: string[] = [],
+): Promise<Shot> {
   try {
     return await withDeadline(
       opts.timeout_ms + opts.delay_ms + 15_000,
       "Capture",
       (async () => {
         await navigate(page, url, opts);
-        const shot = await shoot(page, opts, measure);
-        shot.thumb = await thumbnail(page);
+        const shot = await shoot(page, opts, measure, true);
         assertContained(page);
         return shot;
       })(),
@@ -161,30 +174,80 @@ export async function retryCapture(env: Env, w: ClaimedCapture, err: unknown, no
   w.message.retry({ delaySeconds: retryDelaySeconds(w.message.attempts) });
 }
 
-/** One capture in the batch's browser. Target failures end it `failed` at once. */
-export async function captureTask(
+/**
+ * One capture as a task of the batch's browser (lanes.ts): its page opened ahead, the browser
+ * work in a page slot, then — after the browser work, while the next page is already being
+ * captured — the shot stored and the row completed in the account's object. Target failures
+ * end it `failed` at once.
+ */
+export function captureTask(
   env: Env,
   browser: Browser,
   policy: GuardPolicy,
   w: ClaimedCapture,
   now: () => number,
-) {
+  trace: PhaseTrace,
+): BrowserTask {
+  let job: { opts: CaptureOptions; measure: string[] } | undefined;
+  let page: Promise<GuardedPage> | undefined;
+  let outcome: { shot: Shot } | { error: unknown } = { error: new Error("The capture was not run") };
   try {
     const opts = JSON.parse(w.row.options) as CaptureOptions;
     const detection = w.row.detection ? (JSON.parse(w.row.detection) as ChangeDetection) : null;
-    const shot = await captureInto(browser, opts, w.row.url, policy, detection?.ignore_selectors ?? []);
-    await storeShot(env, w.job.account_id, w.row, shot, null, now());
+    job = { opts, measure: detection?.ignore_selectors ?? [] };
+  } catch (error) {
+    outcome = { error };
+  }
+  return {
+    heavy: job?.opts.full_page === true,
+    async open() {
+      if (!job) return;
+      page = openCapture(browser, job.opts, w.row.url, policy, trace);
+      await page;
+    },
+    async run() {
+      if (!job || !page) return;
+      try {
+        outcome = { shot: await shootCapture(await page, job.opts, w.row.url, job.measure) };
+      } catch (error) {
+        outcome = { error };
+      }
+    },
+    after: () => finishCapture(env, w, outcome, now, trace),
+  };
+}
+
+/**
+ * After the browser work: stores the shot (or records why there is none) in the account's
+ * object, which completes the row, starts its comparison, emits the event and wakes whoever
+ * waits for it.
+ */
+async function finishCapture(
+  env: Env,
+  w: ClaimedCapture,
+  outcome: { shot: Shot } | { error: unknown },
+  now: () => number,
+  trace: PhaseTrace,
+) {
+  try {
+    if ("error" in outcome) throw outcome.error;
+    const traced = { ...env, SHOTS: tracedBucket(env.SHOTS, trace) };
+    await trace.span("store", () => storeShot(traced, w.job.account_id, w.row, outcome.shot, null, now()));
     w.message.ack();
   } catch (err) {
     const permanent = permanentError(err);
-    if (!permanent) return retryCapture(env, w, err, now());
-    await accountStub(env.ACCOUNT, w.job.account_id).failCapture(
-      w.job.account_id,
-      w.row.id,
-      w.row.attempts,
-      describeError(permanent),
-      now(),
-    );
-    w.message.ack();
+    if (!permanent) {
+      await retryCapture(env, w, err, now());
+    } else {
+      await accountStub(env.ACCOUNT, w.job.account_id).failCapture(
+        w.job.account_id,
+        w.row.id,
+        w.row.attempts,
+        describeError(permanent),
+        now(),
+      );
+      w.message.ack();
+    }
   }
+  logTrace(env, w.row.id, trace);
 }

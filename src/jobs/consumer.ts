@@ -3,11 +3,15 @@ import {
   acquireBrowser,
   browserJobsArrived,
   browserKeepAlive,
+  browserPages,
+  browserWorkEnding,
   closeIdleBrowser,
   releaseBrowser,
 } from "../capture/browser";
 import { drainContexts } from "../capture/contexts";
 import { describeError } from "../capture/errors";
+import { type BrowserTask, runBrowserTasks } from "../capture/lanes";
+import { PhaseTrace } from "../capture/trace";
 import { guardPolicy } from "../config";
 import { accountStub } from "../db/account-stub";
 import { type Clock, systemClock } from "../lib/clock";
@@ -17,9 +21,6 @@ import { compareJob, comparisonGaveUp } from "./compare";
 import { purgePrefix } from "./purge";
 import { claimRuns, type RunWork, retryRun, runTask } from "./run";
 import { deliverWebhook, deliveryGaveUp, type WebhookWork } from "./webhook";
-
-/** Pages open at once in the batch's one browser (captures and scenario runs). */
-export const BROWSER_CONCURRENCY = 4;
 
 /**
  * The queue consumer. Messages are parsed against the one union; a body that does not
@@ -82,13 +83,16 @@ export async function handleQueue(
 
 /** One browser session for the whole batch; pages, not browsers, are opened and closed. */
 async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWork[], now: () => number) {
-  const captures = await claimCaptures(env, captureWork, now());
+  const trace = new PhaseTrace();
+  const captures = await trace.span("claim", () => claimCaptures(env, captureWork, now()));
   const runs = await claimRuns(env, runWork, now());
   if (captures.length === 0 && runs.length === 0) return;
 
   let browser: Browser;
+  let keepAlive: number;
   try {
-    browser = await acquireBrowser(env.BROWSER, browserKeepAlive(env));
+    keepAlive = browserKeepAlive(env);
+    browser = await trace.span("browser", () => acquireBrowser(env.BROWSER, keepAlive));
   } catch (err) {
     const reason = new Error(`Browser unavailable: ${describeError(err)}`);
     for (const w of captures) await retryCapture(env, w, reason, now());
@@ -96,20 +100,22 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
     return;
   }
   const policy = guardPolicy(env);
-  const tasks = [
-    ...captures.map((w) => () => captureTask(env, browser, policy, w, now)),
-    ...runs.map((w) => () => runTask(env, browser, policy, w, now)),
+  const tasks: BrowserTask[] = [
+    ...captures.map((w) => captureTask(env, browser, policy, w, now, trace.fork())),
+    ...runs.map((w) => ({ run: () => runTask(env, browser, policy, w, now) })),
   ];
+  let afterwards: Promise<void> = Promise.resolve();
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(BROWSER_CONCURRENCY, tasks.length) }, async () => {
-        for (let task = tasks.shift(); task; task = tasks.shift()) await task();
-      }),
-    );
+    ({ afterwards } = await runBrowserTasks(tasks, browserPages(env), () => browserWorkEnding(browser)));
+    // Locally the next batch comes only after this one returns: the browser stays until every
+    // job is told, so a capture sent meanwhile is handed it rather than paying a launch.
+    if (keepAlive === 0) await afterwards;
   } finally {
+    // Otherwise it goes as soon as its work is done (to a batch waiting for it); storing does not need it.
     await drainContexts(browser);
     await releaseBrowser(browser);
   }
+  await afterwards;
 }
 
 async function webhookJobs(env: Env, work: WebhookWork[], now: () => number) {
