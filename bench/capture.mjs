@@ -18,7 +18,8 @@ import { json, startServer, tenant } from "./server.mjs";
 
 const SHOTS = Number(process.env.BENCH_SHOTS ?? 30);
 const TRACES = Number(process.env.BENCH_TRACES ?? 5);
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
+// The same browser the local Browser binding runs (scripts/setup-browser.mjs).
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium-headless-shell";
 const VIEWPORT = { width: 1280, height: 800 };
 // SnapTrack's default pages at once, read from its one home; the floor gets as many tabs for reference.
 const PAGES = Number(
@@ -62,8 +63,9 @@ async function measured(dir, run) {
 async function direct(url, dir) {
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
+    headless: "shell",
     userDataDir: dir,
-    args: ["--no-sandbox", "--disable-gpu", "--headless=new", "--disable-dev-shm-usage", "--hide-scrollbars"],
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"],
   });
   try {
     const once = async () => {

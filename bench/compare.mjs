@@ -23,7 +23,8 @@ import puppeteer from "puppeteer-core";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const VIEWPORT = [1280, 800];
 const FULL_PAGE = [1280, 16000];
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
+// The same browser the local Browser binding runs (scripts/setup-browser.mjs).
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium-headless-shell";
 
 async function bundle(dir) {
   const out = join(dir, "compare.mjs");
@@ -243,7 +244,8 @@ export async function benchCompare() {
   const dir = mkdtempSync(join(tmpdir(), "snaptrack-compare-"));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--headless=new", "--disable-dev-shm-usage"],
+    headless: "shell",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
   });
   try {
     const bundlePath = await bundle(dir);

@@ -49,7 +49,8 @@ export function ownedProcesses({ tag, tmpDir }) {
  * a Chromium process; the crash handlers are programs of their own.
  */
 export function browserTrees(processes) {
-  const isChromium = ({ cmdline }) => /^(chromium|chrome|headless_shell)$/.test(cmdline.split(" ")[0].split("/").pop());
+  const isChromium = ({ cmdline }) =>
+    /^(chromium|chrome|headless_shell|chromium-headless-shell)$/.test(cmdline.split(" ")[0].split("/").pop());
   const chromium = new Set(processes.filter(isChromium).map((p) => p.pid));
   return processes.filter((p) => chromium.has(p.pid) && !p.cmdline.includes(" --type=") && !chromium.has(p.ppid));
 }
