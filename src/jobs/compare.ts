@@ -12,6 +12,7 @@ import type { ChangeDetection } from "../compare/settings";
 import { accountStub } from "../db/account-stub";
 import type { Screenshot } from "../db/schema";
 import type { JobOf } from "../queue/messages";
+import { UNCHANGED } from "../services/comparisons";
 import type { ComparisonFigures } from "../services/screenshots";
 
 /** The diff PNG sits next to the capture's bytes (under the website's prefix, purged with it). */
@@ -55,15 +56,8 @@ async function comparePending(
 
   if (base.sha256 === row.sha256) {
     // Identical bytes: unchanged, nothing decoded, no diff to draw.
-    const figures: ComparisonFigures = {
-      changed_pixels: 0,
-      change_ratio: 0,
-      max_tile_ratio: 0,
-      regions: [],
-      size_changed: false,
-    };
-    const stored = await account.completeComparison(accountId, row.id, false, figures, null, now);
-    return stored ? { changed: false, figures, baselineId: base.id } : null;
+    const stored = await account.completeComparison(accountId, row.id, false, UNCHANGED, null, now);
+    return stored ? { changed: false, figures: UNCHANGED, baselineId: base.id } : null;
   }
 
   const ignore: Box[] = [...boxes(base.ignoreBoxes), ...boxes(row.ignoreBoxes), ...(detection.ignore_regions ?? [])];

@@ -85,7 +85,7 @@ export async function completeCapture(
  */
 export async function afterCapture(events: EventScope, jobs: Queue, row: Screenshot, now: number) {
   try {
-    await startComparison(events.db, jobs, events.accountId, { ...row, status: "completed" }, now);
+    await startComparison(events, jobs, { ...row, status: "completed" }, now);
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "comparison not queued", id: row.id, error: String(err) }));
   }

@@ -20,23 +20,32 @@ const SWEEP_BATCH = 50;
 
 /**
  * After a website capture completed: finds its baseline (the approved one, or the latest
- * earlier completed capture with the same compare key, one indexed query) and, when there
- * is one, marks the comparison `pending` and queues it.
+ * earlier completed capture with the same compare key, one indexed query). Identical bytes
+ * (the same SHA-256) are unchanged without decoding anything, so that comparison completes
+ * here at once; otherwise it is marked `pending` and queued.
  */
-export async function startComparison(db: Db, jobs: Queue, accountId: string, row: Screenshot, now: number) {
+export async function startComparison(events: EventScope, jobs: Queue, row: Screenshot, now: number) {
+  const { db, accountId } = events;
   if (!row.detection || !row.compareKey) return;
   const detection = JSON.parse(row.detection) as ChangeDetection;
-  let baselineId: string | undefined;
+  let baseline: { id: string; sha256: string | null } | undefined;
   if (detection.baseline === "approved") {
     const site = await db
       .select({ id: websites.baselineScreenshotId })
       .from(websites)
       .where(eq(websites.id, row.websiteId))
       .get();
-    baselineId = site?.id && site.id !== row.id ? site.id : undefined;
+    const id = site?.id && site.id !== row.id ? site.id : undefined;
+    baseline = id
+      ? await db
+          .select({ id: screenshots.id, sha256: screenshots.sha256 })
+          .from(screenshots)
+          .where(eq(screenshots.id, id))
+          .get()
+      : undefined;
   } else {
-    const previous = await db
-      .select({ id: screenshots.id })
+    baseline = await db
+      .select({ id: screenshots.id, sha256: screenshots.sha256 })
       .from(screenshots)
       .where(
         and(
@@ -49,12 +58,24 @@ export async function startComparison(db: Db, jobs: Queue, accountId: string, ro
       .orderBy(desc(screenshots.id))
       .limit(1)
       .get();
-    baselineId = previous?.id;
   }
-  if (!baselineId) return;
-  await markPending(db, row.id, baselineId, now);
+  if (!baseline) return;
+  await markPending(db, row.id, baseline.id, now);
+  if (baseline.sha256 !== null && baseline.sha256 === row.sha256) {
+    await completeComparison(events, row.id, false, UNCHANGED, null, now);
+    return;
+  }
   await enqueue(jobs, { type: "compare", screenshot_id: row.id, account_id: accountId });
 }
+
+/** The figures of a comparison whose images are byte for byte the same. */
+export const UNCHANGED: ComparisonFigures = {
+  changed_pixels: 0,
+  change_ratio: 0,
+  max_tile_ratio: 0,
+  regions: [],
+  size_changed: false,
+};
 
 const markPending = (db: Db, id: string, baselineId: string, now: number) =>
   db

@@ -177,6 +177,29 @@ describe("change detection on website captures (real browser, queue, R2, the acc
   }, 60_000);
 });
 
+describe("identical captures", () => {
+  it("are unchanged as soon as the capture completes: same bytes, nothing decoded, no comparison job", async () => {
+    const acc = await newAccount("pro");
+    const site = await createWebsite(acc, `${FIXTURE()}/`, VIEWPORT);
+    const first = await settled(acc, (await requestCapture(acc, site.id)).id);
+    const queued = await requestCapture(acc, site.id);
+    // The row is read once it completes: its comparison is already there, completed.
+    const second = (await settled(acc, queued.id)) as unknown as Compared;
+    expect(second.sha256).toBe(first.sha256);
+    expect(second.comparison).toEqual({
+      status: "completed",
+      baseline_id: first.id,
+      changed: false,
+      changed_pixels: 0,
+      change_ratio: 0,
+      max_tile_ratio: 0,
+      regions: [],
+      size_changed: false,
+      diff_url: null,
+    });
+  });
+});
+
 describe("a tall full page", () => {
   it("a small change at the bottom of a 12,000 px page is caught by the tile rule", async () => {
     const acc = await newAccount("business"); // 60 requests a minute: this file makes ~30 calls per account
