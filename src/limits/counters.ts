@@ -2,8 +2,21 @@ import type { Account } from "../db/schema";
 import { MINUTE, startOfUtcDay, startOfUtcMonth } from "../lib/clock";
 import { type CaptureUsage, effectivePlan, type QuotaRefusal, quotaRefusal, subscriptionStatus } from "./subscription";
 
-/** The account as the gate sees it: its directory row plus its current token's hash. */
-export type AccountSnapshot = Account & { tokenHash: string | null; lastUsedAt: number | null };
+/**
+ * The account as its object keeps it: its directory row, its current token's hash, and what
+ * its team seats count (users, and when each pending invitation expires), so the hot path
+ * reads none of it from D1.
+ */
+export type AccountSnapshot = Account & {
+  tokenHash: string | null;
+  lastUsedAt: number | null;
+  users: number;
+  invitationExpiries: number[];
+};
+
+/** Seats taken at `now`: the account's users and its invitations still pending. */
+export const seatsAt = (account: Pick<AccountSnapshot, "users" | "invitationExpiries">, now: number) =>
+  account.users + account.invitationExpiries.filter((at) => at > now).length;
 
 export interface RateLimitResult {
   allowed: boolean;

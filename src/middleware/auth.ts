@@ -220,3 +220,7 @@ export const usageOf = (c: Context<AppEnv>) => async (accountId: string) => {
   const usage = await c.get("deps").account(c.env, accountId).usage(accountId, c.get("now"));
   return { today: usage.today, thisMonth: usage.thisMonth };
 };
+
+/** The directory changed for an account outside its object (someone joined its team): tell the object. */
+export const refreshAccount = (c: Context<AppEnv>, accountId: string) =>
+  c.get("deps").account(c.env, accountId).refresh(accountId);

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../context";
 import { ApiError, type FieldErrors, fieldErrors, notFound } from "../lib/errors";
 import { USER_ROLES } from "../lib/values";
+import { refreshAccount } from "../middleware/auth";
 import { setSessionCookie } from "../middleware/session-cookie";
 import { AcceptBody, InviteBody } from "../routes/team/team.schemas";
 import {
@@ -252,7 +253,8 @@ export async function acceptInvitationSubmit(c: Context<AppEnv>) {
   const parsed = AcceptBody.safeParse(values);
   if (!parsed.success) return acceptForm(c, token, values, fieldErrors(parsed.error.issues), 422);
   try {
-    const { sessionId } = await acceptInvitation(c.get("directory"), parsed.data, c.get("now"));
+    const { sessionId, account } = await acceptInvitation(c.get("directory"), parsed.data, c.get("now"));
+    await refreshAccount(c, account.id);
     setSessionCookie(c, sessionId);
   } catch (err) {
     if (err instanceof ApiError && err.code === "not_found") return invalidInvitation(c);

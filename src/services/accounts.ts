@@ -61,11 +61,6 @@ export async function sessionAccountView(db: DirectoryDb, usage: CaptureUsage, a
   return accountView(account, usage, await seatsUsed(db, account.id, now), now);
 }
 
-/** `GET /v1/account`: the gate already knows the usage; the seats are one query. */
-export async function apiAccountView(db: DirectoryDb, account: AccountRecord, usage: CaptureUsage, now: number) {
-  return accountView(account, usage, await seatsUsed(db, account.id, now), now);
-}
-
 /**
  * `changed` is told at once: the account's object keeps the directory row for its gate and
  * must see the change on the very next request.

@@ -1,15 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
-import { eq, getTableColumns } from "drizzle-orm";
+import { eq, getTableColumns, sql } from "drizzle-orm";
 import { createApp, defaultDeps } from "../app";
 import type { AccountHost, Forwarded } from "../context";
 import { accountDatabase, type Db, getDirectory, migrateAccountDatabase } from "../db/client";
 import {
   accounts,
   apiTokens,
+  invitations,
   type Run,
   type Scenario,
   type Screenshot,
   screenshots,
+  users,
   type WebhookDelivery,
   type Website,
 } from "../db/schema";
@@ -137,8 +139,13 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
         props: undefined,
       });
     } finally {
-      // What a write changed (a schedule, a job) may move the alarm; reads change nothing.
-      if (request.method !== "GET" && request.method !== "HEAD") await this.rearm(forwarded.now);
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        // A signed-in person's write may change the directory row this object keeps (plan,
+        // token, team): read it again on the next request. API calls never change it.
+        if (forwarded.caller.kind === "session") this.invalidate();
+        // What a write changed (a schedule, a job) may move the alarm; reads change nothing.
+        await this.rearm(forwarded.now);
+      }
     }
   }
 
@@ -179,12 +186,20 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
     if (this.account !== undefined) return this.account;
     const generation = this.generation;
     const row = await getDirectory(this.env.DB)
-      .select({ ...getTableColumns(accounts), tokenHash: apiTokens.tokenHash, lastUsedAt: apiTokens.lastUsedAt })
+      .select({
+        ...getTableColumns(accounts),
+        tokenHash: apiTokens.tokenHash,
+        lastUsedAt: apiTokens.lastUsedAt,
+        users: sql<number>`(SELECT count(*) FROM ${users} WHERE ${users.accountId} = ${accounts.id})`,
+        invitations: sql<string>`(SELECT json_group_array(${invitations.expiresAt}) FROM ${invitations} WHERE ${invitations.accountId} = ${accounts.id})`,
+      })
       .from(accounts)
       .leftJoin(apiTokens, eq(apiTokens.accountId, accounts.id))
       .where(eq(accounts.id, this.id))
       .get();
-    const snapshot: AccountSnapshot | null = row ?? null;
+    const snapshot: AccountSnapshot | null = row
+      ? (({ invitations: pending, ...rest }) => ({ ...rest, invitationExpiries: JSON.parse(pending) as number[] }))(row)
+      : null;
     // An invalidate() that arrived while D1 answered makes this read stale: do not keep it.
     if (generation === this.generation) this.account = snapshot;
     return snapshot;

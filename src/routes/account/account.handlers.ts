@@ -1,5 +1,6 @@
 import { notFound } from "../../lib/errors";
-import { apiAccountView, changePlan, renew, sessionAccountView } from "../../services/accounts";
+import { seatsAt } from "../../limits/counters";
+import { accountView, changePlan, renew, sessionAccountView } from "../../services/accounts";
 import { getToken, issueToken, revokeToken } from "../../services/auth";
 import type { AppRouteHandler } from "../types";
 import type * as routes from "./account.routes";
@@ -60,5 +61,10 @@ export const deleteApiToken: AppRouteHandler<typeof routes.deleteApiToken> = asy
   return c.body(null, 204);
 };
 
-export const v1Account: AppRouteHandler<typeof routes.v1Account> = async (c) =>
-  c.json(await apiAccountView(c.get("directory"), c.get("account"), c.get("usage"), c.get("now")), 200);
+/** `GET /v1/account`: the object's own copy of the account (seats included), so no directory read. */
+export const v1Account: AppRouteHandler<typeof routes.v1Account> = async (c) => {
+  const now = c.get("now");
+  const account = await c.get("host").snapshot(); // cached; the gate has just read it
+  if (!account) throw notFound("Account");
+  return c.json(accountView(account, c.get("usage"), seatsAt(account, now), now), 200);
+};

@@ -1,4 +1,4 @@
-import { usageOf } from "../../middleware/auth";
+import { refreshAccount, usageOf } from "../../middleware/auth";
 import { setSessionCookie } from "../../middleware/session-cookie";
 import * as team from "../../services/team";
 import type { AppRouteHandler } from "../types";
@@ -36,6 +36,7 @@ export const acceptInvitation: AppRouteHandler<typeof routes.acceptInvitation> =
     c.req.valid("json"),
     c.get("now"),
   );
+  await refreshAccount(c, view.id);
   setSessionCookie(c, sessionId);
   return c.json(view, 201);
 };

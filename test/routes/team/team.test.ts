@@ -56,6 +56,31 @@ describe("teams: users separate from accounts", () => {
     expect(account.team).toEqual({ seats_used: 1, seats_limit: 3 });
   });
 
+  it("GET /v1/account counts seats as the team changes, at once: invited, joined, expired", async () => {
+    const clock = new ManualClock(Date.now());
+    const api = appWith({ clock });
+    const owner = await newAccount("pro", api);
+    const seats = async () =>
+      (await body<{ team: { seats_used: number } }>(await api("/v1/account", { headers: owner.auth }))).team.seats_used;
+    expect(await seats()).toBe(1);
+    const first = await invite(owner, uniqueEmail("a"), "member", api);
+    expect(first.status).toBe(201);
+    expect(await seats()).toBe(2);
+    // Joining (answered by the Worker, not the account's object) turns the invitation into a member.
+    const { link } = await body<{ link: string }>(first);
+    const joined = await api(
+      "/auth/accept-invitation",
+      jsonInit("POST", { token: tokenOf(link), name: "Ann", password: PASSWORD }),
+    );
+    expect(joined.status).toBe(201);
+    expect(await seats()).toBe(2);
+    expect((await invite(owner, uniqueEmail("b"), "member", api)).status).toBe(201);
+    expect(await seats()).toBe(3);
+    // An invitation nobody used stops taking a seat when it expires.
+    clock.advance(7 * DAY + 1);
+    expect(await seats()).toBe(2);
+  });
+
   it("lets an invited member log in to the same account, with the owners' pages closed to them", async () => {
     const owner = await newAccount("starter");
     const site = await createWebsite(owner, `${FIXTURE()}/page`);
