@@ -158,6 +158,10 @@ export async function navigate(g: GuardedPage, url: string, opts: CaptureOptions
   if (response && response.status() >= 400) {
     throw new TargetError(`The page answered HTTP ${response.status()} ${response.statusText()}`.trim());
   }
+  // The headless shell puts a new document's pointer at (0, 0), so whatever sits in the top-left
+  // corner would be captured in its :hover state. Park the pointer off the page, as for a visitor
+  // whose mouse is elsewhere (a scenario's `hover` step moves it back onto the page).
+  await g.cdp.send("Input.dispatchMouseEvent", { type: "mouseMoved", x: -1, y: -1 });
   const selector = opts.wait_for_selector;
   if (selector) {
     try {
