@@ -26,6 +26,8 @@ export const LOCAL_VARS = {
   // No idle browser: miniflare would keep it forever and lose track of it (src/capture/browser.ts).
   // The capture benchmark sets the deployed behaviour (reuse) through the environment.
   BROWSER_KEEP_ALIVE_MS: process.env.BROWSER_KEEP_ALIVE_MS ?? "0",
+  // Every message the mail path sends is also kept in the account's outbox (Settings → Outbox).
+  MAIL_OUTBOX: "1",
 };
 
 // The project's own Node (the pinned `node` devDependency). `npm start` already runs on it;
