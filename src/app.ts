@@ -17,8 +17,9 @@ import {
   sessionForward,
 } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
-import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
+import { errorHandler, notFoundHandler, validationHook } from "./middleware/errors";
 import { accountContext, requestContext } from "./middleware/request";
+import { errorPage } from "./pages/errors";
 import { mountPages } from "./pages/index";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
 import { authRouter } from "./routes/auth/auth.index";
@@ -151,8 +152,9 @@ export function createApp(deps: Deps = defaultDeps(), host?: AccountHost) {
   // The web dashboard (src/pages): landing, sign up, log in, /app.
   mountPages(app, apiIndex, host !== undefined);
 
-  app.notFound(notFoundHandler(app));
-  app.onError(handleError);
+  // Errors: the JSON envelope, or for browsers a page in the dashboard's look.
+  app.notFound(notFoundHandler(app, errorPage));
+  app.onError(errorHandler(errorPage));
   return app;
 }
 
