@@ -210,6 +210,12 @@ export const webhooks = sqliteTable("webhooks", {
   failingSince: integer("failing_since"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
+  /**
+   * The user who added it in the dashboard (their id in the directory); null when it came
+   * through the API (the account's token) or before this was recorded. Removing that user
+   * disables it unless an owner keeps it (services/created-by.ts).
+   */
+  createdBy: text("created_by"),
 });
 
 /** One event (its body is what every endpoint receives), kept for the account's history window. */
@@ -256,6 +262,28 @@ export const webhookDeliveries = sqliteTable(
     // An event is delivered once per endpoint (redeliveries aside), however often it is emitted.
     uniqueIndex("webhook_deliveries_once").on(t.webhookId, t.eventId).where(sql`redelivery_of IS NULL`),
   ],
+);
+
+/**
+ * A value shown once, by the page a form redirects to (Post/Redirect/Get): a new API token,
+ * a webhook's signing secret, an invitation link. Sealed (lib/secrets, bound to its id and
+ * user), readable once by the user who caused it, and only for a few minutes
+ * (services/one-time.ts); the row is deleted when shown, and expired ones on the next use or
+ * wake-up.
+ */
+export const oneTimeValues = sqliteTable(
+  "one_time_values",
+  {
+    /** Random, in the redirect's URL. */
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    kind: text("kind").notNull(),
+    /** What it belongs to (the webhook's id, the invited email), shown with it. */
+    subject: text("subject"),
+    value: text("value").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("one_time_values_expires").on(t.expiresAt)],
 );
 
 /**
