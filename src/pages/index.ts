@@ -1,6 +1,17 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../context";
 import { ownerOnly, ownersOnlyUnder, sameOriginWrites } from "../middleware/auth";
+import {
+  accountPageRoute,
+  deleteAccountPage,
+  deleteAccountSubmit,
+  forgotPage,
+  forgotSubmit,
+  passwordSubmit,
+  renameSubmit,
+  resetPage,
+  resetSubmit,
+} from "./account";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { mountChangePages } from "./changes";
@@ -39,10 +50,14 @@ import {
 import { edgePageSession, pageContext, pageForward, pageSession } from "./session";
 import {
   apiKeysPage,
+  changePlanPage,
   changePlanSubmit,
   generateTokenSubmit,
   planPage,
+  regenerateTokenPage,
+  renewPage,
   renewSubmit,
+  revokeTokenPage,
   revokeTokenSubmit,
 } from "./settings";
 import {
@@ -51,6 +66,7 @@ import {
   inviteSubmit,
   removeMemberPage,
   removeMemberSubmit,
+  revokeInvitationPage,
   revokeInvitationSubmit,
   teamSettingsPage,
 } from "./team";
@@ -83,7 +99,16 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/assets/app.css", stylesheet);
   app.get("/assets/app.js", script);
 
-  for (const path of ["/signup", "/login", "/logout", "/invite/*", "/app", "/app/*"]) {
+  for (const path of [
+    "/signup",
+    "/login",
+    "/logout",
+    "/invite/*",
+    "/password-reset",
+    "/reset-password/*",
+    "/app",
+    "/app/*",
+  ]) {
     app.use(path, pageContext());
     app.use(path, sameOriginWrites());
   }
@@ -100,8 +125,17 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/logout", logoutSubmit);
   app.get("/invite/:token", invitationPage);
   app.post("/invite/:token", acceptInvitationSubmit);
+  app.get("/password-reset", forgotPage);
+  app.post("/password-reset", forgotSubmit);
+  app.get("/reset-password/:token", resetPage);
+  app.post("/reset-password/:token", resetSubmit);
 
   app.get("/app", overviewPage);
+  app.get("/app/account", accountPageRoute);
+  app.post("/app/account/name", renameSubmit);
+  app.post("/app/account/password", passwordSubmit);
+  app.get("/app/account/delete", deleteAccountPage);
+  app.post("/app/account/delete", deleteAccountSubmit);
 
   app.get("/app/websites", websitesPage);
   app.post("/app/websites", createWebsiteSubmit);
@@ -145,15 +179,20 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   ownersOnlyUnder(app, ["/app/settings/api-keys", "/app/settings/plan"]);
   app.get("/app/settings/api-keys", apiKeysPage);
   app.post("/app/settings/api-keys", generateTokenSubmit);
+  app.get("/app/settings/api-keys/regenerate", regenerateTokenPage);
+  app.get("/app/settings/api-keys/revoke", revokeTokenPage);
   app.post("/app/settings/api-keys/revoke", revokeTokenSubmit);
   app.get("/app/settings/plan", planPage);
   app.post("/app/settings/plan", changePlanSubmit);
+  app.get("/app/settings/plan/change", changePlanPage);
+  app.get("/app/settings/plan/renew", renewPage);
   app.post("/app/settings/plan/renew", renewSubmit);
 
   // Members may see the team; inviting, revoking and removing are the owners'.
   app.get("/app/settings/team", teamSettingsPage);
   app.use("/app/settings/team/*", ownerOnly());
   app.post("/app/settings/team/invitations", inviteSubmit);
+  app.get("/app/settings/team/invitations/:id/revoke", revokeInvitationPage);
   app.post("/app/settings/team/invitations/:id/revoke", revokeInvitationSubmit);
   app.get("/app/settings/team/members/:id/remove", removeMemberPage);
   app.post("/app/settings/team/members/:id/remove", removeMemberSubmit);
