@@ -6,6 +6,7 @@ import { sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { RateLimitResult } from "../limits/counters";
+import type { KeptMail } from "../mail/mail";
 import { isOwner, resolveSession, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
 import { clearSessionCookie, readSessionCookie } from "./session-cookie";
@@ -220,3 +221,8 @@ export const usageOf = (c: Context<AppEnv>) => async (accountId: string) => {
   const usage = await c.get("deps").account(c.env, accountId).usage(accountId, c.get("now"));
   return { today: usage.today, thisMonth: usage.thisMonth };
 };
+
+/** Where mail the Worker sends for an account is kept locally: that account's object (src/mail). */
+export const outboxOf = (c: Context<AppEnv>) => (accountId: string) => ({
+  keep: (mail: KeptMail) => c.get("deps").account(c.env, accountId).keepMail(accountId, mail, c.get("now")),
+});

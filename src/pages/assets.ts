@@ -30,7 +30,7 @@ header.top a:hover, header.top a[aria-current="page"] { text-decoration: underli
 nav.main ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: 0; padding: 0; }
 .who { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; font-size: .9rem; color: #d8dee8;
   min-width: 0; max-width: 100%; }
-.who span { overflow-wrap: anywhere; min-width: 0; }
+.who a { overflow-wrap: anywhere; min-width: 0; }
 .who button { white-space: nowrap; }
 .who form { margin: 0; }
 .who button { background: transparent; color: #fff; border: 1px solid #8795a8; padding: .25rem .6rem; }

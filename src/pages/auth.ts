@@ -97,13 +97,14 @@ function loginForm(
     c,
     { title: "Log in", narrow: true },
     html`<h1>Log in</h1>
-${problem ? notice("error", problem) : ""}
+${problem ? notice("error", problem) : c.req.query("reset") ? notice("ok", "Your password was changed, and every session logged out. Log in with the new one.") : ""}
 <form method="post" action="/login">
   <input type="hidden" name="next" value="${safeNext(values.next)}">
   ${field({ name: "email", label: "Email", type: "email", value: values.email, required: true, autocomplete: "username" })}
   ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password" })}
   <button type="submit">Log in</button>
 </form>
+<p><a href="/password-reset" id="forgot">Forgot your password?</a></p>
 <p>New here? <a href="/signup">Create an account</a></p>`,
     status,
   );

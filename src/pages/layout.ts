@@ -56,7 +56,7 @@ function layout(p: PageProps, assets: { css: string; js: string }, body: Html) {
         (item) =>
           html`<li><a${attrs({ href: item.href, "aria-current": item.section === p.section ? "page" : undefined })}>${item.label}</a></li>`,
       )}</ul></nav>
-      <div class="who"><span>${p.user.email}</span>
+      <div class="who"><a href="/app/account"${attrs({ "aria-current": p.section === "account" ? "page" : undefined })} title="Your account">${p.user.email}</a>
         <form method="post" action="/logout">${csrfField(p.user.csrf)}<button type="submit">Log out</button></form>
       </div>`
     : html`<nav class="main" aria-label="Account"><ul>

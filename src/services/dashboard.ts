@@ -7,7 +7,7 @@ import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { decodeCursor, encodeCursor } from "../db/pagination";
-import { runs, type Screenshot, scenarios, schedules, screenshots, websites } from "../db/schema";
+import { runs, type Screenshot, scenarios, schedules, screenshots, webhooks, websites } from "../db/schema";
 import { notFound } from "../lib/errors";
 
 /** Screenshots shown on the overview. */
@@ -178,4 +178,18 @@ export async function compareData(db: Db, id: string) {
     .get();
   if (!row) throw notFound("Screenshot");
   return row;
+}
+
+/** What the account holds, counted (the account deletion page says what goes). */
+export async function accountSummary(db: Db) {
+  const n = async (
+    table: typeof websites | typeof screenshots | typeof scenarios | typeof schedules | typeof webhooks,
+  ) => (await db.select({ n: count() }).from(table).get())?.n ?? 0;
+  return {
+    websites: await n(websites),
+    screenshots: await n(screenshots),
+    scenarios: await n(scenarios),
+    schedules: await n(schedules),
+    webhooks: await n(webhooks),
+  };
 }

@@ -198,6 +198,18 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
     this.account = undefined;
   }
 
+  /**
+   * The account was deleted (its directory rows are gone): everything stored here goes — its
+   * database, counters and alarm. The empty schema is put back, so a job still in flight for
+   * it finds nothing (and ends) instead of failing on a missing table.
+   */
+  async erase(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    await migrateAccountDatabase(this.db);
+    this.invalidate();
+  }
+
   /** `last_used_at`, written to D1 at most once a minute, off the request's path. */
   private touch(account: AccountSnapshot, now: number): void {
     if (account.lastUsedAt !== null && account.lastUsedAt >= now - LAST_USED_PRECISION) return;
