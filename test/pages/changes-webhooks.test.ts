@@ -196,9 +196,28 @@ describe("change detection pages", () => {
     expect(approved.status).toBe(303);
     expect(approved.headers.get("location")).toBe(`/app/screenshots/${after}/compare?approved=1`);
     expect(await baselineOf(acc, websiteId)).toBe(after);
-    expect(await (await get(acc.cookie, approved.headers.get("location") as string)).text()).toContain(
-      "This capture is the website's approved baseline.",
+    // Approving means what it says: the website now compares with the approved baseline.
+    const [mode] = await accountSql<{ cd: string }>(
+      acc.id,
+      "SELECT change_detection AS cd FROM websites WHERE id = ?",
+      websiteId,
     );
+    expect(JSON.parse(mode?.cd ?? "{}").baseline).toBe("approved");
+    const approvedPage = await (await get(acc.cookie, approved.headers.get("location") as string)).text();
+    expect(approvedPage).toContain("This capture is the website's baseline:");
+    expect(approvedPage).toContain("are compared with this one from now on");
+
+    // And it can be undone: back to the previous capture, the approved one released.
+    const back = await post(acc.cookie, `/app/websites/${websiteId}/baseline/previous`);
+    expect(back.headers.get("location")).toBe(`/app/websites/${websiteId}?baseline=previous`);
+    expect(await baselineOf(acc, websiteId)).toBeNull();
+    const [again] = await accountSql<{ cd: string }>(
+      acc.id,
+      "SELECT change_detection AS cd FROM websites WHERE id = ?",
+      websiteId,
+    );
+    expect(JSON.parse(again?.cd ?? "{}").baseline).toBe("previous");
+    expect((await post(other.cookie, `/app/websites/${websiteId}/baseline/previous`)).status).toBe(404);
   });
 });
 
