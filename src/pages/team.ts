@@ -94,17 +94,17 @@ ${me.owner ? inviteForm(c, s, full) : html`<p class="muted">Only an owner can in
 
 function membersTable(team: Team, myId: string, owner: boolean) {
   return html`<h2>Members</h2>
-<div class="table-wrap"><table id="members">
+<div class="table-wrap"><table id="members" class="stack">
 <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Joined</th>${
     owner ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : ""
   }</tr></thead>
 <tbody>${team.members.map(
     (
       m,
-    ) => html`<tr><td>${m.name}${m.id === myId ? html` <span class="muted">(you)</span>` : ""}</td><td class="wrap">${m.email}</td>
-<td>${capitalize(m.role)}</td><td>${when(m.created_at)}</td>${
+    ) => html`<tr><td data-label="Name">${m.name}${m.id === myId ? html` <span class="muted">(you)</span>` : ""}</td><td data-label="Email" class="wrap">${m.email}</td>
+<td data-label="Role">${capitalize(m.role)}</td><td data-label="Joined">${when(m.created_at)}</td>${
       owner
-        ? html`<td>${
+        ? html`<td data-label="">${
             m.id === myId
               ? ""
               : html`<a class="btn secondary small" href="/app/settings/team/members/${m.id}/remove">Remove<span class="sr-only"> ${m.name}</span></a>`
@@ -118,13 +118,13 @@ function membersTable(team: Team, myId: string, owner: boolean) {
 function invitationsTable(team: Team, owner: boolean) {
   if (team.invitations.length === 0) return html`<h2>Pending invitations</h2><p class="muted">None.</p>`;
   return html`<h2>Pending invitations</h2>
-<div class="table-wrap"><table id="invitations">
+<div class="table-wrap"><table id="invitations" class="stack">
 <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Expires</th>${
     owner ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : ""
   }</tr></thead>
 <tbody>${team.invitations.map(
     (i) =>
-      html`<tr><td class="wrap">${i.email}</td><td>${capitalize(i.role)}</td><td>${when(i.expires_at)}</td>${
+      html`<tr><td data-label="Email" class="wrap">${i.email}</td><td data-label="Role">${capitalize(i.role)}</td><td data-label="Expires">${when(i.expires_at)}</td>${
         owner
           ? html`<td data-label=""><a class="btn secondary small" href="/app/settings/team/invitations/${i.id}/revoke">Revoke<span class="sr-only"> the invitation for ${i.email}</span></a></td>`
           : ""
