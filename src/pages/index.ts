@@ -33,6 +33,8 @@ import {
 import {
   deleteSchedulePage,
   deleteScheduleSubmit,
+  editSchedulePage,
+  editScheduleSubmit,
   newSchedulePage,
   newScheduleSubmit,
   pauseScheduleSubmit,
@@ -41,11 +43,13 @@ import {
   schedulesPage,
 } from "./schedules";
 import {
+  deleteScreenshotPage,
   deleteScreenshotSubmit,
   screenshotImage,
   screenshotPage,
   screenshotStatus,
   screenshotThumb,
+  selectedZip,
 } from "./screenshots";
 import { edgePageSession, pageContext, pageForward, pageSession } from "./session";
 import {
@@ -147,10 +151,12 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/app/websites/:id/delete", deleteWebsiteSubmit);
   app.post("/app/websites/:id/capture", captureSubmit);
 
+  app.get("/app/downloads/screenshots.zip", selectedZip);
   app.get("/app/screenshots/:id", screenshotPage);
   app.get("/app/screenshots/:id/image", screenshotImage);
   app.get("/app/screenshots/:id/thumb", screenshotThumb);
   app.get("/app/screenshots/:id/status", screenshotStatus);
+  app.get("/app/screenshots/:id/delete", deleteScreenshotPage);
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
   mountChangePages(app);
   mountWebhookPages(app);
@@ -171,6 +177,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/schedules/new", newSchedulePage);
   app.post("/app/schedules/new", newScheduleSubmit);
   app.get("/app/schedules/:id", schedulePageRoute);
+  app.get("/app/schedules/:id/edit", editSchedulePage);
+  app.post("/app/schedules/:id/edit", editScheduleSubmit);
   app.post("/app/schedules/:id/pause", pauseScheduleSubmit);
   app.post("/app/schedules/:id/resume", resumeScheduleSubmit);
   app.get("/app/schedules/:id/delete", deleteSchedulePage);
