@@ -39,8 +39,8 @@ export async function landing(c: Context<AppEnv>) {
 <p class="muted">Free: ${free.websites} website, ${count(free.capturesPerDay)} captures a day, no card needed.</p>
 </div>
 <figure class="hero-shot">
-  <img src="/landing/compare.jpg" width="1200" height="760" alt="SnapTrack's compare page for a bakery's website: the capture with the changed price and a new banner in red, the changed regions outlined, and the share of the page that changed">
-  <figcaption>A real SnapTrack comparison: a price changed and a banner appeared; the changed regions are outlined.</figcaption>
+  <img src="/landing/compare.jpg" width="1168" height="731" alt="SnapTrack's diff of a bakery's website: the page faded, what changed in red — a new banner, a price, a sold-out item — each changed region outlined">
+  <figcaption class="muted">A real SnapTrack comparison: a banner appeared, a price went up and an item sold out. Each changed region is outlined.</figcaption>
 </figure>
 </section>
 <h2 id="pricing">Plans and prices</h2>

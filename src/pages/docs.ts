@@ -34,8 +34,10 @@ export const SCALAR_CONFIGURATION = {
   pageTitle: "SnapTrack API reference",
 };
 
+// Not `#api-reference`: Scalar's bundle mounts a second, default-configured reference on an
+// element with that id by itself (fonts from its CDN, its AI and MCP controls).
 const INIT_JS = `"use strict";
-Scalar.createApiReference("#api-reference", ${JSON.stringify(SCALAR_CONFIGURATION)});
+Scalar.createApiReference("#reference", ${JSON.stringify(SCALAR_CONFIGURATION)});
 `;
 
 const DOCS_CSS = `
@@ -101,7 +103,7 @@ async function docsPage(c: Context<AppEnv>) {
     <li><a href="/v1/openapi.json">OpenAPI document</a></li>
   </ul></nav>
 </div></header>
-<div id="api-reference"></div>
+<div id="reference"></div>
 <script src="/docs/scalar.js"></script>
 <script src="/docs/init.js?v=${v.js}"></script>
 </body>

@@ -374,7 +374,7 @@ ${v.error ? notice("error", v.error) : ""}
       shot
         ? html`<a class="run-shot" href="/app/screenshots/${shot.id}">${
             shot.status === "completed" && shot.thumbKey
-              ? html`<img class="thumb small" src="/app/screenshots/${shot.id}/thumb" alt="Screenshot ${step.name ?? step.index + 1}" width="160" height="100">`
+              ? html`<img class="thumb small" src="/app/screenshots/${shot.id}/thumb" alt="Screenshot ${shot.name ?? step.name ?? step.index + 1}" width="160" height="100">`
               : html`${statusBadge(shot.status)}<span class="sr-only"> screenshot ${step.name ?? ""}</span>`
           }</a>`
         : ""
