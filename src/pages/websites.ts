@@ -217,7 +217,7 @@ export async function createWebsiteSubmit(c: Context<AppEnv>) {
       guardPolicy(c.env),
       c.get("now"),
     );
-    return c.redirect(`/app/websites/${website.id}`, 303);
+    return c.redirect(`/app/websites/${website.id}?created=1`, 303);
   } catch (err) {
     return websiteForm(c, null, state, refusal(c, err, state));
   }
@@ -283,13 +283,15 @@ export async function websitePage(c: Context<AppEnv>, problem?: string, status: 
     ? notice("error", problem)
     : c.req.query("saved")
       ? notice("ok", "Saved.")
-      : c.req.query("queued")
-        ? notice("ok", "Screenshot queued: it appears below when it is ready.")
-        : c.req.query("shot_deleted")
-          ? notice("ok", "The screenshot was deleted.")
-          : c.req.query("baseline") === "previous"
-            ? notice("ok", "Captures are compared with the previous capture again.")
-            : "";
+      : c.req.query("created")
+        ? notice("ok", "Website added. Take its first screenshot, or schedule them.")
+        : c.req.query("queued")
+          ? notice("ok", "Screenshot queued: it appears below when it is ready.")
+          : c.req.query("shot_deleted")
+            ? notice("ok", "The screenshot was deleted.")
+            : c.req.query("baseline") === "previous"
+              ? notice("ok", "Captures are compared with the previous capture again.")
+              : "";
   const selectable = plan.bulkZip && data.screenshots.some((s) => s.status === "completed");
   const zip = selectable
     ? html`<form id="zip-form" method="get" action="/app/downloads/screenshots.zip" class="row zip">

@@ -55,7 +55,7 @@ const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 async function comparedPair(acc: TestAccount) {
   const made = await post(acc.cookie, "/app/websites", { name: "Changing", url: `${FIXTURE()}/colors` });
   expect(made.status).toBe(303);
-  const websiteId = (made.headers.get("location") ?? "").split("/").pop() as string;
+  const websiteId = (made.headers.get("location") ?? "").split("?")[0]?.split("/").pop() as string;
   const now = Date.now();
   const ids = [newId("screenshot", now - 1000), newId("screenshot", now)] as const;
   const [before, after] = ids;
