@@ -20,6 +20,17 @@ export interface paths {
     /** End the session on the server */
     post: operations["logout"];
   };
+  "/auth/password-reset": {
+    /**
+     * Mail a password-reset link
+     * @description Always 202, whether or not the email has a login (nothing is revealed). A login's email gets a single-use link valid for 1 hour; a new request replaces the earlier link, and one made within a minute of the last sends no mail.
+     */
+    post: operations["requestPasswordReset"];
+  };
+  "/auth/password-reset/confirm": {
+    /** Set a new password with a reset link's token (every session ends) */
+    post: operations["confirmPasswordReset"];
+  };
   "/auth/accept-invitation": {
     /**
      * Join an account through an invitation link and start a session
@@ -30,6 +41,23 @@ export interface paths {
   "/account": {
     /** The logged-in account */
     get: operations["getSessionAccount"];
+    /**
+     * Delete the account and everything in it (owners)
+     * @description Deletes the account, its users, sessions, invitations and API token, every record of its websites, screenshots, scenarios, runs, schedules and webhooks, and its stored images (removed in the background). Cannot be undone. Needs the owner's password (checked as a login is).
+     */
+    delete: operations["deleteAccount"];
+    /**
+     * Change your name
+     * @description The logged-in user's name. An account is named after its owners, so an owner's new name renames the account too (invitations and the team show it).
+     */
+    patch: operations["renameSelf"];
+  };
+  "/account/password": {
+    /**
+     * Change your password (every other session of yours ends)
+     * @description Needs the current password, checked as a login is (failures count toward the login throttle of your email). This session stays; every other session of yours ends at once.
+     */
+    post: operations["changePassword"];
   };
   "/account/plan": {
     /**
@@ -63,7 +91,7 @@ export interface paths {
   "/account/invitations": {
     /**
      * Invite someone by email (owners)
-     * @description Creates a single-use link valid for 7 days. Seats (owner + members + pending invitations) are limited by the plan. Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409).
+     * @description Creates a single-use link valid for 7 days. Seats (owner + members + pending invitations) are limited by the plan. Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409). The link is mailed to the invitee (`mailed` says whether the mail went) and is in this answer once.
      */
     post: operations["createInvitation"];
   };
@@ -72,7 +100,10 @@ export interface paths {
     delete: operations["revokeInvitation"];
   };
   "/account/members/{id}": {
-    /** Remove a member (owners); their sessions end at once */
+    /**
+     * Remove a member (owners); their sessions end at once
+     * @description What the member added that acts for the account (webhook endpoints they created in the dashboard) is disabled, with a reason naming them, unless `keep` lists its id.
+     */
     delete: operations["removeMember"];
   };
   "/v1/account": {
@@ -133,7 +164,7 @@ export interface paths {
   "/v1/screenshots/{id}/approve": {
     /**
      * Make a completed capture its website's approved baseline
-     * @description Used when the website's `change_detection.baseline` is `"approved"`. The approved baseline is kept past retention while it is the baseline.
+     * @description The capture is the website's baseline from now on: its `change_detection.baseline` becomes `"approved"` (if it was `"previous"`), so new captures are compared with this one until another is approved or the website goes back to `"previous"` (`PATCH /v1/websites/{id}`). The approved baseline is kept past retention while it is the baseline.
      */
     post: operations["approveScreenshot"];
   };
@@ -270,6 +301,15 @@ export interface components {
         seats_limit: number;
       };
       created_at: string;
+      /** @description Session answers (`/auth`, `/account`): the logged-in user. Not in `GET /v1/account`. */
+      user?: {
+        /** @example usr_01jf8z3k6m9q2w4e6r8t0y2u4i */
+        id: string;
+        email: string;
+        name: string;
+        /** @enum {string} */
+        role: "owner" | "member";
+      };
     };
     Error: {
       /** @enum {string} */
@@ -305,9 +345,29 @@ export interface components {
       email: string;
       password: string;
     };
+    PasswordResetRequest: {
+      /** @example ada@example.com */
+      email: string;
+    };
+    PasswordResetConfirm: {
+      /** @description The last part of the mailed link. */
+      token: string;
+      password: string;
+    };
     AcceptInvitation: {
       token: string;
       name: string;
+      password: string;
+    };
+    AccountRename: {
+      /** @description Your name; an owner's names the account too. */
+      name: string;
+    };
+    PasswordChange: {
+      current_password: string;
+      new_password: string;
+    };
+    AccountDeletion: {
       password: string;
     };
     PlanChange: {
@@ -367,10 +427,12 @@ export interface components {
     };
     NewInvitation: components["schemas"]["Invitation"] & {
       /**
-       * @description The single-use link to send to the invitee (no mail is sent). Shown this once; it is also written to the log.
+       * @description The single-use link, mailed to the invitee. Shown this once (never logged).
        * @example https://snaptrack.example/invite/…
        */
       link: string;
+      /** @description Whether the mail with the link was sent. */
+      mailed: boolean;
     };
     InvitationRequest: {
       email: string;
@@ -488,7 +550,7 @@ export interface components {
       /** @enum {string} */
       status: "queued" | "processing" | "completed" | "failed";
       /** @enum {string} */
-      source: "api" | "schedule" | "scenario";
+      source: "api" | "schedule" | "scenario" | "dashboard";
       url: string;
       /** @description The effective options the capture used. */
       capture: {
@@ -718,7 +780,7 @@ export interface components {
       /** @enum {string} */
       status: "queued" | "running" | "passed" | "failed" | "error";
       /** @enum {string} */
-      trigger: "api" | "schedule";
+      trigger: "api" | "schedule" | "dashboard";
       schedule_id: string | null;
       error: string | null;
       created_at: string;
@@ -726,11 +788,12 @@ export interface components {
       finished_at: string | null;
       duration_ms: number | null;
       steps: ({
+          /** @description The step's position in `steps`, from 0. Messages and the dashboard number steps from 1 (step `index + 1`). */
           index: number;
           action: string;
           name?: string;
           /**
-           * @description `pending` until the run reaches the step (and for good when the run stopped before it), `passed`, `failed`, or `skipped` (an optional click whose element was absent).
+           * @description `pending` until the run reaches the step, `passed`, `failed`, or `skipped`: passed over on purpose (an optional click whose element was absent) or never reached because the run ended before it (a failed step, an error).
            * @enum {string}
            */
           status: "pending" | "passed" | "failed" | "skipped";
@@ -1156,6 +1219,187 @@ export interface operations {
     };
   };
   /**
+   * Mail a password-reset link
+   * @description Always 202, whether or not the email has a login (nothing is revealed). A login's email gets a single-use link valid for 1 hour; a new request replaces the earlier link, and one made within a minute of the last sends no mail.
+   */
+  requestPasswordReset: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PasswordResetRequest"];
+      };
+    };
+    responses: {
+      /** @description If the email has a login, a link is on its way. */
+      202: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description The created resource. */
+          Location?: string;
+        };
+        content: never;
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Set a new password with a reset link's token (every session ends) */
+  confirmPasswordReset: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PasswordResetConfirm"];
+      };
+    };
+    responses: {
+      /** @description The password is set; the link is used up and every session of the login ended. */
+      204: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: never;
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The link was used already or expired (`not_found`). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
    * Join an account through an invitation link and start a session
    * @description `token` is the last part of the invitation link. The link works once and for 7 days.
    */
@@ -1308,6 +1552,341 @@ export interface operations {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete the account and everything in it (owners)
+   * @description Deletes the account, its users, sessions, invitations and API token, every record of its websites, screenshots, scenarios, runs, schedules and webhooks, and its stored images (removed in the background). Cannot be undone. Needs the owner's password (checked as a login is).
+   */
+  deleteAccount: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AccountDeletion"];
+      };
+    };
+    responses: {
+      /** @description Deleted; the session cookie is cleared. */
+      204: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: never;
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A member asked (`forbidden`: only owners delete an account), or a cross-site write. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The password is wrong (`validation_failed`, field `password`). */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many wrong passwords for this email (`rate_limited`). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change your name
+   * @description The logged-in user's name. An account is named after its owners, so an owner's new name renames the account too (invitations and the team show it).
+   */
+  renameSelf: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AccountRename"];
+      };
+    };
+    responses: {
+      /** @description The account, with you as `user`. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Account"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change your password (every other session of yours ends)
+   * @description Needs the current password, checked as a login is (failures count toward the login throttle of your email). This session stays; every other session of yours ends at once.
+   */
+  changePassword: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PasswordChange"];
+      };
+    };
+    responses: {
+      /** @description Changed. */
+      204: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: never;
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No valid session (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `forbidden`: a cross-site write (POST, PUT and DELETE need a same-origin request), or a member on an owners-only endpoint (plan, API token, members). */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed, or `current_password` is wrong (`validation_failed`, the field named). */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many wrong passwords for this email (`rate_limited`); see `POST /auth/login`. */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
         };
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1805,7 +2384,7 @@ export interface operations {
   };
   /**
    * Invite someone by email (owners)
-   * @description Creates a single-use link valid for 7 days. Seats (owner + members + pending invitations) are limited by the plan. Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409).
+   * @description Creates a single-use link valid for 7 days. Seats (owner + members + pending invitations) are limited by the plan. Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409). The link is mailed to the invitee (`mailed` says whether the mail went) and is in this answer once.
    */
   createInvitation: {
     requestBody: {
@@ -2001,9 +2580,16 @@ export interface operations {
       };
     };
   };
-  /** Remove a member (owners); their sessions end at once */
+  /**
+   * Remove a member (owners); their sessions end at once
+   * @description What the member added that acts for the account (webhook endpoints they created in the dashboard) is disabled, with a reason naming them, unless `keep` lists its id.
+   */
   removeMember: {
     parameters: {
+      query?: {
+        /** @description Comma-separated ids of the member's endpoints to keep enabled. */
+        keep?: string;
+      };
       path: {
         /** @description User id */
         id: string;
@@ -2060,6 +2646,16 @@ export interface operations {
       };
       /** @description Body over 1 MB (`payload_too_large`). */
       413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed. */
+      422: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;
@@ -3275,7 +3871,7 @@ export interface operations {
         cursor?: string;
         website_id?: string;
         status?: "queued" | "processing" | "completed" | "failed";
-        source?: "api" | "schedule" | "scenario";
+        source?: "api" | "schedule" | "scenario" | "dashboard";
         /** @description Created at or after (ISO-8601). */
         since?: string;
         /** @description Created at or before (ISO-8601). */
@@ -4566,7 +5162,7 @@ export interface operations {
   };
   /**
    * Make a completed capture its website's approved baseline
-   * @description Used when the website's `change_detection.baseline` is `"approved"`. The approved baseline is kept past retention while it is the baseline.
+   * @description The capture is the website's baseline from now on: its `change_detection.baseline` becomes `"approved"` (if it was `"previous"`), so new captures are compared with this one until another is approved or the website goes back to `"previous"` (`PATCH /v1/websites/{id}`). The approved baseline is kept past retention while it is the baseline.
    */
   approveScreenshot: {
     parameters: {

@@ -1,6 +1,5 @@
 import "./lib/zod-setup";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import type { AccountHost, AppEnv, Deps } from "./context";
@@ -17,8 +16,10 @@ import {
   sessionForward,
 } from "./middleware/auth";
 import { bodyLimit } from "./middleware/body-limit";
-import { handleError, notFoundHandler, validationHook } from "./middleware/errors";
+import { errorHandler, notFoundHandler, validationHook } from "./middleware/errors";
 import { accountContext, requestContext } from "./middleware/request";
+import { mountDocs } from "./pages/docs";
+import { errorPage } from "./pages/errors";
 import { mountPages } from "./pages/index";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
 import { authRouter } from "./routes/auth/auth.index";
@@ -59,10 +60,8 @@ export function createApp(deps: Deps = defaultDeps(), host?: AccountHost) {
   // `GET /`: API clients get this index; browsers the landing page (mountPages, below).
   const apiIndex = (c: Context<AppEnv>) =>
     c.json({ name: "SnapTrack API", version: API_VERSION, docs: "/docs", openapi: "/v1/openapi.json" });
-  // The API reference, its script served from this Worker's static assets (no CDN).
-  // Served by the asset router before the Worker runs; this route answers where it does not.
-  app.get("/docs/scalar.js", (c) => c.env.ASSETS.fetch(c.req.raw));
-  app.get("/docs", Scalar({ url: "/v1/openapi.json", cdn: "/docs/scalar.js", pageTitle: "SnapTrack API reference" }));
+  // The API reference (src/pages/docs.ts): its script served from this Worker (no CDN).
+  mountDocs(app);
 
   // CORS for the whole API, the OpenAPI document included. Only browsers send Origin, and
   // only they need the headers: other clients are spared the bytes.
@@ -151,8 +150,9 @@ export function createApp(deps: Deps = defaultDeps(), host?: AccountHost) {
   // The web dashboard (src/pages): landing, sign up, log in, /app.
   mountPages(app, apiIndex, host !== undefined);
 
-  app.notFound(notFoundHandler(app));
-  app.onError(handleError);
+  // Errors: the JSON envelope, or for browsers a page in the dashboard's look.
+  app.notFound(notFoundHandler(app, errorPage));
+  app.onError(errorHandler(errorPage));
   return app;
 }
 

@@ -45,6 +45,8 @@ export interface AccountHost {
   gate(snapshot: AccountSnapshot | null, tokenHash: string, now: number): GateResult;
   /** The directory row changed (plan, token, name): read it again on next use. */
   invalidate(): void;
+  /** The account was deleted: its own database and alarm go (everything it stored here). */
+  erase(): Promise<void>;
 }
 
 export interface AppEnv {

@@ -176,13 +176,42 @@ export async function navigate(g: GuardedPage, url: string, opts: CaptureOptions
   }
 }
 
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
+
+/** Chromium's network errors in words (the code stays at the end for whoever searches it). */
+const NET_WORDS: [RegExp, (host: string) => string][] = [
+  [/ERR_NAME_NOT_RESOLVED|ERR_NAME_RESOLUTION_FAILED/, (h) => `DNS lookup failed: ${h} could not be found`],
+  [/ERR_CONNECTION_REFUSED/, (h) => `Connection refused: nothing answers at ${h}`],
+  [/ERR_CONNECTION_(TIMED_OUT|CLOSED|RESET)|ERR_TIMED_OUT/, (h) => `The connection to ${h} failed or timed out`],
+  [/ERR_CERT_|ERR_SSL_/, (h) => `The TLS certificate of ${h} was refused`],
+  [/ERR_ADDRESS_UNREACHABLE|ERR_INTERNET_DISCONNECTED/, (h) => `${h} cannot be reached`],
+];
+
+/**
+ * Why navigation failed, by kind: the address guard blocked it (`Blocked <url>: <reason>`),
+ * the name does not resolve (DNS), it timed out, or the network refused it.
+ */
 export function navigationError(g: GuardedPage, url: string, err: unknown): Error {
   const message = String((err as Error)?.message ?? err);
   const block = g.blocked[0];
-  if (block && /ERR_BLOCKED_BY_CLIENT/.test(message)) return new TargetError(`Blocked ${block.url}: ${block.reason}`);
-  if (isTimeout(err)) return new TargetError(`Navigation to ${url} timed out`);
+  if (block && /ERR_BLOCKED_BY_CLIENT/.test(message)) {
+    // The guard resolves names itself: a name that does not resolve is a DNS failure, not a block.
+    if (/could not be resolved|does not resolve/i.test(block.reason))
+      return new TargetError(`DNS lookup failed: ${hostOf(block.url)} could not be found (${block.url})`);
+    return new TargetError(`Blocked ${block.url}: ${block.reason}`);
+  }
+  if (isTimeout(err)) return new TargetError(`Timed out: ${url} did not finish loading in time`);
   const net = /net::(ERR_[A-Z_]+)/.exec(message);
-  if (net) return new TargetError(`Navigation to ${url} failed: ${net[1]}`);
+  if (net) {
+    const words = NET_WORDS.find(([re]) => re.test(net[1] as string));
+    return new TargetError(`${words ? words[1](hostOf(url)) : `Navigation to ${url} failed`} (${net[1]})`);
+  }
   return err as Error;
 }
 

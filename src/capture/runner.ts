@@ -250,8 +250,9 @@ export class BudgetExceeded extends Error {
 
 /**
  * Runs the steps in order in one page. The first failing step fails the run: its error is
- * recorded with a screenshot of the page at that moment, and later steps stay `pending`.
- * Past the run's time budget, or when the browser dies, the run ends `error` instead.
+ * recorded with a screenshot of the page at that moment (`failure-step-<n>`), and later steps
+ * are `skipped` when the run is finished. Past the run's time budget, or when the browser
+ * dies, the run ends `error` instead. Messages number steps from 1, as the editor does.
  */
 export async function runSteps(
   g: GuardedPage,
@@ -290,7 +291,7 @@ export async function runSteps(
               work,
               new Promise<never>((_, reject) => setTimeout(() => reject(new BudgetExceeded(budgetError())), left)),
             ])
-          : await withDeadline(allowance, `Step ${index} (${step.action})`, work);
+          : await withDeadline(allowance, `Step ${index + 1} (${step.action})`, work);
       result.status = outcome.status;
       if (outcome.screenshot_id) result.screenshot_id = outcome.screenshot_id;
       result.duration_ms = Date.now() - started;
@@ -300,17 +301,21 @@ export async function runSteps(
       result.error = describeError(err);
       if (err instanceof BudgetExceeded) return { status: "error", error: budgetError(), steps: results };
       if (isPlatformError(err))
-        return { status: "error", error: `The browser failed at step ${index}: ${result.error}`, steps: results };
+        return { status: "error", error: `The browser failed at step ${index + 1}: ${result.error}`, steps: results };
       if (err instanceof ChangedShot) {
         // The changed screenshot (its comparison and diff) is what the step shows.
         result.screenshot_id = err.screenshotId;
-        return { status: "failed", error: `Step ${index} (${step.action}) failed: ${result.error}`, steps: results };
+        return {
+          status: "failed",
+          error: `Step ${index + 1} (${step.action}) failed: ${result.error}`,
+          steps: results,
+        };
       }
       try {
         result.screenshot_id = await withDeadline(
           15_000,
           "Failure screenshot",
-          ctx.hooks.saveShot(index, `failure-step-${index}`, (measure) =>
+          ctx.hooks.saveShot(index, `failure-step-${index + 1}`, (measure) =>
             shootWithThumb(g, { ...ctx.opts, selector: null, delay_ms: 0 }, measure),
           ),
         );
@@ -319,7 +324,7 @@ export async function runSteps(
           JSON.stringify({ level: "warn", msg: "failure screenshot not taken", error: describeError(shotErr) }),
         );
       }
-      return { status: "failed", error: `Step ${index} (${step.action}) failed: ${result.error}`, steps: results };
+      return { status: "failed", error: `Step ${index + 1} (${step.action}) failed: ${result.error}`, steps: results };
     }
   }
   return { status: "passed", error: null, steps: results };

@@ -104,12 +104,15 @@ export function gotoUrl(raw: string, base: string): { ok: true; url: string } | 
 
 /** One step's result in a run, as stored and as the API shows it. */
 export const StepResultSchema = z.object({
-  index: z.number().int(),
+  index: z.number().int().openapi({
+    description:
+      "The step's position in `steps`, from 0. Messages and the dashboard number steps from 1 (step `index + 1`).",
+  }),
   action: z.string(),
   name: z.string().optional(),
   status: z.enum(STEP_STATUSES).openapi({
     description:
-      "`pending` until the run reaches the step (and for good when the run stopped before it), `passed`, `failed`, or `skipped` (an optional click whose element was absent).",
+      "`pending` until the run reaches the step, `passed`, `failed`, or `skipped`: passed over on purpose (an optional click whose element was absent) or never reached because the run ended before it (a failed step, an error).",
   }),
   duration_ms: z.number().int(),
   error: z.string().optional(),

@@ -210,6 +210,12 @@ export const webhooks = sqliteTable("webhooks", {
   failingSince: integer("failing_since"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
+  /**
+   * The user who added it in the dashboard (their id in the directory); null when it came
+   * through the API (the account's token) or before this was recorded. Removing that user
+   * disables it unless an owner keeps it (services/created-by.ts).
+   */
+  createdBy: text("created_by"),
 });
 
 /** One event (its body is what every endpoint receives), kept for the account's history window. */
@@ -258,6 +264,52 @@ export const webhookDeliveries = sqliteTable(
   ],
 );
 
+/**
+ * A value shown once, by the page a form redirects to (Post/Redirect/Get): a new API token,
+ * a webhook's signing secret, an invitation link. Sealed (lib/secrets, bound to its id and
+ * user), readable once by the user who caused it, and only for a few minutes
+ * (services/one-time.ts); the row is deleted when shown, and expired ones on the next use or
+ * wake-up.
+ */
+export const oneTimeValues = sqliteTable(
+  "one_time_values",
+  {
+    /** Random, in the redirect's URL. */
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    kind: text("kind").notNull(),
+    /** What it belongs to (the webhook's id, the invited email), shown with it. */
+    subject: text("subject"),
+    value: text("value").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("one_time_values_expires").on(t.expiresAt)],
+);
+
+/**
+ * Local only (`MAIL_OUTBOX=1`): every message the account's mail path sent, as its recipient
+ * gets it, for the dashboard's Settings → Outbox and the tests. The newest 200 are kept.
+ */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    from: text("from_address").notNull(),
+    to: text("to_address").notNull(),
+    subject: text("subject").notNull(),
+    html: text("html").notNull(),
+    text: text("text").notNull(),
+    /** JSON object of extra headers. */
+    headers: text("headers").notNull().default("{}"),
+    /** JSON array of inline images: `{ contentId, filename, type, base64 }`. */
+    inline: text("inline").notNull().default("[]"),
+    sent: integer("sent", { mode: "boolean" }).notNull(),
+    error: text("error"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("outbox_to").on(t.to, t.id)],
+);
+
 export type Website = typeof websites.$inferSelect;
 export type Screenshot = typeof screenshots.$inferSelect;
 export type Scenario = typeof scenarios.$inferSelect;
@@ -266,3 +318,4 @@ export type Schedule = typeof schedules.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type OutboxMail = typeof outbox.$inferSelect;

@@ -95,6 +95,24 @@ export const sessions = sqliteTable(
   ],
 );
 
+/**
+ * A password-reset link, mailed to the user: works once, for an hour. Only the token's hash
+ * is stored; a new request replaces the user's earlier link.
+ */
+export const passwordResets = sqliteTable(
+  "password_resets",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .unique()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("password_resets_expires").on(t.expiresAt)],
+);
+
 /** One active token per account (the primary key enforces it). */
 export const apiTokens = sqliteTable("api_tokens", {
   accountId: text("account_id")
@@ -111,3 +129,4 @@ export type Account = typeof accounts.$inferSelect;
 export type AccountRecord = Account;
 export type User = typeof users.$inferSelect;
 export type Invitation = typeof invitations.$inferSelect;
+export type PasswordReset = typeof passwordResets.$inferSelect;

@@ -8,7 +8,8 @@ export type PlanId = (typeof PLAN_IDS)[number];
 export const SCREENSHOT_STATUSES = ["queued", "processing", "completed", "failed"] as const;
 export type ScreenshotStatus = (typeof SCREENSHOT_STATUSES)[number];
 
-export const SCREENSHOT_SOURCES = ["api", "schedule", "scenario"] as const;
+/** Where a capture came from: the API, a schedule, a scenario's step, or "Take screenshot" in the dashboard. */
+export const SCREENSHOT_SOURCES = ["api", "schedule", "scenario", "dashboard"] as const;
 export type ScreenshotSource = (typeof SCREENSHOT_SOURCES)[number];
 
 export const COMPARISON_STATUSES = ["pending", "completed", "failed"] as const;
@@ -24,13 +25,14 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const USER_ROLES = ["owner", "member"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-export const RUN_TRIGGERS = ["api", "schedule"] as const;
+/** Who started a run: the API, a schedule, or "Run now" in the dashboard. */
+export const RUN_TRIGGERS = ["api", "schedule", "dashboard"] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /**
- * A step the run has not reached (yet, or ever: the run stopped before it) is `pending`;
- * `skipped` is a step the run reached and passed over on purpose (an optional click whose
- * element was absent).
+ * A step the run has not reached yet is `pending`; `skipped` is a step passed over on
+ * purpose (an optional click whose element was absent) or never reached because the run
+ * ended before it (a step failed, the run errored). A finished run has no `pending` step.
  */
 export const STEP_STATUSES = ["pending", "passed", "failed", "skipped"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];

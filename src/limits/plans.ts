@@ -20,6 +20,8 @@ export interface Plan {
   fastestScheduleMinutes: number;
   /** Webhook endpoints the account may have. */
   webhookEndpoints: number;
+  /** What it costs, in whole US dollars: a fixed fee a month, or a year (payment itself is out of scope). */
+  price: { monthly: number; yearly: number };
 }
 
 export const PLANS: Readonly<Record<PlanId, Plan>> = {
@@ -36,6 +38,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 1,
     fastestScheduleMinutes: 24 * 60,
     webhookEndpoints: 1,
+    price: { monthly: 0, yearly: 0 },
   },
   starter: {
     id: "starter",
@@ -50,6 +53,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 3,
     fastestScheduleMinutes: 60,
     webhookEndpoints: 3,
+    price: { monthly: 19, yearly: 190 },
   },
   pro: {
     id: "pro",
@@ -64,6 +68,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 10,
     fastestScheduleMinutes: 15,
     webhookEndpoints: 10,
+    price: { monthly: 49, yearly: 490 },
   },
   business: {
     id: "business",
@@ -78,6 +83,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 50,
     fastestScheduleMinutes: 5,
     webhookEndpoints: 25,
+    price: { monthly: 149, yearly: 1_490 },
   },
 };
 

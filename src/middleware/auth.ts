@@ -6,6 +6,7 @@ import { sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { tokenAccounts } from "../lib/token-cache";
 import type { RateLimitResult } from "../limits/counters";
+import type { KeptMail } from "../mail/mail";
 import { isOwner, resolveSession, tokenAccountId } from "../services/auth";
 import { setHeader } from "./request";
 import { clearSessionCookie, readSessionCookie } from "./session-cookie";
@@ -224,3 +225,8 @@ export const usageOf = (c: Context<AppEnv>) => async (accountId: string) => {
 /** The directory changed for an account outside its object (someone joined its team): tell the object. */
 export const refreshAccount = (c: Context<AppEnv>, accountId: string) =>
   c.get("deps").account(c.env, accountId).refresh(accountId);
+
+/** Where mail the Worker sends for an account is kept locally: that account's object (src/mail). */
+export const outboxOf = (c: Context<AppEnv>) => (accountId: string) => ({
+  keep: (mail: KeptMail) => c.get("deps").account(c.env, accountId).keepMail(accountId, mail, c.get("now")),
+});

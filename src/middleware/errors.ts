@@ -3,7 +3,6 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context";
 import { ApiError, type ErrorCode, errorBody, fieldErrors } from "../lib/errors";
 import { MAX_BODY_TEXT } from "../lib/values";
-import { errorPage, wantsPage } from "../pages/errors";
 import { newRequestId } from "./request";
 
 /** Maps Hono's own exceptions (body limit, JSON parsing, media type) onto our codes. */
@@ -38,39 +37,52 @@ export function errorResponse(c: Context<AppEnv>, err: ApiError): Response {
   return c.json(errorBody(err, requestId), err.status as 400, err.headers);
 }
 
-export const handleError: ErrorHandler<AppEnv> = (err, c) => {
-  const apiError = toApiError(err);
-  if (apiError.log) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: apiError.log,
-        request_id: c.get("requestId"),
-        method: c.req.method,
-        path: c.req.path,
-      }),
-    );
-  }
-  if (apiError.code === "internal_error") {
-    // Logged with the request id the client sees; the body carries no detail.
-    console.error(
-      JSON.stringify({
-        level: "error",
-        request_id: c.get("requestId"),
-        method: c.req.method,
-        path: c.req.path,
-        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
-      }),
-    );
-  }
-  // Dashboard pages and browser navigations get the error as a page; API clients the envelope.
-  return wantsPage(c) ? errorPage(c, apiError) : errorResponse(c, apiError);
-};
+/**
+ * How an error looks to a browser: a page in the dashboard's look (src/pages/errors.ts). The
+ * app hands it in, so this layer never imports the pages it sits under.
+ */
+export type ErrorPage = (c: Context<AppEnv>, err: ApiError) => Response | Promise<Response>;
+
+/** Errors and unknown paths answered as a page: dashboard requests, and browser navigations outside `/v1`. */
+export const wantsPage = (c: Context<AppEnv>) =>
+  c.get("page") === true || (!c.req.path.startsWith("/v1") && (c.req.header("Accept") ?? "").includes("text/html"));
+
+/** The one error handler: logs what needs logging, then the envelope, or `page` for browsers. */
+export const errorHandler =
+  (page: ErrorPage): ErrorHandler<AppEnv> =>
+  (err, c) => {
+    const apiError = toApiError(err);
+    if (apiError.log) {
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: apiError.log,
+          request_id: c.get("requestId"),
+          method: c.req.method,
+          path: c.req.path,
+        }),
+      );
+    }
+    if (apiError.code === "internal_error") {
+      // Logged with the request id the client sees; the body carries no detail.
+      console.error(
+        JSON.stringify({
+          level: "error",
+          request_id: c.get("requestId"),
+          method: c.req.method,
+          path: c.req.path,
+          error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        }),
+      );
+    }
+    // Dashboard pages and browser navigations get the error as a page; API clients the envelope.
+    return wantsPage(c) ? page(c, apiError) : errorResponse(c, apiError);
+  };
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 /** 404 for unknown paths; 405 with `Allow` when the path exists under other methods. */
-export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
+export function notFoundHandler(app: Hono<AppEnv>, page: ErrorPage): NotFoundHandler<AppEnv> {
   let table: { method: string; re: RegExp }[] | undefined;
   return (c) => {
     table ??= app.routes
@@ -87,7 +99,7 @@ export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
           })
         : new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
     // Browsers outside /v1 get a page in the dashboard's look; API clients the envelope.
-    return wantsPage(c) ? errorPage(c, error) : errorResponse(c, error);
+    return wantsPage(c) ? page(c, error) : errorResponse(c, error);
   };
 }
 

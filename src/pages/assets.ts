@@ -30,7 +30,7 @@ header.top a:hover, header.top a[aria-current="page"] { text-decoration: underli
 nav.main ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: 0; padding: 0; }
 .who { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; font-size: .9rem; color: #d8dee8;
   min-width: 0; max-width: 100%; }
-.who span { overflow-wrap: anywhere; min-width: 0; }
+.who a { overflow-wrap: anywhere; min-width: 0; }
 .who button { white-space: nowrap; }
 .who form { margin: 0; }
 .who button { background: transparent; color: #fff; border: 1px solid #8795a8; padding: .25rem .6rem; }
@@ -131,9 +131,45 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-size: .85r
 .plans .current { border: 2px solid var(--accent); }
 .plans ul { padding-left: 1.1rem; margin: .5rem 0 1rem; }
 .pager { margin: 1.25rem 0; }
-.hero { padding: 2rem 0 1rem; }
-.hero h1 { font-size: 2rem; }
+.hero { padding: 1.5rem 0 1rem; display: grid; gap: 1.5rem; grid-template-columns: minmax(0, 5fr) minmax(0, 7fr);
+  align-items: center; }
+.hero h1 { font-size: 2.1rem; margin-top: 0; }
+.hero ul.three { padding-left: 1.1rem; margin: 0 0 1rem; }
+.hero ul.three li { margin: .4rem 0; }
+.hero-shot { margin: 0; }
+.hero-shot img { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: var(--radius);
+  box-shadow: 0 6px 24px rgba(22, 32, 46, .12); background: #fff; }
+.hero-shot figcaption { margin-top: .5rem; }
+@media (max-width: 860px) { .hero { grid-template-columns: minmax(0, 1fr); } }
 footer.foot { max-width: 1200px; margin: 0 auto; padding: 1rem; font-size: .875rem; color: var(--muted); }
+details.advanced { margin: 0 0 1rem; }
+details.advanced > summary { cursor: pointer; font-weight: 700; padding: .6rem 0; color: var(--accent); }
+details.advanced[open] > summary { margin-bottom: .5rem; }
+.presets { display: grid; gap: .35rem 1rem; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); margin: 0 0 1rem; }
+.presets .check { font-weight: 400; }
+.tile { position: relative; }
+.tile .pick { position: absolute; top: .35rem; left: .35rem; margin: 0; background: rgba(255,255,255,.92);
+  border-radius: 4px; padding: .2rem .3rem; line-height: 1; z-index: 1; }
+.tile .pick input { width: 1.2rem; height: 1.2rem; margin: 0; }
+.tile .site-name { flex-basis: 100%; overflow-wrap: anywhere; }
+form.zip { margin: 0 0 .75rem; }
+.plan .price { margin: .25rem 0 0; font-size: 1.1rem; }
+.plan .price strong { font-size: 1.8rem; }
+.small { font-size: .875rem; }
+.plan .limits { padding-left: 1.1rem; margin: .75rem 0 1rem; }
+.plan .limits li { margin: .2rem 0; }
+@media (max-width: 600px) {
+  /* Data tables become stacked cards: each cell on its own line, named by its column. */
+  .table-wrap table.stack { min-width: 0; }
+  table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr { padding: .5rem .25rem; border-bottom: 1px solid var(--line); }
+  table.stack td { border: 0; padding: .2rem .5rem; display: flex; gap: .75rem; }
+  table.stack td::before { content: attr(data-label); flex: 0 0 7.5rem; font-weight: 600; color: var(--muted);
+    font-size: .875rem; }
+  table.stack td[data-label=""]::before { display: none; }
+  table.stack td.row { flex-wrap: wrap; }
+}
 @media (max-width: 480px) {
   main { padding: 1rem .75rem 2.5rem; }
   h1 { font-size: 1.35rem; }
@@ -176,6 +212,15 @@ const JS = `"use strict";
             badge.className = "status " + s.status;
           }
           if (s.html) {
+            // What the website page shows around the tile follows it: last capture, change history.
+            var last = document.getElementById("last-capture");
+            if (last && s.last_capture) last.textContent = s.last_capture;
+            var history = document.getElementById("changes-section");
+            if (history && s.changes_html) {
+              var h = document.createElement("div");
+              h.innerHTML = s.changes_html;
+              if (h.firstElementChild) history.replaceWith(h.firstElementChild);
+            }
             var said = document.getElementById("capture-message");
             if (said && !said.hidden && said.textContent === "Screenshot queued.") {
               said.textContent = "Screenshot " + s.status + ".";
@@ -221,6 +266,31 @@ const JS = `"use strict";
     setTimeout(tick, delay);
   }
   document.querySelectorAll("[data-run-status-url]").forEach(pollRun);
+
+  // A new schedule's time zone: the browser's own, when the list has it (UTC without script).
+  document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (zone && select.querySelector('option[value="' + zone + '"]')) select.value = zone;
+  });
+
+  // A webhook's delivery log while attempts are due: refreshed in place, until none is pending.
+  document.querySelectorAll("[data-live-url]").forEach(function (box) {
+    var url = box.getAttribute("data-live-url");
+    function tick() {
+      fetch(url, { headers: { accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (s) {
+          var wrap = document.createElement("div");
+          wrap.innerHTML = s.html;
+          var next = wrap.firstElementChild;
+          if (next) { box.replaceWith(next); box = next; }
+          if (box.hasAttribute("data-live-url")) setTimeout(tick, 2500);
+        })
+        .catch(function () { setTimeout(tick, 10000); });
+    }
+    setTimeout(tick, 2500);
+  });
 
   // The step editor: choosing another action shows its fields at once (the same "Show its
   // fields" submit the button does without script).

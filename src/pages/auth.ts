@@ -3,13 +3,14 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../context";
 import { ApiError, type FieldErrors, fieldErrors } from "../lib/errors";
-import { PLANS } from "../limits/plans";
+import { PLANS, type Plan } from "../limits/plans";
 import { usageOf } from "../middleware/auth";
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../middleware/session-cookie";
 import { Signup } from "../routes/auth/auth.schemas";
 import { endSession, login, resolveSession, signupWithSession } from "../services/auth";
 import { count, field, notice } from "./components";
 import { renderPage } from "./layout";
+import { PAYMENT_NOTE, plansTable } from "./prices";
 import { safeNext } from "./session";
 
 export const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -18,22 +19,33 @@ export const str = (v: unknown) => (typeof v === "string" ? v : "");
 export async function landing(c: Context<AppEnv>) {
   const sessionId = readSessionCookie(c);
   if (sessionId && (await resolveSession(c.get("directory"), sessionId, c.get("now")))) return c.redirect("/app", 303);
-  const { free, starter } = PLANS;
+  const { free } = PLANS;
+  const signup = (p: Plan) =>
+    html`<a class="btn${p.id === "pro" ? "" : " secondary"}" href="/signup">${p.price.monthly ? `Start on Free, upgrade any time` : "Sign up free"}</a>`;
   return renderPage(
     c,
     { title: "Screenshot monitoring" },
-    html`<section class="hero">
-<h1>Watch your websites, one screenshot at a time</h1>
-<p>SnapTrack captures your pages on demand, on schedules and inside multi-step scenarios, and keeps the history for you.</p>
-<p class="row"><a class="btn" href="/signup">Sign up free</a> <a class="btn secondary" href="/login">Log in</a></p>
+    html`${c.req.query("deleted") ? notice("ok", "Your account and everything in it were deleted. Thank you for trying SnapTrack.") : ""}
+<section class="hero">
+<div class="hero-text">
+<h1>See what changed on your websites</h1>
+<ul class="three" id="what-it-does">
+  <li><strong>Captures</strong> your pages on demand, on a schedule, or inside scripted browser scenarios.</li>
+  <li><strong>Compares</strong> every capture with the last one and outlines what changed, pixel by pixel.</li>
+  <li><strong>Tells you and your tools</strong>: a change history in the dashboard, signed webhooks and a REST API.</li>
+</ul>
+<p class="row"><a class="btn" href="/signup">Sign up free</a> <a class="btn secondary" href="/login">Log in</a>
+<a href="/docs">API reference</a></p>
+<p class="muted">Free: ${free.websites} website, ${count(free.capturesPerDay)} captures a day, no card needed.</p>
+</div>
+<figure class="hero-shot">
+  <img src="/landing/compare.jpg" width="1168" height="731" alt="SnapTrack's diff of a bakery's website: the page faded, what changed in red — a new banner, a price, a sold-out item — each changed region outlined">
+  <figcaption class="muted">A real SnapTrack comparison: a banner appeared, a price went up and an item sold out. Each changed region is outlined.</figcaption>
+</figure>
 </section>
-<div class="cards">
-  <section class="card"><h2>Free</h2>
-    <p>${free.websites} website, ${count(free.capturesPerDay)} captures a day, ${free.historyDays} days of history — all through this dashboard.</p></section>
-  <section class="card"><h2>Starter and up</h2>
-    <p>The REST API with a token (from ${starter.requestsPerMinute} requests a minute), up to ${count(PLANS.business.websites)} websites,
-    longer history and faster schedules. See the <a href="/docs">API reference</a>.</p></section>
-</div>`,
+<h2 id="pricing">Plans and prices</h2>
+<p class="muted">${PAYMENT_NOTE} Prices in US dollars; yearly plans cost ten months.</p>
+${plansTable(signup)}`,
   );
 }
 
@@ -97,13 +109,14 @@ function loginForm(
     c,
     { title: "Log in", narrow: true },
     html`<h1>Log in</h1>
-${problem ? notice("error", problem) : ""}
+${problem ? notice("error", problem) : c.req.query("reset") ? notice("ok", "Your password was changed, and every session logged out. Log in with the new one.") : ""}
 <form method="post" action="/login">
   <input type="hidden" name="next" value="${safeNext(values.next)}">
   ${field({ name: "email", label: "Email", type: "email", value: values.email, required: true, autocomplete: "username" })}
   ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password" })}
   <button type="submit">Log in</button>
 </form>
+<p><a href="/password-reset" id="forgot">Forgot your password?</a></p>
 <p>New here? <a href="/signup">Create an account</a></p>`,
     status,
   );

@@ -98,7 +98,8 @@ export function valuesFromOptions(o: CaptureOptionsInput): CaptureFormValues {
   return v;
 }
 
-export function valuesFromForm(form: Record<string, unknown>): CaptureFormValues {
+/** The form's capture fields (named `<prefix><option>`: a scenario's editor prefixes them with `capture.`). */
+export function valuesFromForm(form: Record<string, unknown>, prefix = ""): CaptureFormValues {
   const v: CaptureFormValues = {};
   for (const name of [
     ...Object.keys(NUMBERS),
@@ -112,7 +113,7 @@ export function valuesFromForm(form: Record<string, unknown>): CaptureFormValues
     "headers",
     "cookies",
   ]) {
-    const value = text(form, name);
+    const value = text(form, prefix + name);
     if (value !== "") v[name] = value;
   }
   return v;
@@ -192,6 +193,7 @@ function select(
   errors: FieldErrors,
 ) {
   const id = fieldId(name);
+  // `name` carries the form's prefix; the value and errors are looked up under it.
   return html`<div class="${errors[name] ? "field invalid" : "field"}"><label for="${id}">${label}</label>
 <select${attrs({ id, name, "aria-describedby": describedBy(name, false, errors[name]) })}>
 <option value="">Default (${def})</option>
@@ -212,25 +214,32 @@ function textarea(name: string, label: string, hint: string, value: string | und
   })}>${value ?? ""}</textarea>${fieldNotes(name, hint, errors[name])}</div>`;
 }
 
-function check(name: keyof typeof CHECKS, value: string | undefined, errors: FieldErrors) {
+function check(name: string, option: keyof typeof CHECKS, value: string | undefined, errors: FieldErrors) {
   const id = fieldId(name);
   return html`<div class="field"><label class="check" for="${id}"><input${attrs({
     type: "checkbox",
     id,
     name,
     checked: Boolean(value),
-  })}> ${CHECKS[name]}</label>${fieldNotes(name, undefined, errors[name])}</div>`;
+  })}> ${CHECKS[option]}</label>${fieldNotes(name, undefined, errors[name])}</div>`;
 }
 
-/** The capture options fieldsets (for a website's defaults). */
-export function captureFields(v: CaptureFormValues, errors: FieldErrors): Html {
+/**
+ * The capture options fieldsets (a website's defaults; a scenario's own options with
+ * `prefix` "capture."). `errors` are keyed by option (`viewport.width`), as `parseCaptureForm`
+ * and `regroup` key them.
+ */
+export function captureFields(values: CaptureFormValues, plainErrors: FieldErrors, prefix = ""): Html {
+  const v: CaptureFormValues = Object.fromEntries(Object.entries(values).map(([k, x]) => [prefix + k, x]));
+  const errors: FieldErrors = Object.fromEntries(Object.entries(plainErrors).map(([k, x]) => [prefix + k, x]));
+  const P = (name: string) => prefix + name;
   const num = (name: NumberField, def: string | number) => {
     const spec = NUMBERS[name];
     const p: FieldProps = {
-      name,
+      name: P(name),
       label: spec.label,
       type: "number",
-      value: v[name],
+      value: v[P(name)],
       min: spec.min,
       max: spec.max,
       step: spec.step,
@@ -246,25 +255,25 @@ export function captureFields(v: CaptureFormValues, errors: FieldErrors): Html {
 <div class="grid2">
 ${num("viewport.width", d.viewport.width)}${num("viewport.height", d.viewport.height)}
 ${num("device_scale_factor", d.device_scale_factor)}
-${select("format", "Format", IMAGE_FORMATS, v.format, d.format, errors)}
+${select(P("format"), "Format", IMAGE_FORMATS, v[P("format")], d.format, errors)}
 ${num("quality", d.quality)}
 </div>
-${check("full_page", v.full_page, errors)}${check("dark_mode", v.dark_mode, errors)}${check("block_ads", v.block_ads, errors)}
+${check(P("full_page"), "full_page", v[P("full_page")], errors)}${check(P("dark_mode"), "dark_mode", v[P("dark_mode")], errors)}${check(P("block_ads"), "block_ads", v[P("block_ads")], errors)}
 </fieldset>
 <fieldset><legend>Timing</legend>
 <div class="grid2">
-${select("wait_until", "Wait until", WAIT_UNTIL, v.wait_until, d.wait_until, errors)}
+${select(P("wait_until"), "Wait until", WAIT_UNTIL, v[P("wait_until")], d.wait_until, errors)}
 ${num("delay_ms", d.delay_ms)}${num("timeout_ms", d.timeout_ms)}
-${field({ name: "wait_for_selector", label: "Wait for selector", value: v.wait_for_selector, errors, placeholder: "#content" })}
+${field({ name: P("wait_for_selector"), label: "Wait for selector", value: v[P("wait_for_selector")], errors, placeholder: "#content" })}
 </div>
 </fieldset>
 <fieldset><legend>Content</legend>
-${field({ name: "selector", label: "Capture only this element (CSS selector)", value: v.selector, errors })}
-${textarea("hide_selectors", "Hide these elements", "One CSS selector a line.", v.hide_selectors, errors)}
+${field({ name: P("selector"), label: "Capture only this element (CSS selector)", value: v[P("selector")], errors })}
+${textarea(P("hide_selectors"), "Hide these elements", "One CSS selector a line.", v[P("hide_selectors")], errors)}
 </fieldset>
 <fieldset><legend>Request</legend>
-${field({ name: "user_agent", label: "User agent", value: v.user_agent, errors, hint: "Empty: the browser's own." })}
-${textarea("headers", "Headers", "One a line: Name: value. Sent to the site's own origin only.", v.headers, errors)}
-${textarea("cookies", "Cookies", "One a line: name=value; Domain=example.com; Path=/; Secure; HttpOnly; SameSite=Lax", v.cookies, errors)}
+${field({ name: P("user_agent"), label: "User agent", value: v[P("user_agent")], errors, hint: "Empty: the browser's own." })}
+${textarea(P("headers"), "Headers", "One a line: Name: value. Sent to the site's own origin only.", v[P("headers")], errors)}
+${textarea(P("cookies"), "Cookies", "One a line: name=value; Domain=example.com; Path=/; Secure; HttpOnly; SameSite=Lax", v[P("cookies")], errors)}
 </fieldset>`;
 }

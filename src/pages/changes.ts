@@ -4,7 +4,7 @@ import { parseChangeDetection } from "../compare/settings";
 import type { AppEnv } from "../context";
 import type { Screenshot, Website } from "../db/schema";
 import { effectivePlan } from "../limits/subscription";
-import { approveScreenshot, listChanges, screenshotDiff } from "../services/changes";
+import { approveScreenshot, comparePrevious, listChanges, screenshotDiff } from "../services/changes";
 import { compareData } from "../services/dashboard";
 import { comparisonView } from "../services/screenshots";
 import { attrs, count, csrfField, type Html, notice, statusBadge, when } from "./components";
@@ -19,6 +19,7 @@ export function mountChangePages(app: Hono<AppEnv>) {
   app.get("/app/screenshots/:id/compare", comparePage);
   app.get("/app/screenshots/:id/diff", diffImage);
   app.post("/app/screenshots/:id/approve", approveSubmit);
+  app.post("/app/websites/:id/baseline/previous", previousSubmit);
 }
 
 const idParam = (c: Context<AppEnv>) => c.req.param("id") ?? "";
@@ -32,14 +33,26 @@ export function percent(ratio: number | null | undefined): string {
   return `${p < 10 ? p.toFixed(2) : p.toFixed(1)} %`;
 }
 
-/** "Approve as baseline" for a completed website capture, or what it already is. */
-export function approveForm(shot: Screenshot, approvedId: string | null, csrf: string): Html | string {
+/**
+ * "Approve as baseline" for a completed website capture (approving switches the website to
+ * its approved baseline), or — for the capture that is the baseline — the way back to
+ * comparing with the previous capture.
+ */
+export function approveForm(
+  shot: Screenshot,
+  website: { id: string; baselineScreenshotId: string | null; changeDetection?: string },
+  csrf: string,
+): Html | string {
   if (shot.status !== "completed" || shot.source === "scenario") return "";
-  if (approvedId === shot.id)
-    return html`<p id="approved-baseline"><strong>This capture is the website's approved baseline.</strong></p>`;
+  if (website.baselineScreenshotId === shot.id)
+    return html`<div id="approved-baseline" class="notice ok"><p><strong>This capture is the website's baseline:</strong>
+new captures are compared with it.</p>
+<form method="post" action="/app/websites/${website.id}/baseline/previous" class="inline">${csrfField(csrf)}
+<button type="submit" class="secondary small" id="use-previous">Compare with the previous capture instead</button></form></div>`;
   return html`<form method="post" action="/app/screenshots/${shot.id}/approve">
   ${csrfField(csrf)}
   <button type="submit" class="secondary" id="approve">Approve as baseline</button>
+  <span class="hint">New captures are then compared with this one.</span>
 </form>`;
 }
 
@@ -86,12 +99,15 @@ export async function comparePage(c: Context<AppEnv>) {
   const cmp = comparisonView(shot);
   const detection = parseChangeDetection(website.changeDetection);
   const title = `Changes in ${website.name}`;
-  const flash = c.req.query("approved") ? notice("ok", "Approved: this capture is now the website's baseline.") : "";
+  const flash = c.req.query("approved")
+    ? notice("ok", `Approved: new captures of ${website.name} are compared with this one from now on.`)
+    : "";
   const approvedMode =
     detection.baseline === "approved"
-      ? "New captures are compared with the approved baseline."
-      : html`The website compares each capture with the previous one; an approved baseline counts once its
-        <a href="/app/websites/${website.id}/edit">change detection</a> uses “approved”.`;
+      ? website.baselineScreenshotId && website.baselineScreenshotId !== shot.id
+        ? html`New captures are compared with <a href="/app/screenshots/${website.baselineScreenshotId}">the approved baseline</a>.`
+        : ""
+      : "New captures are compared with the previous capture; approving one makes it the baseline instead.";
   const img = (s: Screenshot, label: string, id: string) =>
     html`<img${attrs({ id, class: "shot-full", src: `/app/screenshots/${s.id}/image`, alt: `${label}: ${s.url} taken ${when(s.capturedAt)}`, width: s.width ?? undefined, height: s.height ?? undefined })}>`;
   const views =
@@ -131,7 +147,7 @@ ${
     ? figures(cmp, cmp.regions.length)
     : notice("info", "This capture has no comparison: it had no baseline yet, or change detection was off.")
 }
-<div class="actions">${approveForm(shot, website.baselineScreenshotId, c.get("csrf"))}</div>
+<div class="actions">${approveForm(shot, website, c.get("csrf"))}</div>
 <p class="muted">${approvedMode}</p>
 ${diff}
 ${views}`,
@@ -149,6 +165,13 @@ export async function approveSubmit(c: Context<AppEnv>) {
   const id = idParam(c);
   await approveScreenshot(c.get("db"), id, effectivePlan(account, c.get("now")));
   return c.redirect(`/app/screenshots/${id}/compare?approved=1`, 303);
+}
+
+/** Back to comparing with the previous capture (approving, undone). */
+export async function previousSubmit(c: Context<AppEnv>) {
+  const id = c.req.param("id") ?? "";
+  await comparePrevious(c.get("db"), id, c.get("now"));
+  return c.redirect(`/app/websites/${id}?baseline=previous`, 303);
 }
 
 /** Captures per page of a website's change history. */
@@ -169,13 +192,13 @@ export async function changeHistory(c: Context<AppEnv>, website: Website): Promi
       · ${percent(s.comparison?.change_ratio)} changed${s.comparison?.size_changed ? ", size changed" : ""}
       · ${s.comparison?.regions.length ?? 0} region${s.comparison?.regions.length === 1 ? "" : "s"}</li>`,
   );
-  return html`<section aria-labelledby="changes-h"><h2 id="changes-h">Change history</h2>
+  return html`<section aria-labelledby="changes-h" id="changes-section"><h2 id="changes-h">Change history</h2>
 <p class="muted" id="detection">${
     d.enabled
       ? html`Change detection is on: a capture counts as changed when over ${d.threshold} % of it, or ${d.tile_threshold} % of any
       64×64 tile, differs from ${d.baseline === "approved" ? "the approved baseline" : "the previous capture"}${
         d.baseline === "approved" && website.baselineScreenshotId
-          ? html` (<a href="/app/screenshots/${website.baselineScreenshotId}">this one</a>)`
+          ? html` (<a href="/app/screenshots/${website.baselineScreenshotId}/compare">this one</a>)`
           : d.baseline === "approved"
             ? " (none approved yet)"
             : ""

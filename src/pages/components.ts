@@ -17,10 +17,13 @@ export function attrs(values: Record<string, string | number | boolean | null | 
   return raw(out);
 }
 
-/** Times as people read them, in UTC (the server has no idea of the reader's zone). */
+/**
+ * Times as people read them, in UTC (the server has no idea of the reader's zone), to the
+ * second: two captures, deliveries or runs often share a minute.
+ */
 export function when(ms: number | string | null | undefined): string {
   if (ms === null || ms === undefined) return "never";
-  return `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
 export const day = (ms: number | string) => new Date(ms).toISOString().slice(0, 10);

@@ -45,7 +45,3 @@ export async function errorPage(c: Context<AppEnv>, err: ApiError) {
   c.res.headers.set("Cache-Control", "no-store");
   return c.res;
 }
-
-/** Errors and unknown paths answered as a page: dashboard requests, and browser navigations outside `/v1`. */
-export const wantsPage = (c: Context<AppEnv>) =>
-  c.get("page") === true || (!c.req.path.startsWith("/v1") && (c.req.header("Accept") ?? "").includes("text/html"));

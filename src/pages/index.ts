@@ -1,9 +1,21 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../context";
 import { ownerOnly, ownersOnlyUnder, sameOriginWrites } from "../middleware/auth";
+import {
+  accountPageRoute,
+  deleteAccountPage,
+  deleteAccountSubmit,
+  forgotPage,
+  forgotSubmit,
+  passwordSubmit,
+  renameSubmit,
+  resetPage,
+  resetSubmit,
+} from "./account";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { mountChangePages } from "./changes";
+import { mountOutboxPages } from "./outbox";
 import { overviewPage } from "./overview";
 import {
   deleteScenarioPage,
@@ -21,6 +33,8 @@ import {
 import {
   deleteSchedulePage,
   deleteScheduleSubmit,
+  editSchedulePage,
+  editScheduleSubmit,
   newSchedulePage,
   newScheduleSubmit,
   pauseScheduleSubmit,
@@ -29,19 +43,25 @@ import {
   schedulesPage,
 } from "./schedules";
 import {
+  deleteScreenshotPage,
   deleteScreenshotSubmit,
   screenshotImage,
   screenshotPage,
   screenshotStatus,
   screenshotThumb,
+  selectedZip,
 } from "./screenshots";
 import { edgePageSession, pageContext, pageForward, pageSession } from "./session";
 import {
   apiKeysPage,
+  changePlanPage,
   changePlanSubmit,
   generateTokenSubmit,
   planPage,
+  regenerateTokenPage,
+  renewPage,
   renewSubmit,
+  revokeTokenPage,
   revokeTokenSubmit,
 } from "./settings";
 import {
@@ -50,6 +70,7 @@ import {
   inviteSubmit,
   removeMemberPage,
   removeMemberSubmit,
+  revokeInvitationPage,
   revokeInvitationSubmit,
   teamSettingsPage,
 } from "./team";
@@ -82,7 +103,16 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/assets/app.css", stylesheet);
   app.get("/assets/app.js", script);
 
-  for (const path of ["/signup", "/login", "/logout", "/invite/*", "/app", "/app/*"]) {
+  for (const path of [
+    "/signup",
+    "/login",
+    "/logout",
+    "/invite/*",
+    "/password-reset",
+    "/reset-password/*",
+    "/app",
+    "/app/*",
+  ]) {
     app.use(path, pageContext());
     app.use(path, sameOriginWrites());
   }
@@ -99,8 +129,17 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/logout", logoutSubmit);
   app.get("/invite/:token", invitationPage);
   app.post("/invite/:token", acceptInvitationSubmit);
+  app.get("/password-reset", forgotPage);
+  app.post("/password-reset", forgotSubmit);
+  app.get("/reset-password/:token", resetPage);
+  app.post("/reset-password/:token", resetSubmit);
 
   app.get("/app", overviewPage);
+  app.get("/app/account", accountPageRoute);
+  app.post("/app/account/name", renameSubmit);
+  app.post("/app/account/password", passwordSubmit);
+  app.get("/app/account/delete", deleteAccountPage);
+  app.post("/app/account/delete", deleteAccountSubmit);
 
   app.get("/app/websites", websitesPage);
   app.post("/app/websites", createWebsiteSubmit);
@@ -112,10 +151,12 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/app/websites/:id/delete", deleteWebsiteSubmit);
   app.post("/app/websites/:id/capture", captureSubmit);
 
+  app.get("/app/downloads/screenshots.zip", selectedZip);
   app.get("/app/screenshots/:id", screenshotPage);
   app.get("/app/screenshots/:id/image", screenshotImage);
   app.get("/app/screenshots/:id/thumb", screenshotThumb);
   app.get("/app/screenshots/:id/status", screenshotStatus);
+  app.get("/app/screenshots/:id/delete", deleteScreenshotPage);
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
   mountChangePages(app);
   mountWebhookPages(app);
@@ -136,6 +177,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.get("/app/schedules/new", newSchedulePage);
   app.post("/app/schedules/new", newScheduleSubmit);
   app.get("/app/schedules/:id", schedulePageRoute);
+  app.get("/app/schedules/:id/edit", editSchedulePage);
+  app.post("/app/schedules/:id/edit", editScheduleSubmit);
   app.post("/app/schedules/:id/pause", pauseScheduleSubmit);
   app.post("/app/schedules/:id/resume", resumeScheduleSubmit);
   app.get("/app/schedules/:id/delete", deleteSchedulePage);
@@ -144,16 +187,23 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   ownersOnlyUnder(app, ["/app/settings/api-keys", "/app/settings/plan"]);
   app.get("/app/settings/api-keys", apiKeysPage);
   app.post("/app/settings/api-keys", generateTokenSubmit);
+  app.get("/app/settings/api-keys/regenerate", regenerateTokenPage);
+  app.get("/app/settings/api-keys/revoke", revokeTokenPage);
   app.post("/app/settings/api-keys/revoke", revokeTokenSubmit);
   app.get("/app/settings/plan", planPage);
   app.post("/app/settings/plan", changePlanSubmit);
+  app.get("/app/settings/plan/change", changePlanPage);
+  app.get("/app/settings/plan/renew", renewPage);
   app.post("/app/settings/plan/renew", renewSubmit);
 
   // Members may see the team; inviting, revoking and removing are the owners'.
   app.get("/app/settings/team", teamSettingsPage);
   app.use("/app/settings/team/*", ownerOnly());
   app.post("/app/settings/team/invitations", inviteSubmit);
+  app.get("/app/settings/team/invitations/:id/revoke", revokeInvitationPage);
   app.post("/app/settings/team/invitations/:id/revoke", revokeInvitationSubmit);
   app.get("/app/settings/team/members/:id/remove", removeMemberPage);
   app.post("/app/settings/team/members/:id/remove", removeMemberSubmit);
+
+  mountOutboxPages(app);
 }

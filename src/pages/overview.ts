@@ -6,7 +6,7 @@ import { sessionAccountView } from "../services/accounts";
 import { overviewData } from "../services/dashboard";
 import { capitalize, count, day, meter, notice } from "./components";
 import { pageUser, renderPage } from "./layout";
-import { gallery } from "./tiles";
+import { namedGallery } from "./tiles";
 
 /** `/app`: plan and subscription, today's and this month's captures against the quotas, the latest screenshots. */
 export async function overviewPage(c: Context<AppEnv>) {
@@ -53,6 +53,6 @@ ${
   ${upgrade}
 </div>
 <h2>Latest screenshots</h2>
-${data.latest.length ? gallery(data.latest) : html`<p>No screenshots yet. <a href="/app/websites">Add a website</a> and take one.</p>`}`,
+${data.latest.length ? namedGallery(data.latest) : html`<p>No screenshots yet. <a href="/app/websites">Add a website</a> and take one.</p>`}`,
   );
 }

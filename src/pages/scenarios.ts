@@ -10,6 +10,14 @@ import { runPageData, scenarioPageData, scenariosPageData } from "../services/da
 import { runView, startDashboardRun } from "../services/runs";
 import { createScenario, deleteScenario, getScenario, scenarioView, updateScenario } from "../services/scenarios";
 import { str } from "./auth";
+import {
+  type CaptureFormValues,
+  captureFields,
+  parseCaptureForm,
+  regroup,
+  valuesFromForm,
+  valuesFromOptions,
+} from "./capture-form";
 import { count, csrfField, field, type Html, notice, selectField, statusBadge, when } from "./components";
 import { pageUser, renderPage } from "./layout";
 import {
@@ -42,16 +50,16 @@ export async function scenariosPage(c: Context<AppEnv>) {
 <p class="muted">A scenario runs steps in a browser (click, type, check, take screenshots) on one of your websites.</p>
 ${
   data.scenarios.length
-    ? html`<div class="table-wrap"><table id="scenarios">
+    ? html`<div class="table-wrap"><table id="scenarios" class="stack">
 <thead><tr><th scope="col">Scenario</th><th scope="col">Website</th><th scope="col">Steps</th><th scope="col">Last run</th></tr></thead>
 <tbody>${data.scenarios.map(
         ({
           scenario,
           website,
           latest,
-        }) => html`<tr><td><a href="/app/scenarios/${scenario.id}">${scenario.name}</a></td>
-<td>${website}</td><td>${count((JSON.parse(scenario.steps) as unknown[]).length)}</td>
-<td>${latest ? html`<a href="/app/runs/${latest.id}">${statusBadge(latest.status)}</a> ${when(latest.createdAt)}` : "never"}</td></tr>`,
+        }) => html`<tr><td data-label="Scenario"><a href="/app/scenarios/${scenario.id}">${scenario.name}</a></td>
+<td data-label="Website">${website}</td><td data-label="Steps">${count((JSON.parse(scenario.steps) as unknown[]).length)}</td>
+<td data-label="Last run">${latest ? html`<a href="/app/runs/${latest.id}">${statusBadge(latest.status)}</a> ${when(latest.createdAt)}` : "never"}</td></tr>`,
       )}</tbody></table></div>`
     : data.websites.length
       ? html`<p>No scenarios yet.</p>`
@@ -64,6 +72,8 @@ interface EditorState {
   name: string;
   websiteId: string;
   timeout: string;
+  /** The scenario's own capture options (empty: the website's). */
+  capture: CaptureFormValues;
   drafts: StepDraft[];
   errors: FieldErrors;
   problem?: Html | string;
@@ -81,6 +91,9 @@ async function editor(
   const back = existing ? `/app/scenarios/${existing.id}` : "/app/scenarios";
   const sites = existing ? [] : (await scenariosPageData(c.get("db"))).websites;
   const hasErrors = Object.keys(s.errors).length > 0;
+  const captureErrors = regroup(
+    Object.fromEntries(Object.entries(s.errors).filter(([k]) => k === "capture" || k.startsWith("capture."))),
+  );
   return renderPage(
     c,
     { title, user: pageUser(c), section: "scenarios" },
@@ -113,7 +126,12 @@ ${s.problem ? notice("error", s.problem) : hasErrors ? notice("error", "Check th
     hint: "5000–300000; empty: 120000.",
   })}
   </div>
-  ${stepsEditor(s.drafts, s.errors)}
+  <details class="advanced" id="scenario-capture"${Object.keys(captureErrors).length || Object.keys(s.capture).length ? html` open` : ""}>
+  <summary>Capture options for this scenario's screenshots</summary>
+  <p class="muted">Empty: the website's own capture options. Fields set here replace them for every step.</p>
+  ${captureFields(s.capture, captureErrors, "capture.")}
+  </details>
+  ${stepsEditor(s.drafts, s.errors, action)}
   <p class="row"><button type="submit" name="op" value="save">${existing ? "Save scenario" : "Create scenario"}</button>
   <a href="${back}">Cancel</a></p>
 </form>`,
@@ -131,6 +149,7 @@ async function readEditor(c: Context<AppEnv>) {
     name: str(form.name),
     websiteId: str(form.website_id),
     timeout: str(form.timeout_ms),
+    capture: valuesFromForm(form, "capture."),
     drafts,
     errors: {},
   };
@@ -148,6 +167,10 @@ function validate(state: EditorState, schema: typeof CreateScenario | typeof Upd
     if (Number.isFinite(n)) body.timeout_ms = n;
     else errors.timeout_ms = ["Must be a number"];
   }
+  const capture = parseCaptureForm(state.capture);
+  if (!capture.ok) for (const [k, v] of Object.entries(capture.errors)) errors[`capture.${k}`] = v;
+  else if (Object.keys(capture.options).length) body.capture = capture.options;
+  else if (!withWebsite) body.capture = null;
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     for (const [k, v] of Object.entries(fieldErrors(parsed.error.issues))) errors[k] ??= v;
@@ -168,6 +191,7 @@ export const newScenarioPage = (c: Context<AppEnv>) =>
     name: "",
     websiteId: c.req.query("website_id") ?? "",
     timeout: "",
+    capture: {},
     drafts: [{ action: "screenshot", values: { name: "home" } }],
     errors: {},
   });
@@ -208,6 +232,7 @@ export async function editScenarioPage(c: Context<AppEnv>) {
       name: view.name,
       websiteId: view.website_id,
       timeout: String(view.timeout_ms),
+      capture: view.capture ? valuesFromOptions(view.capture) : {},
       drafts: draftsFromSteps(view.steps),
       errors: {},
     },
@@ -238,8 +263,8 @@ export async function editScenarioSubmit(c: Context<AppEnv>) {
 
 const runRow = (
   r: Run,
-) => html`<tr><td><a href="/app/runs/${r.id}">${when(r.createdAt)}</a></td><td>${statusBadge(r.status)}</td>
-<td>${r.trigger === "schedule" ? "schedule" : "manual"}</td><td>${duration(r.durationMs)}</td><td class="wrap">${r.error ?? ""}</td></tr>`;
+) => html`<tr><td data-label="Started"><a href="/app/runs/${r.id}">${when(r.createdAt)}</a></td><td data-label="Status">${statusBadge(r.status)}</td>
+<td data-label="Trigger">${r.trigger}</td><td data-label="Duration">${duration(r.durationMs)}</td><td data-label="Error" class="wrap">${r.error ?? ""}</td></tr>`;
 
 /** `/app/scenarios/:id`: its steps, Run, edit, delete, and its run history (paged). */
 export async function scenarioPage(c: Context<AppEnv>, problem?: string, status: ContentfulStatusCode = 200) {
@@ -266,7 +291,7 @@ ${flash}
 ${cursor ? html`<p><a href="/app/scenarios/${s.id}">← Newest</a></p>` : ""}
 ${
   data.runs.length
-    ? html`<div class="table-wrap"><table id="runs">
+    ? html`<div class="table-wrap"><table id="runs" class="stack">
 <thead><tr><th scope="col">Started</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead>
 <tbody>${data.runs.map(runRow)}</tbody></table></div>`
     : html`<p class="muted">No runs yet.</p>`
@@ -339,17 +364,17 @@ function runResults(run: Run, shots: Screenshot[]) {
   }</p>
 ${v.error ? notice("error", v.error) : ""}
 <h2 id="results-h">Step results</h2>
-<div class="table-wrap"><table id="step-results">
+<div class="table-wrap"><table id="step-results" class="stack">
 <thead><tr><th scope="col">#</th><th scope="col">Step</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Error</th><th scope="col">Screenshot</th></tr></thead>
 <tbody>${v.steps.map((step) => {
     const shot = step.screenshot_id ? byId.get(step.screenshot_id) : undefined;
-    return html`<tr data-step="${step.index}"><td>${step.index + 1}</td><td>${actionLabel(step.action)}${step.name ? html` <span class="muted">${step.name}</span>` : ""}</td>
-<td>${statusBadge(step.status)}</td><td>${step.status === "pending" ? "–" : duration(step.duration_ms)}</td>
-<td class="wrap">${step.error ?? ""}</td><td>${
+    return html`<tr data-step="${step.index}"><td data-label="#">${step.index + 1}</td><td data-label="Step">${actionLabel(step.action)}${step.name ? html` <span class="muted">${step.name}</span>` : ""}</td>
+<td data-label="Status">${statusBadge(step.status)}</td><td data-label="Duration">${step.status === "pending" || step.status === "skipped" ? "–" : duration(step.duration_ms)}</td>
+<td data-label="Error" class="wrap">${step.error ?? ""}</td><td data-label="Screenshot">${
       shot
         ? html`<a class="run-shot" href="/app/screenshots/${shot.id}">${
             shot.status === "completed" && shot.thumbKey
-              ? html`<img class="thumb small" src="/app/screenshots/${shot.id}/thumb" alt="Screenshot ${step.name ?? step.index + 1}" width="160" height="100">`
+              ? html`<img class="thumb small" src="/app/screenshots/${shot.id}/thumb" alt="Screenshot ${shot.name ?? step.name ?? step.index + 1}" width="160" height="100">`
               : html`${statusBadge(shot.status)}<span class="sr-only"> screenshot ${step.name ?? ""}</span>`
           }</a>`
         : ""

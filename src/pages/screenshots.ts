@@ -1,14 +1,16 @@
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { AppEnv } from "../context";
+import { ApiError } from "../lib/errors";
 import { effectivePlan } from "../limits/subscription";
 import { screenshotWithWebsite } from "../services/dashboard";
-import { screenshotDownload, screenshotThumbnail } from "../services/downloads";
+import { bulkArchive, MAX_BULK, screenshotDownload, screenshotThumbnail } from "../services/downloads";
 import { deleteScreenshot, getScreenshot, screenshotView } from "../services/screenshots";
-import { approveForm, comparisonSummary } from "./changes";
-import { bytes, csrfField, statusBadge, when } from "./components";
+import { getWebsite } from "../services/websites";
+import { approveForm, changeHistory, comparisonSummary } from "./changes";
+import { bytes, csrfField, notice, statusBadge, when } from "./components";
 import { pageUser, renderPage } from "./layout";
-import { tile } from "./tiles";
+import { settling, tile } from "./tiles";
 
 const idParam = (c: Context<AppEnv>) => c.req.param("id") ?? "";
 
@@ -30,7 +32,7 @@ ${
         alt="Screenshot of ${v.url} taken ${when(v.captured_at)}" width="${v.width ?? ""}" height="${v.height ?? ""}"></a></p>
 <p class="row"><a class="btn" href="/app/screenshots/${v.id}/image?download=1" download>Download</a></p>
 ${comparisonSummary(shot)}
-${approveForm(shot, website.baselineScreenshotId, c.get("csrf"))}`
+${approveForm(shot, website, c.get("csrf"))}`
     : html`<p>${statusBadge(v.status)} ${v.error ?? (v.status === "failed" ? "" : "The capture has not finished yet.")}</p>`
 }
 <h2>Details</h2>
@@ -51,9 +53,24 @@ ${approveForm(shot, website.baselineScreenshotId, c.get("csrf"))}`
   <dt>Options</dt><dd><pre>${options}</pre></dd>
 </dl>
 <h2>Delete</h2>
-<form method="post" action="/app/screenshots/${v.id}/delete">
+<p><a class="btn danger" href="/app/screenshots/${v.id}/delete" id="delete-shot">Delete screenshot…</a></p>`,
+  );
+}
+
+/** Deleting asks first, on a page of its own. */
+export async function deleteScreenshotPage(c: Context<AppEnv>) {
+  const { shot, website } = await screenshotWithWebsite(c.get("db"), idParam(c));
+  const baseline = website.baselineScreenshotId === shot.id;
+  return renderPage(
+    c,
+    { title: "Delete screenshot", user: pageUser(c), section: "websites", narrow: true },
+    html`<h1>Delete this screenshot of ${website.name}?</h1>
+<p>Taken ${when(shot.capturedAt ?? shot.createdAt)}. The image, its thumbnail and its comparison go; it cannot be undone.</p>
+${baseline ? notice("warn", "It is the website's approved baseline: new captures will have nothing to compare with until you approve another.") : ""}
+<form method="post" action="/app/screenshots/${shot.id}/delete" class="row">
   ${csrfField(c.get("csrf"))}
-  <button type="submit" class="danger">Delete screenshot</button>
+  <button type="submit" class="danger" id="confirm-delete">Delete screenshot</button>
+  <a href="/app/screenshots/${shot.id}">Keep it</a>
 </form>`,
   );
 }
@@ -74,15 +91,37 @@ export async function screenshotThumb(c: Context<AppEnv>) {
   return c.body(file.body, 200, file.headers);
 }
 
-/** The live status the gallery script polls; a finished screenshot comes with its tile's markup. */
+/**
+ * The live status the gallery script polls. Once the capture has finished and its comparison
+ * (if any) has too, the answer brings the settled tile's markup, and what the website page
+ * shows around it: its last capture time and its change history.
+ */
 export async function screenshotStatus(c: Context<AppEnv>) {
   const shot = await getScreenshot(c.get("db"), idParam(c));
-  const done = shot.status === "completed" || shot.status === "failed";
-  return c.json({ id: shot.id, status: shot.status, error: shot.error, html: done ? String(await tile(shot)) : null });
+  if (settling(shot)) return c.json({ id: shot.id, status: shot.status, error: shot.error, html: null });
+  const plan = effectivePlan(c.get("account"), c.get("now"));
+  const website = await getWebsite(c.get("db"), shot.websiteId);
+  return c.json({
+    id: shot.id,
+    status: shot.status,
+    error: shot.error,
+    html: String(await tile(shot, { select: plan.bulkZip })),
+    last_capture: when(website.lastCaptureAt),
+    changes_html: String(await changeHistory(c, website)),
+  });
+}
+
+/** "Download selected (ZIP)" in a gallery (Pro and Business): the API's bulk archive, through the session. */
+export async function selectedZip(c: Context<AppEnv>) {
+  const ids = c.req.queries("ids") ?? [];
+  if (ids.length === 0) throw new ApiError("validation_failed", "Tick the screenshots to download first.");
+  if (ids.length > MAX_BULK) throw new ApiError("validation_failed", `At most ${MAX_BULK} screenshots per archive.`);
+  const now = c.get("now");
+  return bulkArchive(c.get("db"), c.env.SHOTS, effectivePlan(c.get("account"), now), { ids }, now);
 }
 
 export async function deleteScreenshotSubmit(c: Context<AppEnv>) {
   const shot = await getScreenshot(c.get("db"), idParam(c));
   await deleteScreenshot(c.get("db"), c.env.SHOTS, shot.id);
-  return c.redirect(`/app/websites/${shot.websiteId}`, 303);
+  return c.redirect(`/app/websites/${shot.websiteId}?shot_deleted=1`, 303);
 }

@@ -223,7 +223,8 @@ function stepField(i: number, spec: Spec, d: StepDraft, errors: FieldErrors): Ht
   });
 }
 
-function stepBlock(d: StepDraft, i: number, total: number, errors: FieldErrors): Html {
+function stepBlock(d: StepDraft, i: number, total: number, errors: FieldErrors, action: string): Html {
+  const at = (j: number) => `${action}#step-${Math.max(0, Math.min(j, total - 1))}`;
   const n = i + 1;
   const specs = SPECS.get(d.action) ?? [];
   const stepErrors = errors[`steps.${i}`];
@@ -234,27 +235,31 @@ ${d.storedSecret ? html`<input type="hidden" name="steps.${i}.stored_secret" val
 ${stepErrors ? html`<p class="error" role="alert">${stepErrors.join(" ")}</p>` : ""}
 <div class="row action-row">
 ${selectField({ name: `steps.${i}.action`, label: "Action", options: actionOptions, value: d.action, errors })}
-<button type="submit" name="op" value="refresh" class="secondary small" data-refresh>Show its fields<span class="sr-only"> (step ${n})</span></button>
+<button type="submit" name="op" value="refresh" class="secondary small" data-refresh formaction="${at(i)}">Show its fields<span class="sr-only"> (step ${n})</span></button>
 </div>
 <div class="grid2">${specs.map((spec) => stepField(i, spec, d, errors))}</div>
 <div class="row step-ops">
-  <button type="submit" name="op" value="up:${i}" class="secondary small"${attrs({ disabled: i === 0 })} aria-label="Move step ${n} up">↑ Up</button>
-  <button type="submit" name="op" value="down:${i}" class="secondary small"${attrs({ disabled: i === total - 1 })} aria-label="Move step ${n} down">↓ Down</button>
-  <button type="submit" name="op" value="remove:${i}" class="secondary small" aria-label="Remove step ${n}">Remove</button>
+  <button type="submit" name="op" value="up:${i}" class="secondary small"${attrs({ disabled: i === 0, formaction: at(i - 1) })} aria-label="Move step ${n} up">↑ Up</button>
+  <button type="submit" name="op" value="down:${i}" class="secondary small"${attrs({ disabled: i === total - 1, formaction: at(i + 1) })} aria-label="Move step ${n} down">↓ Down</button>
+  <button type="submit" name="op" value="remove:${i}" class="secondary small"${attrs({ formaction: i === total - 1 ? `${action}#add-step` : at(i) })} aria-label="Remove step ${n}">Remove</button>
 </div>
 </fieldset>
 </li>`;
 }
 
-/** The steps part of the editor form (inside the caller's <form>). */
-export function stepsEditor(drafts: StepDraft[], errors: FieldErrors): Html {
+/**
+ * The steps part of the editor form (inside the caller's <form>). Each button posts to the
+ * form's `action` with the fragment of the step it leaves in view (`#step-N`), so adding,
+ * moving or removing a step comes back where the person was, script or not.
+ */
+export function stepsEditor(drafts: StepDraft[], errors: FieldErrors, action: string): Html {
   const listErrors = errors.steps;
   return html`<h2 id="steps-h">Steps</h2>
 ${listErrors ? html`<p class="error" role="alert" id="steps-error">${listErrors.join(" ")}</p>` : ""}
 ${drafts.length ? "" : html`<p class="muted">No steps yet: add the first one below.</p>`}
-<ol class="steps" aria-labelledby="steps-h">${drafts.map((d, i) => stepBlock(d, i, drafts.length, errors))}</ol>
-<div class="row add-step">
+<ol class="steps" aria-labelledby="steps-h">${drafts.map((d, i) => stepBlock(d, i, drafts.length, errors, action))}</ol>
+<div class="row add-step" id="add-step">
 ${selectField({ name: "new_action", label: "New step", options: actionOptions, value: "click" })}
-<button type="submit" name="op" value="add" class="secondary">Add step</button>
+<button type="submit" name="op" value="add" class="secondary" formaction="${action}#step-${drafts.length}" id="add-step-button">Add step</button>
 </div>`;
 }

@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { DirectoryDb } from "../db/client";
 import { type Account, type AccountRecord, accounts, invitations, users } from "../db/schema";
 import { iso, isoOrNull } from "../lib/clock";
-import type { PlanId } from "../lib/values";
+import type { PlanId, UserRole } from "../lib/values";
 import { PLANS, planLimits } from "../limits/plans";
 import type { CaptureUsage } from "../limits/subscription";
 import {
@@ -56,9 +56,19 @@ export function accountView(account: AccountRecord, usage: CaptureUsage, seatsUs
   };
 }
 
-/** The account document for session requests (no gate ran, so usage comes from the account's object). */
-export async function sessionAccountView(db: DirectoryDb, usage: CaptureUsage, account: AccountRecord, now: number) {
-  return accountView(account, usage, await seatsUsed(db, account.id, now), now);
+/**
+ * The account document for session requests (no gate ran, so usage comes from the account's
+ * object), with the logged-in user when the caller has them.
+ */
+export async function sessionAccountView(
+  db: DirectoryDb,
+  usage: CaptureUsage,
+  account: AccountRecord,
+  now: number,
+  user?: { id: string; email: string; name: string; role: UserRole },
+) {
+  const view = accountView(account, usage, await seatsUsed(db, account.id, now), now);
+  return user ? { ...view, user: { id: user.id, email: user.email, name: user.name, role: user.role } } : view;
 }
 
 /**

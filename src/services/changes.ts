@@ -1,4 +1,5 @@
 import { eq, gte, lte } from "drizzle-orm";
+import { parseChangeDetection } from "../compare/settings";
 import type { Db } from "../db/client";
 import { listPage } from "../db/owned";
 import { screenshots, websites } from "../db/schema";
@@ -28,14 +29,33 @@ export async function screenshotDiff(db: Db, bucket: R2Bucket, id: string) {
 
 /**
  * `POST /v1/screenshots/{id}/approve`: a completed website capture becomes its website's
- * baseline (for `baseline: "approved"`); retention keeps it while it is.
+ * baseline from now on — the website switches to `baseline: "approved"` if it compared with
+ * the previous capture — and retention keeps it while it is.
  */
 export async function approveScreenshot(db: Db, id: string, plan: Plan) {
   const row = await getScreenshot(db, id);
   if (row.status !== "completed" || row.source === "scenario")
     throw new ApiError("conflict", "Only a completed website capture (not a scenario step) can be the baseline.");
-  await db.update(websites).set({ baselineScreenshotId: row.id }).where(eq(websites.id, row.websiteId));
+  const website = await getWebsite(db, row.websiteId);
+  const detection = { ...parseChangeDetection(website.changeDetection), baseline: "approved" as const };
+  await db
+    .update(websites)
+    .set({ baselineScreenshotId: row.id, changeDetection: JSON.stringify(detection) })
+    .where(eq(websites.id, row.websiteId));
   return screenshotView(row, plan);
+}
+
+/**
+ * Undoes approving: the website compares each capture with the previous one again, and the
+ * capture that was its baseline is no longer kept past retention.
+ */
+export async function comparePrevious(db: Db, websiteId: string, now: number) {
+  const website = await getWebsite(db, websiteId);
+  const detection = { ...parseChangeDetection(website.changeDetection), baseline: "previous" as const };
+  await db
+    .update(websites)
+    .set({ baselineScreenshotId: null, changeDetection: JSON.stringify(detection), updatedAt: now })
+    .where(eq(websites.id, websiteId));
 }
 
 /** `GET /v1/websites/{id}/changes`: captures whose comparison found a change, newest first. */

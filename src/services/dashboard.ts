@@ -3,11 +3,11 @@
  * account's object, so each query is a local SQLite read). Another account's id finds
  * nothing here (the page answers 404).
  */
-import { and, count, desc, eq, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, lt, ne, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { decodeCursor, encodeCursor } from "../db/pagination";
-import { runs, type Screenshot, scenarios, schedules, screenshots, websites } from "../db/schema";
+import { runs, type Screenshot, scenarios, schedules, screenshots, webhooks, websites } from "../db/schema";
 import { notFound } from "../lib/errors";
 
 /** Screenshots shown on the overview. */
@@ -23,9 +23,19 @@ function paged<T extends { id: string }>(rows: T[], limit: number) {
   return { page, nextCursor: more && last ? encodeCursor(last.id) : null };
 }
 
+/** Captures of the website itself: a scenario's screenshots live with their runs, not in galleries. */
+const websiteCaptures = ne(screenshots.source, "scenario");
+
+/** The overview: how many websites, and the latest captures with the name of the website each is of. */
 export async function overviewData(db: Db) {
   const sites = await db.select({ n: count() }).from(websites).get();
-  const latest = await db.select().from(screenshots).orderBy(desc(screenshots.id)).limit(OVERVIEW_SHOTS);
+  const latest = await db
+    .select({ shot: screenshots, websiteName: websites.name })
+    .from(screenshots)
+    .innerJoin(websites, eq(websites.id, screenshots.websiteId))
+    .where(websiteCaptures)
+    .orderBy(desc(screenshots.id))
+    .limit(OVERVIEW_SHOTS);
   return { websites: sites?.n ?? 0, latest };
 }
 
@@ -36,7 +46,7 @@ export async function websitesWithLatest(db: Db) {
     .select()
     .from(screenshots)
     .where(
-      sql`${screenshots.id} IN (SELECT max(s.id) FROM screenshots s WHERE s.status = 'completed' GROUP BY s.website_id)`,
+      sql`${screenshots.id} IN (SELECT max(s.id) FROM screenshots s WHERE s.status = 'completed' AND s.source != 'scenario' GROUP BY s.website_id)`,
     );
   const byWebsite = new Map(latest.map((s) => [s.websiteId, s]));
   return sites.map((website) => ({ website, latest: byWebsite.get(website.id) ?? null }));
@@ -50,7 +60,7 @@ export async function websitePageData(db: Db, websiteId: string, cursor: string 
   const shots = await db
     .select()
     .from(screenshots)
-    .where(and(eq(screenshots.websiteId, websiteId), before ? lt(screenshots.id, before) : undefined))
+    .where(and(eq(screenshots.websiteId, websiteId), websiteCaptures, before ? lt(screenshots.id, before) : undefined))
     .orderBy(desc(screenshots.id))
     .limit(GALLERY_PAGE + 1);
   const { page, nextCursor } = paged(shots, GALLERY_PAGE);
@@ -178,4 +188,18 @@ export async function compareData(db: Db, id: string) {
     .get();
   if (!row) throw notFound("Screenshot");
   return row;
+}
+
+/** What the account holds, counted (the account deletion page says what goes). */
+export async function accountSummary(db: Db) {
+  const n = async (
+    table: typeof websites | typeof screenshots | typeof scenarios | typeof schedules | typeof webhooks,
+  ) => (await db.select({ n: count() }).from(table).get())?.n ?? 0;
+  return {
+    websites: await n(websites),
+    screenshots: await n(screenshots),
+    scenarios: await n(scenarios),
+    schedules: await n(schedules),
+    webhooks: await n(webhooks),
+  };
 }

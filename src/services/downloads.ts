@@ -1,7 +1,8 @@
 import { downloadZip } from "client-zip";
+import { eq, inArray } from "drizzle-orm";
 import { CONTENT_TYPES, EXTENSIONS } from "../capture/image";
 import type { Db } from "../db/client";
-import type { Screenshot } from "../db/schema";
+import { type Screenshot, websites } from "../db/schema";
 import { ApiError, validationError } from "../lib/errors";
 import type { Plan } from "../limits/plans";
 import { completedInRange, countScreenshots, getScreenshot, screenshotsByIds, screenshotView } from "./screenshots";
@@ -10,7 +11,41 @@ import { getWebsite } from "./websites";
 /** Screenshots in one bulk archive, at most. */
 export const MAX_BULK = 500;
 
-const fileName = (s: Screenshot) => `${s.id}.${EXTENSIONS[s.format ?? "png"]}`;
+/** A name for files: lower-case ASCII letters, digits and dashes (accents dropped), at most 60 characters. */
+export function slug(text: string, fallback = "screenshot"): string {
+  const s = text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60)
+    .replace(/-+$/, "");
+  return s || fallback;
+}
+
+/** `20261204-155512`: when the capture was taken (UTC), to the second. */
+const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+
+/**
+ * A download's file name: `<website>-<YYYYMMDD-HHMMSS>.<ext>` (a scenario's screenshot adds
+ * its step's name: `<website>-<name>-<…>`), so a folder of downloads sorts by site and time.
+ */
+export function fileName(s: Screenshot, websiteName: string): string {
+  const parts = [slug(websiteName), ...(s.name ? [slug(s.name)] : []), stamp(s.capturedAt ?? s.createdAt)];
+  return `${parts.join("-")}.${EXTENSIONS[s.format ?? "png"]}`;
+}
+
+/** Names for an archive's entries: each unique (a second file of one second gets `-2`). */
+function uniqueNames(rows: Screenshot[], names: Map<string, string>): string[] {
+  const seen = new Map<string, number>();
+  return rows.map((s) => {
+    const name = fileName(s, names.get(s.websiteId) ?? "");
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : name.replace(/(\.[a-z]+)$/, `-${n}$1`);
+  });
+}
 
 export type Download =
   | { status: 304; headers: Record<string, string> }
@@ -39,6 +74,7 @@ export async function screenshotDownload(
   ifNoneMatch: string | undefined,
 ): Promise<Download> {
   const row = await getScreenshot(db, id);
+  const website = await db.select({ name: websites.name }).from(websites).where(eq(websites.id, row.websiteId)).get();
   if (row.status !== "completed" || !row.r2Key || !row.format) {
     throw new ApiError("conflict", `The screenshot is ${row.status}; download it once it is completed.`);
   }
@@ -55,7 +91,7 @@ export async function screenshotDownload(
       ...headers,
       "Content-Type": CONTENT_TYPES[row.format],
       "Content-Length": String(object.size),
-      "Content-Disposition": `attachment; filename="${fileName(row)}"`,
+      "Content-Disposition": `attachment; filename="${fileName(row, website?.name ?? "")}"`,
     },
   };
 }
@@ -111,17 +147,29 @@ export async function bulkArchive(
     }
     rows = await completedInRange(db, filters, MAX_BULK);
   }
+  const websiteIds = [...new Set(rows.map((s) => s.websiteId))];
+  const names = new Map(
+    websiteIds.length
+      ? (
+          await db
+            .select({ id: websites.id, name: websites.name })
+            .from(websites)
+            .where(inArray(websites.id, websiteIds))
+        ).map((w) => [w.id, w.name])
+      : [],
+  );
+  const files = uniqueNames(rows, names);
   const manifest = JSON.stringify(
-    rows.map((s) => ({ file: fileName(s), ...screenshotView(s, plan) })),
+    rows.map((s, i) => ({ file: files[i], ...screenshotView(s, plan) })),
     null,
     2,
   );
   async function* entries() {
-    for (const s of rows) {
+    for (const [i, s] of rows.entries()) {
       const object = await bucket.get(s.r2Key as string);
       if (!object) throw new Error(`R2 object missing for ${s.id}`);
       yield {
-        name: fileName(s),
+        name: files[i] as string,
         lastModified: new Date(s.capturedAt ?? s.createdAt),
         input: object.body,
         size: object.size,
@@ -130,7 +178,7 @@ export async function bulkArchive(
     yield { name: "manifest.json", lastModified: new Date(now), input: manifest };
   }
   const metadata = [
-    ...rows.map((s) => ({ name: fileName(s), size: s.bytes ?? 0 })),
+    ...rows.map((s, i) => ({ name: files[i] as string, size: s.bytes ?? 0 })),
     { name: "manifest.json", size: new TextEncoder().encode(manifest).byteLength },
   ];
   const zip = downloadZip(entries(), { metadata });

@@ -4,6 +4,7 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { screenshotObjects } from "../capture/keys";
+import type { StepResult } from "../capture/steps";
 import type { Db } from "../db/client";
 import {
   type Run,
@@ -43,9 +44,23 @@ export async function finishRun(
   events?: EventScope,
 ): Promise<Run | undefined> {
   const status = fields.status as Run["status"];
+  // Steps the run never reached are `skipped` once it has ended (none stays `pending` for ever).
+  const stepsJson =
+    fields.steps ?? (await db.select({ steps: runs.steps }).from(runs).where(eq(runs.id, row.id)).get())?.steps;
+  const steps = stepsJson
+    ? JSON.stringify(
+        (JSON.parse(stepsJson) as StepResult[]).map((s) => (s.status === "pending" ? { ...s, status: "skipped" } : s)),
+      )
+    : undefined;
   const [done] = await db
     .update(runs)
-    .set({ ...fields, finishedAt: now, durationMs: row.startedAt ? now - row.startedAt : null, updatedAt: now })
+    .set({
+      ...fields,
+      ...(steps ? { steps } : {}),
+      finishedAt: now,
+      durationMs: row.startedAt ? now - row.startedAt : null,
+      updatedAt: now,
+    })
     .where(and(eq(runs.id, row.id), inArray(runs.status, ["queued", "running"])))
     .returning();
   // A run that stopped part-way leaves no screenshot half-made.

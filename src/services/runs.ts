@@ -144,7 +144,7 @@ export async function startDashboardRun(
     throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to run scenarios again.");
   }
   const usage = scope.quota.usage(now);
-  return (await startRun(scope, queue, account, usage, scenarioId, secretsKey, now)).row;
+  return (await startRun(scope, queue, account, usage, scenarioId, secretsKey, now, undefined, "dashboard")).row;
 }
 
 /** A scenario's runs, newest first (404 for another account's scenario). */

@@ -255,10 +255,11 @@ export async function requestScreenshot(
   override: CaptureOptionsInput | undefined,
   now: number,
   waitSeconds?: number,
+  source: "api" | "dashboard" = "api",
 ) {
   const { db } = scope;
   const website = await getWebsite(db, websiteId);
-  const row = await queueCapture(scope, queue, { website, override, source: "api" }, now);
+  const row = await queueCapture(scope, queue, { website, override, source }, now);
   const done = waitSeconds
     ? await finishedWithin(scope.completions, waitSeconds, { kind: "screenshot", id: row.id }, () =>
         db.select().from(screenshots).where(eq(screenshots.id, row.id)).get(),
@@ -282,7 +283,7 @@ export async function requestDashboardScreenshot(
   if (subscriptionStatus(account, now) === "expired") {
     throw new ApiError("subscription_expired", "Your subscription has expired. Renew it to take screenshots again.");
   }
-  return requestScreenshot(scope, queue, account, websiteId, undefined, now);
+  return requestScreenshot(scope, queue, account, websiteId, undefined, now, undefined, "dashboard");
 }
 
 /** `tryQueueCapture` for the API: a refusal is the 429. */

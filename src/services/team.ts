@@ -4,7 +4,7 @@
  * owners inviting at once cannot pass it together.
  */
 import { and, asc, desc, eq, gt, type SQL, sql } from "drizzle-orm";
-import type { DirectoryDb } from "../db/client";
+import type { Db, DirectoryDb } from "../db/client";
 import { newId } from "../db/ids";
 import { type AccountRecord, accounts, invitations, type User, users } from "../db/schema";
 import { DAY, iso } from "../lib/clock";
@@ -12,8 +12,11 @@ import { hashPassword, randomSecret, sha256Hex } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
 import type { UserRole } from "../lib/values";
 import type { CaptureUsage } from "../limits/subscription";
+import { compose } from "../mail/compose";
+import { type MailEnv, type MailResult, type Outbox, sendMail } from "../mail/mail";
 import { seatsLimit, seatsUsedSql, sessionAccountView } from "./accounts";
 import { createSession, emailInUse, normalizeEmail } from "./auth";
+import { disableCreatedBy } from "./created-by";
 
 /** An invitation link works once, for this long. */
 export const INVITATION_TTL = 7 * DAY;
@@ -68,7 +71,8 @@ export async function teamView(db: DirectoryDb, account: AccountRecord, now: num
 
 /**
  * Invites `email` with `role`. Inviting the same email again replaces its earlier link. The
- * token is returned this once (its hash is stored); the link is also logged, since no mail is sent.
+ * token is returned this once (its hash is stored) for the caller to mail (`mailInvitation`)
+ * and show the owner once.
  */
 export async function invite(
   db: DirectoryDb,
@@ -115,11 +119,10 @@ export async function invite(
   console.log(
     JSON.stringify({
       level: "info",
-      msg: "invitation created (no mail is sent: give the invitee this link)",
+      msg: "invitation created",
       account_id: account.id,
-      email,
+      invitation_id: row.id,
       role: row.role,
-      link: invitationPath(token),
       expires_at: iso(row.expiresAt),
     }),
   );
@@ -134,21 +137,66 @@ export async function revokeInvitation(db: DirectoryDb, accountId: string, invit
   if (deleted.length === 0) throw notFound("Invitation");
 }
 
-/** Removing a user deletes their sessions with them (foreign key), so they are logged out at once. */
+/** The invitation mail: who invites whom to which account, as what, and the link. */
+export function mailInvitation(
+  env: MailEnv,
+  outbox: Outbox,
+  m: { to: string; link: string; accountName: string; inviterName: string; role: UserRole; expiresAt: string },
+): Promise<MailResult> {
+  return sendMail(
+    env,
+    outbox,
+    compose({
+      to: m.to,
+      subject: `${m.inviterName} invited you to ${m.accountName} on SnapTrack`,
+      lines: [
+        `${m.inviterName} invited you to join ${m.accountName} on SnapTrack as ${m.role === "owner" ? "an owner" : "a member"}.`,
+        "SnapTrack watches websites by taking screenshots of them and tells you what changed.",
+      ],
+      action: { label: "Accept the invitation", href: m.link },
+      footer: [
+        `The link works once, until ${m.expiresAt.slice(0, 16).replace("T", " ")} UTC.`,
+        "If you did not expect this, ignore this mail.",
+      ],
+    }),
+  );
+}
+
+/**
+ * Removing a user deletes their sessions with them (foreign key), so they are logged out at
+ * once. What they added that acts for the account (webhook endpoints, alert channels) is
+ * disabled unless `keep` names it (services/created-by.ts); returns the removed user's name
+ * and what was disabled.
+ */
 export async function removeMember(
-  db: DirectoryDb,
+  directory: DirectoryDb,
+  db: Db,
   accountId: string,
   actingUserId: string,
   userId: string,
-): Promise<void> {
+  keep: ReadonlySet<string>,
+  now: number,
+) {
   if (userId === actingUserId) {
     throw new ApiError("conflict", "You cannot remove yourself; another owner can.");
   }
-  const deleted = await db
+  const [deleted] = await directory
     .delete(users)
     .where(and(eq(users.id, userId), eq(users.accountId, accountId)))
-    .returning({ id: users.id });
-  if (deleted.length === 0) throw notFound("Member");
+    .returning({ id: users.id, name: users.name });
+  if (!deleted) throw notFound("Member");
+  const disabled = await disableCreatedBy(db, deleted.id, deleted.name, keep, now);
+  return { name: deleted.name, disabled };
+}
+
+/** A user's name, if they (still) belong to the account. */
+export async function memberName(db: DirectoryDb, accountId: string, userId: string): Promise<string | undefined> {
+  const row = await db
+    .select({ name: users.name })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.accountId, accountId)))
+    .get();
+  return row?.name;
 }
 
 const invalidInvitation = () => notFound("Invitation (it may have been used, revoked or have expired)");
@@ -225,6 +273,6 @@ export async function acceptInvitationWithView(
   input: { token: string; name: string; password: string },
   now: number,
 ) {
-  const { account, sessionId } = await acceptInvitation(db, input, now);
-  return { sessionId, view: await sessionAccountView(db, await usageOf(account.id), account, now) };
+  const { account, user, sessionId } = await acceptInvitation(db, input, now);
+  return { sessionId, view: await sessionAccountView(db, await usageOf(account.id), account, now, user) };
 }

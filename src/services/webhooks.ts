@@ -101,6 +101,7 @@ export async function createWebhook(
   input: WebhookInput,
   policy: GuardPolicy,
   now: number,
+  createdBy: string | null = null,
 ): Promise<{ webhook: Webhook; secret: string }> {
   const key = requireSecretsKey(secretsKey);
   const url = await storedUrl(input.url, policy);
@@ -109,9 +110,9 @@ export async function createWebhook(
   const secret = newSecret();
   const sealed = await encryptSecret(key, secret, id);
   const rows = await db.all<{ id: string }>(sql`
-    INSERT INTO webhooks (id, url, events, description, enabled, secret, created_at, updated_at)
+    INSERT INTO webhooks (id, url, events, description, enabled, secret, created_at, updated_at, created_by)
     SELECT ${id}, ${url}, ${events}, ${input.description ?? null}, ${input.enabled === false ? 0 : 1},
-           ${sealed}, ${now}, ${now}
+           ${sealed}, ${now}, ${now}, ${createdBy}
     WHERE (SELECT count(*) FROM webhooks) < ${plan.webhookEndpoints}
     RETURNING id`);
   if (rows.length === 0) {

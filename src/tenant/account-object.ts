@@ -19,6 +19,8 @@ import { MINUTE } from "../lib/clock";
 import { type AccountSnapshot, Counters } from "../limits/counters";
 import { PLANS } from "../limits/plans";
 import { effectivePlan } from "../limits/subscription";
+import type { KeptMail } from "../mail/mail";
+import { keepMail } from "../mail/outbox";
 import { Waiters } from "../queue/completion";
 import { enqueue } from "../queue/messages";
 import {
@@ -211,6 +213,18 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
     this.account = undefined;
   }
 
+  /**
+   * The account was deleted (its directory rows are gone): everything stored here goes — its
+   * database, counters and alarm. The empty schema is put back, so a job still in flight for
+   * it finds nothing (and ends) instead of failing on a missing table.
+   */
+  async erase(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    await migrateAccountDatabase(this.db);
+    this.invalidate();
+  }
+
   /** `last_used_at`, written to D1 at most once a minute, off the request's path. */
   private touch(account: AccountSnapshot, now: number): void {
     if (account.lastUsedAt !== null && account.lastUsedAt >= now - LAST_USED_PRECISION) return;
@@ -229,6 +243,12 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
   async usage(accountId: string, now: number) {
     await this.enter(accountId);
     return this.counters.usage(now);
+  }
+
+  /** A message the Worker sent for this account (a password reset), kept in its local outbox. */
+  async keepMail(accountId: string, mail: KeptMail, now: number): Promise<void> {
+    await this.enter(accountId);
+    await keepMail(this.db, mail, now);
   }
 
   /** The directory row changed outside this object (a plan change the Worker made). */

@@ -7,6 +7,7 @@ import { PLANS } from "../limits/plans";
 import { effectivePlan } from "../limits/subscription";
 import { sweepComparisons } from "../services/comparisons";
 import { dispatchDue, pauseTooFast } from "../services/dispatch";
+import { purgeOnce } from "../services/one-time";
 import { nextExpiry, purgeExpired } from "../services/retention";
 import type { AccountScope } from "../services/scope";
 import { nextStale, sweepStale } from "../services/sweep";
@@ -101,6 +102,9 @@ export class AccountTimers {
     const dispatched = await dispatchDue(scope, events, this.env.JOBS, account, now);
     result.dispatch = { fired: dispatched.fired, skipped: dispatched.skipped, paused: dispatched.paused };
     more ||= dispatched.more;
+
+    // One-time values nobody came back for (services/one-time.ts); no wake-up of their own.
+    await purgeOnce(this.db, now);
 
     const expiry = await nextExpiry(this.db, plan);
     if (expiry !== null && expiry <= now) {

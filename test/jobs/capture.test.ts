@@ -65,7 +65,7 @@ describe("capture failures end `failed` with a readable error", () => {
     const port = new URL(FIXTURE()).port;
     const shot = await captureOf(acc, `http://public.test:${port}/`);
     expect(shot.status).toBe("failed");
-    expect(shot.error).toMatch(/ERR_NAME_NOT_RESOLVED|could not be resolved/);
+    expect(shot.error).toMatch(/^DNS lookup failed: public\.test:\d+ could not be found/);
   });
 
   it("a page that never finishes loading, after timeout_ms", async () => {

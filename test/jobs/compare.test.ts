@@ -361,7 +361,7 @@ describe("scenario screenshot steps with compare / fail_on_change", () => {
     expect(step?.error).toMatch(
       /^Screenshot "home" changed from shot_\w+ \(the latest passed run's\): 1,[5-7]\d\d pixels changed \([\d.]+ % of the compared area/,
     );
-    expect(run.error).toContain('Step 0 (screenshot) failed: Screenshot "home" changed');
+    expect(run.error).toContain('Step 1 (screenshot) failed: Screenshot "home" changed');
     // The step's screenshot is the compared one (no separate failure screenshot), with its comparison and diff.
     const shot = await stepShot(run);
     expect(shot.comparison).toMatchObject({

@@ -150,7 +150,7 @@ describe("a deployment without SECRETS_KEY", () => {
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["k1"]);
     const done = await body<RunView>(await call(`/v1/runs/${queued.id}`, { headers: acc.auth }));
     expect(done).toMatchObject({ status: "error", error: SECRETS_UNAVAILABLE });
-    expect(done.steps.map((s) => s.status)).toEqual(["pending", "pending"]);
+    expect(done.steps.map((s) => s.status)).toEqual(["skipped", "skipped"]);
     expect(missingKeyLines(log)).toEqual([expect.objectContaining({ run_id: queued.id })]);
   });
 });

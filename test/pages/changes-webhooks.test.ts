@@ -55,7 +55,7 @@ const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 async function comparedPair(acc: TestAccount) {
   const made = await post(acc.cookie, "/app/websites", { name: "Changing", url: `${FIXTURE()}/colors` });
   expect(made.status).toBe(303);
-  const websiteId = (made.headers.get("location") ?? "").split("/").pop() as string;
+  const websiteId = (made.headers.get("location") ?? "").split("?")[0]?.split("/").pop() as string;
   const now = Date.now();
   const ids = [newId("screenshot", now - 1000), newId("screenshot", now)] as const;
   const [before, after] = ids;
@@ -196,9 +196,28 @@ describe("change detection pages", () => {
     expect(approved.status).toBe(303);
     expect(approved.headers.get("location")).toBe(`/app/screenshots/${after}/compare?approved=1`);
     expect(await baselineOf(acc, websiteId)).toBe(after);
-    expect(await (await get(acc.cookie, approved.headers.get("location") as string)).text()).toContain(
-      "This capture is the website's approved baseline.",
+    // Approving means what it says: the website now compares with the approved baseline.
+    const [mode] = await accountSql<{ cd: string }>(
+      acc.id,
+      "SELECT change_detection AS cd FROM websites WHERE id = ?",
+      websiteId,
     );
+    expect(JSON.parse(mode?.cd ?? "{}").baseline).toBe("approved");
+    const approvedPage = await (await get(acc.cookie, approved.headers.get("location") as string)).text();
+    expect(approvedPage).toContain("This capture is the website's baseline:");
+    expect(approvedPage).toContain("are compared with this one from now on");
+
+    // And it can be undone: back to the previous capture, the approved one released.
+    const back = await post(acc.cookie, `/app/websites/${websiteId}/baseline/previous`);
+    expect(back.headers.get("location")).toBe(`/app/websites/${websiteId}?baseline=previous`);
+    expect(await baselineOf(acc, websiteId)).toBeNull();
+    const [again] = await accountSql<{ cd: string }>(
+      acc.id,
+      "SELECT change_detection AS cd FROM websites WHERE id = ?",
+      websiteId,
+    );
+    expect(JSON.parse(again?.cd ?? "{}").baseline).toBe("previous");
+    expect((await post(other.cookie, `/app/websites/${websiteId}/baseline/previous`)).status).toBe(404);
   });
 });
 
@@ -224,17 +243,31 @@ describe("Settings → Webhooks", () => {
       description: "CI",
       events: ["screenshot.failed", "change.detected"],
     });
-    expect(created.status).toBe(201);
-    const createdText = await created.text();
-    const secret = /id="new-secret"[^>]*value="(whsec_[^"]+)"/.exec(createdText)?.[1];
-    expect(secret).toBeDefined();
-    expect(createdText).toContain("it will not be shown again");
-    const [row, ...more] = await accountSql<{ id: string; events: string }>(acc.id, "SELECT id, events FROM webhooks");
+    // Post/Redirect/Get: the endpoint's page shows the secret once; a reload shows it no more
+    // and creates nothing; the secret is kept sealed, and is nobody else's to see.
+    expect(created.status).toBe(303);
+    const [row, ...more] = await accountSql<{ id: string; events: string; created_by: string }>(
+      acc.id,
+      "SELECT id, events, created_by FROM webhooks",
+    );
     expect(more).toEqual([]);
     expect(JSON.parse(row?.events ?? "")).toEqual(["screenshot.failed", "change.detected"]);
     const id = row?.id as string;
-    const again = await (await get(acc.cookie, `/app/settings/webhooks/${id}`)).text();
-    expect(again).not.toContain(secret as string);
+    const location = created.headers.get("location") ?? "";
+    expect(location).toMatch(new RegExp(`^/app/settings/webhooks/${id}\\?secret=[A-Za-z0-9]+&created=1#secret-box$`));
+    const [kept] = await accountSql<{ value: string }>(acc.id, "SELECT value FROM one_time_values");
+    expect(kept?.value).toMatch(/^v1\./);
+    expect((await get(other.cookie, location)).status).toBe(404);
+    const createdText = await (await get(acc.cookie, location)).text();
+    const secret = /id="new-secret"[^>]*value="(whsec_[^"]+)"/.exec(createdText)?.[1];
+    expect(secret).toBeDefined();
+    expect(createdText).toContain("it will not be shown again");
+    expect(JSON.stringify(kept)).not.toContain(secret as string);
+    const reloaded = await (await get(acc.cookie, location)).text();
+    expect(reloaded).not.toContain(secret as string);
+    expect(reloaded).toContain("was shown once");
+    expect(await countHooks(acc.id)).toBe(1);
+    expect(await accountSql(acc.id, "SELECT id FROM one_time_values")).toEqual([]);
 
     // Free allows one endpoint: the page says so, and a forged post gets the same message.
     expect(await (await get(acc.cookie, "/app/settings/webhooks")).text()).toMatch(
@@ -261,8 +294,11 @@ describe("Settings → Webhooks", () => {
     );
     expect(deliveries?.n).toBe(0);
 
-    // Rotate: a new secret, shown once; disable, edit, delete after the confirmation page.
-    const rotated = await (await post(acc.cookie, `/app/settings/webhooks/${id}/rotate`)).text();
+    // Rotate (after a confirmation page): a new secret, shown once; disable, edit, delete after the confirmation page.
+    expect(await (await get(acc.cookie, `/app/settings/webhooks/${id}/rotate`)).text()).toContain("Rotate secret");
+    const rotation = await post(acc.cookie, `/app/settings/webhooks/${id}/rotate`);
+    expect(rotation.status).toBe(303);
+    const rotated = await (await get(acc.cookie, rotation.headers.get("location") ?? "")).text();
     const secret2 = /id="new-secret"[^>]*value="(whsec_[^"]+)"/.exec(rotated)?.[1];
     expect(secret2).toMatch(/^whsec_/);
     expect(secret2).not.toBe(secret);
@@ -291,7 +327,7 @@ describe("Settings → Webhooks", () => {
     expect(await countHooks(acc.id)).toBe(0);
   });
 
-  it("members manage webhooks (not API keys)", async () => {
+  it("members see webhooks and their logs; only owners manage them", async () => {
     const owner = await newAccount("starter");
     const res = await call(
       "/account/invitations",
@@ -308,10 +344,23 @@ describe("Settings → Webhooks", () => {
     );
     const member = sessionCookie(accepted);
     expect((await get(member, "/app/settings/api-keys")).status).toBe(403);
-    expect((await get(member, "/app/settings/webhooks")).status).toBe(200);
-    const created = await post(member, "/app/settings/webhooks", { url: hook(), events: "*" });
-    expect(created.status).toBe(201);
-    expect(await countHooks(owner.id)).toBe(1);
+    const list = await get(member, "/app/settings/webhooks");
+    expect(list.status).toBe(200);
+    expect(await list.text()).toContain("Only an owner of the account can add");
+    const refused = await post(member, "/app/settings/webhooks", { url: hook(), events: "*" });
+    expect(refused.status).toBe(403);
+    expect(await countHooks(owner.id)).toBe(0);
+    const created = await post(owner.cookie, "/app/settings/webhooks", { url: hook(), events: "*" });
+    const id = (created.headers.get("location") ?? "").split("?")[0]?.split("/").pop() as string;
+    const seen = await (await get(member, `/app/settings/webhooks/${id}`)).text();
+    expect(seen).toContain("Deliveries");
+    expect(seen).not.toContain('action="/app/settings/webhooks/');
+    for (const action of ["", "/enable", "/disable", "/rotate", "/test", "/delete"]) {
+      const res = await post(member, `/app/settings/webhooks/${id}${action}`, { url: hook(), events: "*" });
+      expect(res.status, action).toBe(403);
+    }
+    for (const path of ["/rotate", "/delete"])
+      expect((await get(member, `/app/settings/webhooks/${id}${path}`)).status).toBe(403);
 
     // At the plan's website limit a member is told to ask an owner, not sent to the owners' plan page.
     for (let i = 0; i < PLANS.starter.websites; i++) {

@@ -139,7 +139,7 @@ describe("dashboard pages", () => {
     const acc = await newAccount("free");
     const other = await newAccount("free");
     const site = await post(acc, "/app/websites", { name: "Colors", url: `${FIXTURE()}/colors` });
-    const websiteId = (site.headers.get("location") ?? "").split("/").pop() as string;
+    const websiteId = (site.headers.get("location") ?? "").split("?")[0]?.split("/").pop() as string;
 
     // Free has no API rate allowance at all, yet the dashboard captures: no per-minute limit here.
     const queued = await post(

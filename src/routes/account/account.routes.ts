@@ -10,8 +10,11 @@ import {
 import {
   AccountSchema,
   ApiTokenSchema,
+  DeleteAccountBody,
   NewApiTokenSchema,
+  PasswordChangeBody,
   PlanIdSchema,
+  RenameBody,
   sessionSecurity,
   sessionTags,
 } from "./account.schemas";
@@ -24,6 +27,60 @@ export const getAccount = createRoute({
   security: sessionSecurity,
   summary: "The logged-in account",
   responses: { 200: json(AccountSchema, "The account."), ...accountSessionErrorResponses },
+});
+
+export const patchAccount = createRoute({
+  method: "patch",
+  path: "/account",
+  operationId: "renameSelf",
+  tags: sessionTags,
+  security: sessionSecurity,
+  summary: "Change your name",
+  description:
+    "The logged-in user's name. An account is named after its owners, so an owner's new name renames the account too " +
+    "(invitations and the team show it).",
+  request: { body: jsonBody(RenameBody) },
+  responses: { 200: json(AccountSchema, "The account, with you as `user`."), ...accountSessionErrorResponses },
+});
+
+export const changePassword = createRoute({
+  method: "post",
+  path: "/account/password",
+  operationId: "changePassword",
+  tags: sessionTags,
+  security: sessionSecurity,
+  summary: "Change your password (every other session of yours ends)",
+  description:
+    "Needs the current password, checked as a login is (failures count toward the login throttle of your email). " +
+    "This session stays; every other session of yours ends at once.",
+  request: { body: jsonBody(PasswordChangeBody) },
+  responses: {
+    204: { description: "Changed." },
+    ...accountSessionErrorResponses,
+    422: errorContent("Validation failed, or `current_password` is wrong (`validation_failed`, the field named)."),
+    429: errorContent("Too many wrong passwords for this email (`rate_limited`); see `POST /auth/login`."),
+  },
+});
+
+export const deleteAccount = createRoute({
+  method: "delete",
+  path: "/account",
+  operationId: "deleteAccount",
+  tags: sessionTags,
+  security: sessionSecurity,
+  summary: "Delete the account and everything in it (owners)",
+  description:
+    "Deletes the account, its users, sessions, invitations and API token, every record of its websites, screenshots, " +
+    "scenarios, runs, schedules and webhooks, and its stored images (removed in the background). Cannot be undone. " +
+    "Needs the owner's password (checked as a login is).",
+  request: { body: jsonBody(DeleteAccountBody) },
+  responses: {
+    204: { description: "Deleted; the session cookie is cleared." },
+    ...accountSessionErrorResponses,
+    403: errorContent("A member asked (`forbidden`: only owners delete an account), or a cross-site write."),
+    422: errorContent("The password is wrong (`validation_failed`, field `password`)."),
+    429: errorContent("Too many wrong passwords for this email (`rate_limited`)."),
+  },
 });
 
 export const putPlan = createRoute({

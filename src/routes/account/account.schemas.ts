@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { PLAN_IDS } from "../../lib/values";
+import { PLAN_IDS, USER_ROLES } from "../../lib/values";
+import { Credentials, Signup } from "../auth/auth.schemas";
 
 export const PlanIdSchema = z.enum(PLAN_IDS).openapi({ example: "pro" });
 
@@ -40,8 +41,32 @@ export const AccountSchema = z
       })
       .openapi({ description: "Team seats: the plan's limit and how many are taken." }),
     created_at: z.string(),
+    user: z
+      .object({
+        id: z.string().openapi({ example: "usr_01jf8z3k6m9q2w4e6r8t0y2u4i" }),
+        email: z.string(),
+        name: z.string(),
+        role: z.enum(USER_ROLES),
+      })
+      .optional()
+      .openapi({ description: "Session answers (`/auth`, `/account`): the logged-in user. Not in `GET /v1/account`." }),
   })
   .openapi("Account");
+
+export const RenameBody = z
+  .object({ name: Signup.shape.name.openapi({ description: "Your name; an owner's names the account too." }) })
+  .openapi("AccountRename");
+
+export const PasswordChangeBody = z
+  .object({
+    current_password: z.string().min(1, "Is required").max(256),
+    new_password: Credentials.shape.password,
+  })
+  .openapi("PasswordChange");
+
+export const DeleteAccountBody = z
+  .object({ password: z.string().min(1, "Is required").max(256) })
+  .openapi("AccountDeletion");
 
 export const ApiTokenSchema = z
   .object({

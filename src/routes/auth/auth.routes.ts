@@ -3,7 +3,7 @@ import { MINUTE } from "../../lib/clock";
 import { errorContent, json, jsonBody, sessionErrorResponses } from "../../lib/openapi";
 import { LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW } from "../../limits/login-throttle";
 import { AccountSchema, sessionSecurity } from "../account/account.schemas";
-import { Login, Signup } from "./auth.schemas";
+import { Login, PasswordResetConfirm, PasswordResetRequest, Signup } from "./auth.schemas";
 
 const tags = ["Auth"];
 
@@ -63,5 +63,42 @@ export const logoutRoute = createRoute({
     403: sessionErrorResponses[403],
     413: sessionErrorResponses[413],
     500: sessionErrorResponses[500],
+  },
+});
+
+export const passwordResetRoute = createRoute({
+  method: "post",
+  path: "/auth/password-reset",
+  operationId: "requestPasswordReset",
+  tags,
+  security: [],
+  summary: "Mail a password-reset link",
+  description:
+    "Always 202, whether or not the email has a login (nothing is revealed). A login's email gets a single-use link " +
+    "valid for 1 hour; a new request replaces the earlier link, and one made within a minute of the last sends no mail.",
+  request: { body: jsonBody(PasswordResetRequest) },
+  responses: {
+    202: { description: "If the email has a login, a link is on its way." },
+    400: sessionErrorResponses[400],
+    403: sessionErrorResponses[403],
+    413: sessionErrorResponses[413],
+    415: sessionErrorResponses[415],
+    422: sessionErrorResponses[422],
+    500: sessionErrorResponses[500],
+  },
+});
+
+export const passwordResetConfirmRoute = createRoute({
+  method: "post",
+  path: "/auth/password-reset/confirm",
+  operationId: "confirmPasswordReset",
+  tags,
+  security: [],
+  summary: "Set a new password with a reset link's token (every session ends)",
+  request: { body: jsonBody(PasswordResetConfirm) },
+  responses: {
+    204: { description: "The password is set; the link is used up and every session of the login ended." },
+    ...sessionErrorResponses,
+    404: errorContent("The link was used already or expired (`not_found`)."),
   },
 });

@@ -144,7 +144,7 @@ export const approve = createRoute({
   security: v1Security,
   summary: "Make a completed capture its website's approved baseline",
   description:
-    'Used when the website\'s `change_detection.baseline` is `"approved"`. The approved baseline is kept past retention while it is the baseline.',
+    'The capture is the website\'s baseline from now on: its `change_detection.baseline` becomes `"approved"` (if it was `"previous"`), so new captures are compared with this one until another is approved or the website goes back to `"previous"` (`PATCH /v1/websites/{id}`). The approved baseline is kept past retention while it is the baseline.',
   request: { params },
   responses: {
     200: json(ScreenshotSchema, "The approved screenshot."),

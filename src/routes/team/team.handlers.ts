@@ -15,8 +15,17 @@ export const createInvitation: AppRouteHandler<typeof routes.createInvitation> =
     c.req.valid("json"),
     c.get("now"),
   );
+  const link = new URL(path, c.req.url).href;
+  const mail = await team.mailInvitation(c.env, c.get("db"), {
+    to: invitation.email,
+    link,
+    accountName: c.get("account").name,
+    inviterName: c.get("user").name,
+    role: invitation.role,
+    expiresAt: invitation.expires_at,
+  });
   c.header("Cache-Control", "no-store");
-  return c.json({ ...invitation, link: new URL(path, c.req.url).href }, 201);
+  return c.json({ ...invitation, link, mailed: mail.sent }, 201);
 };
 
 export const deleteInvitation: AppRouteHandler<typeof routes.deleteInvitation> = async (c) => {
@@ -25,7 +34,16 @@ export const deleteInvitation: AppRouteHandler<typeof routes.deleteInvitation> =
 };
 
 export const deleteMember: AppRouteHandler<typeof routes.deleteMember> = async (c) => {
-  await team.removeMember(c.get("directory"), c.get("account").id, c.get("user").id, c.req.valid("param").id);
+  const keep = new Set((c.req.valid("query").keep ?? "").split(",").map((id) => id.trim()));
+  await team.removeMember(
+    c.get("directory"),
+    c.get("db"),
+    c.get("account").id,
+    c.get("user").id,
+    c.req.valid("param").id,
+    keep,
+    c.get("now"),
+  );
   return c.body(null, 204);
 };
 

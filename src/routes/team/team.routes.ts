@@ -29,7 +29,8 @@ export const createInvitation = createRoute({
   summary: "Invite someone by email (owners)",
   description:
     "Creates a single-use link valid for 7 days. Seats (owner + members + pending invitations) are limited by the plan. " +
-    "Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409).",
+    "Inviting an email again replaces its earlier link. An email that already has a SnapTrack login cannot be invited (409). " +
+    "The link is mailed to the invitee (`mailed` says whether the mail went) and is in this answer once.",
   request: { body: jsonBody(InviteBody) },
   responses: {
     201: json(NewInvitationSchema, "The invitation and its link (shown once)."),
@@ -62,7 +63,18 @@ export const deleteMember = createRoute({
   tags: sessionTags,
   security: sessionSecurity,
   summary: "Remove a member (owners); their sessions end at once",
-  request: { params: pathId("User", "usr_01jf8z3k6m9q2w4e6r8t0y2u4i") },
+  description:
+    "What the member added that acts for the account (webhook endpoints they created in the dashboard) is disabled, " +
+    "with a reason naming them, unless `keep` lists its id.",
+  request: {
+    params: pathId("User", "usr_01jf8z3k6m9q2w4e6r8t0y2u4i"),
+    query: z.object({
+      keep: z.string().max(4000).optional().openapi({
+        description: "Comma-separated ids of the member's endpoints to keep enabled.",
+        example: "whk_01jf8z3k6m9q2w4e6r8t0y2u4i",
+      }),
+    }),
+  },
   responses: {
     204: { description: "Removed and logged out everywhere." },
     ...accountSessionErrorResponses,

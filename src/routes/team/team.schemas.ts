@@ -37,10 +37,10 @@ export const TeamSchema = z
 
 export const NewInvitationSchema = InvitationSchema.extend({
   link: z.string().openapi({
-    description:
-      "The single-use link to send to the invitee (no mail is sent). Shown this once; it is also written to the log.",
+    description: "The single-use link, mailed to the invitee. Shown this once (never logged).",
     example: "https://snaptrack.example/invite/…",
   }),
+  mailed: z.boolean().openapi({ description: "Whether the mail with the link was sent." }),
 }).openapi("NewInvitation");
 
 export const InviteBody = z

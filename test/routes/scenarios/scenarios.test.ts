@@ -278,16 +278,17 @@ describe("scenario runs in the browser", () => {
     expect(steps.map((s) => s.status)).toEqual(["pending", "pending", "pending", "pending", "pending"]);
     const run = await runSettled(acc, runId);
     expect(run.status).toBe("failed");
-    expect(run.steps.map((s) => s.status)).toEqual(["skipped", "passed", "failed", "pending", "pending"]);
+    // Steps after the failure are skipped (none stays pending); messages and names number steps from 1.
+    expect(run.steps.map((s) => s.status)).toEqual(["skipped", "passed", "failed", "skipped", "skipped"]);
     const failed = run.steps[2];
     expect(failed?.error).toBe('Expected the page to contain "Checkout complete"; found ""');
-    expect(run.error).toBe(`Step 2 (assert_text) failed: ${failed?.error}`);
+    expect(run.error).toBe(`Step 3 (assert_text) failed: ${failed?.error}`);
     const png = await decodePng(await downloadBytes(acc, failed?.screenshot_id as string));
     expect(near(png.at(50, 50), RED)).toBe(true); // the page at that moment
     const shot = await body<{ name: string; step_index: number; run_id: string }>(
       await call(`/v1/screenshots/${failed?.screenshot_id}`, { headers: acc.auth }),
     );
-    expect(shot).toMatchObject({ name: "failure-step-2", step_index: 2, run_id: run.id });
+    expect(shot).toMatchObject({ name: "failure-step-3", step_index: 2, run_id: run.id });
   });
 
   it("ends `error` when the run exceeds its time budget", async () => {
@@ -306,7 +307,7 @@ describe("scenario runs in the browser", () => {
     const run = await runToEnd(acc, scenario.id);
     expect(run.status).toBe("error");
     expect(run.error).toBe("The run exceeded its time budget of 5000 ms");
-    expect(run.steps.map((s) => s.status)).toEqual(["passed", "failed", "pending"]);
+    expect(run.steps.map((s) => s.status)).toEqual(["passed", "failed", "skipped"]);
   });
 
   it("keeps navigation and requests behind the SSRF guard", async () => {

@@ -27,7 +27,9 @@ describe("GET /v1/screenshots/{id}/download", () => {
     const res = await call(`/v1/screenshots/${shot.id}/download`, { headers: acc.auth });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/jpeg");
-    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${shot.id}.jpg"`);
+    // Named after the website and when it was captured (UTC, to the second).
+    const stamp = (shot.captured_at ?? "").slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="fixture-${stamp}.jpg"`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     expect(bytes.byteLength).toBe(shot.bytes);
     expect(await sha256Hex(bytes)).toBe(shot.sha256);
@@ -185,7 +187,10 @@ describe("POST /v1/screenshots/download-bulk", () => {
     const zip = new Uint8Array(await res.arrayBuffer());
     expect(Number(res.headers.get("content-length"))).toBe(zip.byteLength);
     const entries = readZip(zip);
-    expect(entries.map((e) => e.name)).toEqual([`${shots[0]?.id}.png`, `${shots[1]?.id}.webp`, "manifest.json"]);
+    const stamp = (s: { captured_at: string | null }) =>
+      (s.captured_at ?? "").slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+    const [first, second] = shots.map(stamp);
+    expect(entries.map((e) => e.name)).toEqual([`fixture-${first}.png`, `fixture-${second}.webp`, "manifest.json"]);
     for (const [i, s] of shots.entries()) {
       expect(await sha256Hex(entries[i]?.data as Uint8Array)).toBe(s.sha256);
       expect(entries[i]?.data).toEqual(await downloadBytes(acc, s.id));
@@ -203,7 +208,8 @@ describe("POST /v1/screenshots/download-bulk", () => {
     expect(res.status).toBe(200);
     const names = readZip(new Uint8Array(await res.arrayBuffer())).map((e) => e.name);
     expect(names).toHaveLength(3);
-    expect(names).toContain(`${shots[0]?.id}.png`);
+    expect(names.filter((n) => /^fixture-\d{8}-\d{6}(-2)?\.(png|webp)$/.test(n))).toHaveLength(2);
+    expect(shots).toHaveLength(2);
     const empty = await call(
       "/v1/screenshots/download-bulk",
       jsonInit("POST", { website_id: site.id, until: "2000-01-01T00:00:00Z" }, acc.auth),
