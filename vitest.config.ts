@@ -41,6 +41,8 @@ export default defineConfig({
               "rebind.test": ["93.184.216.34"],
             }),
             SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stdGVzdHM=",
+            // Local only: every message sent is kept in the account's outbox, where the tests read it.
+            MAIL_OUTBOX: "1",
             FIXTURE_ORIGIN: fixtureOrigin,
             CANARY_PORT: String(inject<number>("canaryPort")),
             // `npm run openapi:write` sets it: the served document is written to docs/openapi.json.

@@ -8,6 +8,8 @@ declare namespace Cloudflare {
 	interface Env {
 		SHOTS: R2Bucket;
 		DB: D1Database;
+		EMAIL: SendEmail;
+		MAIL_FROM: string;
 		JOBS: Queue;
 		WEBHOOKS: Queue;
 		BROWSER: Fetcher;

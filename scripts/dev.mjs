@@ -29,6 +29,8 @@ export const LOCAL_VARS = {
   // The capture benchmark's knobs: the per-phase trace, and pages at once (src/capture/).
   ...(process.env.CAPTURE_TRACE ? { CAPTURE_TRACE: process.env.CAPTURE_TRACE } : {}),
   ...(process.env.BROWSER_PAGES ? { BROWSER_PAGES: process.env.BROWSER_PAGES } : {}),
+  // Every message the mail path sends is also kept in the account's outbox (Settings → Outbox).
+  MAIL_OUTBOX: "1",
 };
 
 // The project's own Node (the pinned `node` devDependency). `npm start` already runs on it;

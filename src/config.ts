@@ -12,6 +12,8 @@ declare global {
       SECRETS_KEY?: string;
       /** Milliseconds an idle browser is kept for reuse (default 600000); `npm start` sets 0: closed when idle. */
       BROWSER_KEEP_ALIVE_MS?: string;
+      /** Local only: "1" keeps every message the mail path sends in the account's outbox (src/mail). */
+      MAIL_OUTBOX?: string;
     }
   }
 }

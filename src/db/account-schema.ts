@@ -258,6 +258,30 @@ export const webhookDeliveries = sqliteTable(
   ],
 );
 
+/**
+ * Local only (`MAIL_OUTBOX=1`): every message the account's mail path sent, as its recipient
+ * gets it, for the dashboard's Settings → Outbox and the tests. The newest 200 are kept.
+ */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    from: text("from_address").notNull(),
+    to: text("to_address").notNull(),
+    subject: text("subject").notNull(),
+    html: text("html").notNull(),
+    text: text("text").notNull(),
+    /** JSON object of extra headers. */
+    headers: text("headers").notNull().default("{}"),
+    /** JSON array of inline images: `{ contentId, filename, type, base64 }`. */
+    inline: text("inline").notNull().default("[]"),
+    sent: integer("sent", { mode: "boolean" }).notNull(),
+    error: text("error"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("outbox_to").on(t.to, t.id)],
+);
+
 export type Website = typeof websites.$inferSelect;
 export type Screenshot = typeof screenshots.$inferSelect;
 export type Scenario = typeof scenarios.$inferSelect;
@@ -266,3 +290,4 @@ export type Schedule = typeof schedules.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type OutboxMail = typeof outbox.$inferSelect;

@@ -16,6 +16,8 @@ export const ID_PREFIX = {
   /** A webhook event: the `webhook-id` header, the same on every attempt. */
   event: "msg",
   delivery: "whd",
+  /** A message kept in the local outbox. */
+  mail: "mail",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

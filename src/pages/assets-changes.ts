@@ -28,6 +28,9 @@ fieldset.invalid { border-color: var(--danger); border-width: 2px; }
 fieldset .error { color: var(--danger); font-weight: 600; }
 button.small { min-height: 2rem; padding: .25rem .6rem; font-size: .875rem; }
 h1.wrap { overflow-wrap: anywhere; }
+iframe.mail { display: block; width: 100%; min-height: 32rem; border: 1px solid var(--line); border-radius: var(--radius);
+  background: #fff; }
+pre.mail-text { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: .75rem; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 

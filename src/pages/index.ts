@@ -4,6 +4,7 @@ import { ownerOnly, ownersOnlyUnder, sameOriginWrites } from "../middleware/auth
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { mountChangePages } from "./changes";
+import { mountOutboxPages } from "./outbox";
 import { overviewPage } from "./overview";
 import {
   deleteScenarioPage,
@@ -156,4 +157,6 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/app/settings/team/invitations/:id/revoke", revokeInvitationSubmit);
   app.get("/app/settings/team/members/:id/remove", removeMemberPage);
   app.post("/app/settings/team/members/:id/remove", removeMemberSubmit);
+
+  mountOutboxPages(app);
 }

@@ -20,7 +20,7 @@ export type Section =
  * Top-level navigation of signed-in pages; new sections add their entry here. `owners`
  * entries lead to pages behind `ownerOnly()`, so members are not shown them.
  */
-const NAV: { href: string; label: string; section: Section; owners?: true }[] = [
+const NAV: { href: string; label: string; section: Section; owners?: true; local?: true }[] = [
   { href: "/app", label: "Overview", section: "overview" },
   { href: "/app/websites", label: "Websites", section: "websites" },
   { href: "/app/scenarios", label: "Scenarios", section: "scenarios" },
@@ -29,12 +29,15 @@ const NAV: { href: string; label: string; section: Section; owners?: true }[] = 
   { href: "/app/settings/team", label: "Team", section: "team" },
   { href: "/app/settings/api-keys", label: "API keys", section: "api-keys", owners: true },
   { href: "/app/settings/plan", label: "Plan", section: "plan", owners: true },
+  { href: "/app/settings/outbox", label: "Outbox", section: "outbox", owners: true, local: true },
 ];
 
 export interface PageUser {
   email: string;
   owner: boolean;
   csrf: string;
+  /** Local runs keep sent mail in an outbox (Settings → Outbox). */
+  outbox: boolean;
 }
 
 export interface PageProps {
@@ -47,7 +50,9 @@ export interface PageProps {
 
 function layout(p: PageProps, assets: { css: string; js: string }, body: Html) {
   const nav = p.user
-    ? html`<nav class="main" aria-label="Main"><ul>${NAV.filter((item) => p.user?.owner || !item.owners).map(
+    ? html`<nav class="main" aria-label="Main"><ul>${NAV.filter(
+        (item) => (p.user?.owner || !item.owners) && (p.user?.outbox || !item.local),
+      ).map(
         (item) =>
           html`<li><a${attrs({ href: item.href, "aria-current": item.section === p.section ? "page" : undefined })}>${item.label}</a></li>`,
       )}</ul></nav>
@@ -88,7 +93,7 @@ export async function renderPage(c: Context<AppEnv>, props: PageProps, body: Htm
 /** The signed-in user as the layout shows them. */
 export const pageUser = (c: Context<AppEnv>): PageUser => {
   const user = c.get("user");
-  return { email: user.email, owner: isOwner(user), csrf: c.get("csrf") };
+  return { email: user.email, owner: isOwner(user), csrf: c.get("csrf"), outbox: c.env.MAIL_OUTBOX === "1" };
 };
 
 /** "Upgrade" as a link for owners; members are told who can (the plan page is owners' only). */

@@ -32,8 +32,14 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Opener-Policy": "same-origin",
 };
 
+/**
+ * The headers above, each unless the response set its own: a page with a policy of its own
+ * (the outbox's message frame, /docs) states it where it is made.
+ */
 export function setSecurityHeaders(c: { res: Response }) {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) setHeader(c, name, value);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (!c.res.headers.has(name)) setHeader(c, name, value);
+  }
 }
 
 export function pageContext(): MiddlewareHandler<AppEnv> {

@@ -17,6 +17,8 @@ import { MINUTE } from "../lib/clock";
 import { type AccountSnapshot, Counters } from "../limits/counters";
 import { PLANS } from "../limits/plans";
 import { effectivePlan } from "../limits/subscription";
+import type { KeptMail } from "../mail/mail";
+import { keepMail } from "../mail/outbox";
 import { Waiters } from "../queue/completion";
 import { enqueue } from "../queue/messages";
 import {
@@ -214,6 +216,12 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
   async usage(accountId: string, now: number) {
     await this.enter(accountId);
     return this.counters.usage(now);
+  }
+
+  /** A message the Worker sent for this account (a password reset), kept in its local outbox. */
+  async keepMail(accountId: string, mail: KeptMail, now: number): Promise<void> {
+    await this.enter(accountId);
+    await keepMail(this.db, mail, now);
   }
 
   /** The directory row changed outside this object (a plan change the Worker made). */
