@@ -7,6 +7,7 @@ import { freshContext, retireContext } from "./contexts";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
 import { type CaptureOptions, FIELD_VALUE } from "./options";
+import type { PageText } from "./text";
 import { type Trace, untraced } from "./trace";
 import type { GuardPolicy } from "./url-guard";
 
@@ -193,6 +194,8 @@ export interface Shot {
   ignore?: Box[];
   /** A small JPEG of the top of the page for galleries (see `thumbnail`), when one was made. */
   thumb?: Uint8Array;
+  /** The page's visible text (text.ts), when it could be read. */
+  text?: PageText;
 }
 
 export type { Box };

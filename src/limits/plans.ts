@@ -20,6 +20,8 @@ export interface Plan {
   fastestScheduleMinutes: number;
   /** Webhook endpoints the account may have. */
   webhookEndpoints: number;
+  /** Alert channels (email, Slack, Discord) the account may have. */
+  alertChannels: number;
 }
 
 export const PLANS: Readonly<Record<PlanId, Plan>> = {
@@ -36,6 +38,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 1,
     fastestScheduleMinutes: 24 * 60,
     webhookEndpoints: 1,
+    alertChannels: 1,
   },
   starter: {
     id: "starter",
@@ -50,6 +53,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 3,
     fastestScheduleMinutes: 60,
     webhookEndpoints: 3,
+    alertChannels: 3,
   },
   pro: {
     id: "pro",
@@ -64,6 +68,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 10,
     fastestScheduleMinutes: 15,
     webhookEndpoints: 10,
+    alertChannels: 10,
   },
   business: {
     id: "business",
@@ -78,6 +83,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     teamUsers: 50,
     fastestScheduleMinutes: 5,
     webhookEndpoints: 25,
+    alertChannels: 25,
   },
 };
 
@@ -92,4 +98,5 @@ export const planLimits = (plan: Plan) => ({
   team_users: plan.teamUsers,
   fastest_schedule_minutes: plan.fastestScheduleMinutes,
   webhook_endpoints: plan.webhookEndpoints,
+  alert_channels: plan.alertChannels,
 });

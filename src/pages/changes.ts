@@ -3,6 +3,7 @@ import { html } from "hono/html";
 import { parseChangeDetection } from "../compare/settings";
 import type { AppEnv } from "../context";
 import type { Screenshot, Website } from "../db/schema";
+import { percent } from "../lib/format";
 import { effectivePlan } from "../limits/subscription";
 import { approveScreenshot, listChanges, screenshotDiff } from "../services/changes";
 import { compareData } from "../services/dashboard";
@@ -22,15 +23,6 @@ export function mountChangePages(app: Hono<AppEnv>) {
 }
 
 const idParam = (c: Context<AppEnv>) => c.req.param("id") ?? "";
-
-/** A share (0–1) as people read it: "0.42 %", "< 0.01 %" for a few pixels, "0 %" for none. */
-export function percent(ratio: number | null | undefined): string {
-  if (ratio === null || ratio === undefined) return "–";
-  if (ratio === 0) return "0 %";
-  const p = ratio * 100;
-  if (p < 0.01) return "< 0.01 %";
-  return `${p < 10 ? p.toFixed(2) : p.toFixed(1)} %`;
-}
 
 /** "Approve as baseline" for a completed website capture, or what it already is. */
 export function approveForm(shot: Screenshot, approvedId: string | null, csrf: string): Html | string {

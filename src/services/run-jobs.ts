@@ -19,6 +19,7 @@ import {
 import { MINUTE } from "../lib/clock";
 import type { Quota } from "../limits/counters";
 import { screenshotRow } from "./screenshots";
+import { runFailed } from "./alert-events";
 import { type EventScope, emitRunFinished, notify } from "./webhooks";
 import { parseCapture } from "./websites";
 
@@ -54,7 +55,10 @@ export async function finishRun(
     .set({ status: "failed", error: "The run ended before this screenshot was stored", updatedAt: now })
     .where(and(eq(screenshots.runId, row.id), eq(screenshots.status, "processing")));
   if (done?.scheduleId) await db.update(schedules).set({ lastStatus: status }).where(eq(schedules.id, done.scheduleId));
-  if (done && events) await notify(`run.finished:${done.id}`, () => emitRunFinished(events, done, now));
+  if (done && events) {
+    await notify(`run.finished:${done.id}`, () => emitRunFinished(events, done, now));
+    await runFailed(events, done, now);
+  }
   return done;
 }
 
