@@ -21,6 +21,7 @@ import { handleError, notFoundHandler, validationHook } from "./middleware/error
 import { accountContext, requestContext } from "./middleware/request";
 import { mountPages } from "./pages/index";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
+import { alertChannelsRouter } from "./routes/alert-channels/alert-channels.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
 import { schedulesRouter } from "./routes/schedules/schedules.index";
@@ -147,6 +148,7 @@ export function createApp(deps: Deps = defaultDeps(), host?: AccountHost) {
   app.route("/", scenariosRouter);
   app.route("/", schedulesRouter);
   app.route("/", webhooksRouter);
+  app.route("/", alertChannelsRouter);
 
   // The web dashboard (src/pages): landing, sign up, log in, /app.
   mountPages(app, apiIndex, host !== undefined);

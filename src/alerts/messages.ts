@@ -3,9 +3,10 @@
  * (incoming-webhook JSON with Block Kit blocks) and a Discord message (webhook JSON with an
  * embed). Pure functions of the alert and the links; the queue consumer sends what they make.
  */
+
+import { percent, plural } from "../lib/format";
 import { compose, escapeMailHtml } from "../mail/compose";
 import type { InlineImage, Mail } from "../mail/message";
-import { percent, plural } from "../lib/format";
 import type { AlertData, AlertPayload, ChannelTarget } from "./types";
 
 /** Where links in messages point (the dashboard's origin, e.g. https://snaptrack.example). */
@@ -19,7 +20,6 @@ export const MAX_INLINE_IMAGE_BYTES = 100 * 1024;
 
 const comparePage = (l: Links, id: string) => `${l.origin}/app/screenshots/${id}/compare`;
 const screenshotPage = (l: Links, id: string) => `${l.origin}/app/screenshots/${id}`;
-const websitePage = (l: Links, id: string) => `${l.origin}/app/websites/${id}`;
 const runPage = (l: Links, id: string) => `${l.origin}/app/runs/${id}`;
 const schedulePage = (l: Links, id: string) => `${l.origin}/app/schedules/${id}`;
 
@@ -58,7 +58,9 @@ function alertLines(a: AlertData): string[] {
         `${a.website.name} (${a.website.url}) changed: ${percent(a.change_ratio)} of the page differs${where}${a.size_changed ? ", and its size changed" : ""}.`,
       ];
       if (a.text?.changed)
-        lines.push(`Its text: ${plural(a.text.added_count, "line")} added, ${plural(a.text.removed_count, "line")} removed.`);
+        lines.push(
+          `Its text: ${plural(a.text.added_count, "line")} added, ${plural(a.text.removed_count, "line")} removed.`,
+        );
       if (a.triggered.length) lines.push(`Triggered: ${a.triggered.map(triggerText).join("; ")}.`);
       return lines;
     }
@@ -115,7 +117,10 @@ const unsubscribeHeaders = (ch: ChannelTarget) => ({
 
 function linesHtml(title: string, lines: string[], total: number, sign: "+" | "−", colour: string, bg: string) {
   if (lines.length === 0) return "";
-  const more = total > lines.length ? `<p style="margin:4px 0 0;font-size:13px;color:#4a5565">and ${total - lines.length} more</p>` : "";
+  const more =
+    total > lines.length
+      ? `<p style="margin:4px 0 0;font-size:13px;color:#4a5565">and ${total - lines.length} more</p>`
+      : "";
   return `<p style="margin:16px 0 6px;font-weight:600">${escapeMailHtml(title)}</p>
 <div style="border:1px solid #d5dae1;border-radius:6px;overflow:hidden;font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace">${lines
     .map(
@@ -144,8 +149,18 @@ function changeText(a: Extract<AlertData, { type: "change.detected" }>): string[
   const t = a.text;
   if (!t?.changed) return [];
   const block = (title: string, lines: string[], total: number, sign: string) =>
-    lines.length ? ["", `${title}:`, ...lines.map((x) => `${sign} ${x}`), ...(total > lines.length ? [`  … and ${total - lines.length} more`] : [])] : [];
-  return [...block("Added lines", t.added, t.added_count, "+"), ...block("Removed lines", t.removed, t.removed_count, "-")];
+    lines.length
+      ? [
+          "",
+          `${title}:`,
+          ...lines.map((x) => `${sign} ${x}`),
+          ...(total > lines.length ? [`  … and ${total - lines.length} more`] : []),
+        ]
+      : [];
+  return [
+    ...block("Added lines", t.added, t.added_count, "+"),
+    ...block("Removed lines", t.removed, t.removed_count, "-"),
+  ];
 }
 
 /** An alert as an email; `image` is the change's diff picture (PNG, ≤ 100 KB), shown inline. */
@@ -166,7 +181,16 @@ export function alertEmail(a: AlertData, ch: ChannelTarget, l: Links, image?: Ui
   });
   if (a.type === "change.detected") {
     const extra = changeText(a);
-    if (extra.length) mail.text = [...alertLines(a), ...extra, "", `${action.label}: ${action.href}`, "", "--", ...footer(ch, why)].join("\n");
+    if (extra.length)
+      mail.text = [
+        ...alertLines(a),
+        ...extra,
+        "",
+        `${action.label}: ${action.href}`,
+        "",
+        "--",
+        ...footer(ch, why),
+      ].join("\n");
   }
   const inline: InlineImage[] =
     withImage && image ? [{ contentId: DIFF_CID, filename: "changes.png", type: "image/png", content: image }] : [];
@@ -245,7 +269,10 @@ function slackLines(title: string, lines: string[], total: number, sign: string)
     body += next;
   }
   const more = total > lines.length || body.split("\n").length - 1 < lines.length ? "\n_more on the dashboard_" : "";
-  return { type: "section", text: { type: "mrkdwn", text: `*${title}*\n\`\`\`${slackEscape(body.trimEnd())}\`\`\`${more}` } };
+  return {
+    type: "section",
+    text: { type: "mrkdwn", text: `*${title}*\n\`\`\`${slackEscape(body.trimEnd())}\`\`\`${more}` },
+  };
 }
 
 function slackBlocks(a: AlertData, l: Links) {
@@ -255,7 +282,8 @@ function slackBlocks(a: AlertData, l: Links) {
     { type: "section", text: { type: "mrkdwn", text: cut(slackEscape(alertLines(a).join("\n")), 3_000) } },
   ];
   if (a.type === "change.detected" && a.text?.changed) {
-    if (a.text.added.length) blocks.push(slackLines(`Added lines (${a.text.added_count})`, a.text.added, a.text.added_count, "+"));
+    if (a.text.added.length)
+      blocks.push(slackLines(`Added lines (${a.text.added_count})`, a.text.added, a.text.added_count, "+"));
     if (a.text.removed.length)
       blocks.push(slackLines(`Removed lines (${a.text.removed_count})`, a.text.removed, a.text.removed_count, "-"));
   }
@@ -273,7 +301,10 @@ export function slackMessage(p: AlertPayload, l: Links): Record<string, unknown>
     return {
       text: "SnapTrack test alert",
       blocks: [
-        { type: "section", text: { type: "mrkdwn", text: "*SnapTrack test alert*\nThis channel receives SnapTrack's alerts." } },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*SnapTrack test alert*\nThis channel receives SnapTrack's alerts." },
+        },
       ],
     };
   const n = p.alerts.length + p.more;
@@ -284,10 +315,21 @@ export function slackMessage(p: AlertPayload, l: Links): Record<string, unknown>
       { type: "header", text: { type: "plain_text", text: cut(title, 150) } },
       ...p.alerts.slice(0, 45).map((a) => ({
         type: "section",
-        text: { type: "mrkdwn", text: cut(`<${alertAction(a, l).href}|${slackEscape(alertTitle(a))}>\n${slackEscape(alertLines(a)[0] ?? "")}`, 3_000) },
+        text: {
+          type: "mrkdwn",
+          text: cut(
+            `<${alertAction(a, l).href}|${slackEscape(alertTitle(a))}>\n${slackEscape(alertLines(a)[0] ?? "")}`,
+            3_000,
+          ),
+        },
       })),
       ...(p.more > 0 || p.alerts.length > 45
-        ? [{ type: "context", elements: [{ type: "mrkdwn", text: `… and ${n - Math.min(45, p.alerts.length)} more on the dashboard` }] }]
+        ? [
+            {
+              type: "context",
+              elements: [{ type: "mrkdwn", text: `… and ${n - Math.min(45, p.alerts.length)} more on the dashboard` }],
+            },
+          ]
         : []),
     ],
   };
@@ -318,7 +360,8 @@ function discordEmbed(a: AlertData, l: Links) {
   const action = alertAction(a, l);
   const fields: { name: string; value: string; inline?: boolean }[] = [];
   if (a.type === "change.detected" && a.text?.changed) {
-    if (a.text.added.length) fields.push({ name: `Added lines (${a.text.added_count})`, value: discordLines(a.text.added, "+") });
+    if (a.text.added.length)
+      fields.push({ name: `Added lines (${a.text.added_count})`, value: discordLines(a.text.added, "+") });
     if (a.text.removed.length)
       fields.push({ name: `Removed lines (${a.text.removed_count})`, value: discordLines(a.text.removed, "-") });
   }
@@ -338,7 +381,12 @@ export function discordMessage(p: AlertPayload, l: Links): Record<string, unknow
   const base = { username: "SnapTrack", allowed_mentions: { parse: [] } };
   if (p.kind === "alert") return { ...base, embeds: [discordEmbed(p.alert, l)] };
   if (p.kind === "test")
-    return { ...base, embeds: [{ title: "SnapTrack test alert", description: "This channel receives SnapTrack's alerts.", color: 0x1f5fbf }] };
+    return {
+      ...base,
+      embeds: [
+        { title: "SnapTrack test alert", description: "This channel receives SnapTrack's alerts.", color: 0x1f5fbf },
+      ],
+    };
   const n = p.alerts.length + p.more;
   let description = "";
   for (const a of p.alerts) {
@@ -350,7 +398,14 @@ export function discordMessage(p: AlertPayload, l: Links): Record<string, unknow
   if (shown < n) description += `… and ${n - shown} more on the dashboard`;
   return {
     ...base,
-    embeds: [{ title: cut(`SnapTrack daily digest: ${plural(n, "alert")} (${p.day})`, 256), url: `${l.origin}/app`, description, color: 0x1f5fbf }],
+    embeds: [
+      {
+        title: cut(`SnapTrack daily digest: ${plural(n, "alert")} (${p.day})`, 256),
+        url: `${l.origin}/app`,
+        description,
+        color: 0x1f5fbf,
+      },
+    ],
   };
 }
 

@@ -7,7 +7,6 @@ import { freshContext, retireContext } from "./contexts";
 import { TargetError } from "./errors";
 import { imageSize } from "./image";
 import { type CaptureOptions, FIELD_VALUE } from "./options";
-import type { PageText } from "./text";
 import { type Trace, untraced } from "./trace";
 import type { GuardPolicy } from "./url-guard";
 
@@ -185,6 +184,14 @@ export function navigationError(g: GuardedPage, url: string, err: unknown): Erro
 
 export const isTimeout = (err: unknown) =>
   (err as Error)?.name === "TimeoutError" || /timeout/i.test(String((err as Error)?.message));
+
+/** A page's visible text as a capture keeps it (text.ts). */
+export interface PageText {
+  /** The visible text: one line per block, whitespace collapsed, no empty lines. */
+  text: string;
+  /** The lines of elements matching `ignore_selectors`: left out of the text comparison. */
+  ignored: string[];
+}
 
 export interface Shot {
   bytes: Uint8Array;

@@ -3,8 +3,8 @@ import type { RunStatus, StepStatus } from "../lib/values";
 import { describeError, isPlatformError, TargetError } from "./errors";
 import type { CaptureOptions } from "./options";
 import { type GuardedPage, isTimeout, navigate, type Shot, shoot, withDeadline } from "./page";
-import { pageText } from "./text";
 import { gotoUrl, OPTIONAL_CLICK_WAIT_MS, type StepResult, type StoredStep, stepTimeout } from "./steps";
+import { pageText } from "./text";
 
 export type StepOutcome = { status: Exclude<StepStatus, "failed">; screenshot_id?: string };
 

@@ -1,17 +1,10 @@
-import type { GuardedPage } from "./page";
+import type { GuardedPage, PageText } from "./page";
 
 /** A capture keeps at most this much visible text (UTF-8 bytes); longer pages keep their first part. */
 export const MAX_TEXT_BYTES = 256 * 1024;
 /** Texts of ignored elements kept per capture, each at most this long (they only ever make lines equal). */
 const MAX_IGNORED = 100;
 const MAX_IGNORED_LENGTH = 500;
-
-export interface PageText {
-  /** The visible text: one line per block, whitespace collapsed, no empty lines. */
-  text: string;
-  /** The lines of elements matching `ignore_selectors`: left out of the text comparison. */
-  ignored: string[];
-}
 
 /**
  * The page's visible text as the contract keeps it: the `innerText` of the capture's

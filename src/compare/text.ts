@@ -21,7 +21,13 @@ export interface TextComparison {
   removed: string[];
 }
 
-export const UNCHANGED_TEXT: TextComparison = { changed: false, added_count: 0, removed_count: 0, added: [], removed: [] };
+export const UNCHANGED_TEXT: TextComparison = {
+  changed: false,
+  added_count: 0,
+  removed_count: 0,
+  added: [],
+  removed: [],
+};
 
 /**
  * A capture's text as the comparison sees it: its lines with the text of ignored elements

@@ -39,7 +39,11 @@ export async function deliverAlert(
   const claim = await account.claimAlertAttempt(job.account_id, job.delivery_id, job.attempt, now());
   if ("busy" in claim) return "busy";
   if ("done" in claim) return "done";
-  const { claimed, channel, payload } = claim as { claimed: AlertDelivery; channel: AlertChannel; payload: AlertPayload };
+  const { claimed, channel, payload } = claim as {
+    claimed: AlertDelivery;
+    channel: AlertChannel;
+    payload: AlertPayload;
+  };
   const origin = appOrigin(env);
   const target: ChannelTarget = {
     id: channel.id,
@@ -68,7 +72,10 @@ async function email(
   now: number,
 ): Promise<Outcome> {
   const started = Date.now();
-  const image = payload.kind === "alert" && payload.alert.type === "change.detected" ? await picture(env, payload.alert.image_key) : undefined;
+  const image =
+    payload.kind === "alert" && payload.alert.type === "change.detected"
+      ? await picture(env, payload.alert.image_key)
+      : undefined;
   const rendered = renderAlert(payload, target, { origin }, image);
   if (!("email" in rendered)) return { ok: false, status: null, error: "not an email channel", durationMs: null };
   const stub = accountStub(env.ACCOUNT, accountId);
@@ -129,7 +136,13 @@ async function post(
     res.status >= 300 && res.status < 400
       ? `Redirects are not followed (${res.status} to ${res.headers.get("location") ?? "nowhere"})`
       : `The incoming webhook answered ${res.status}${answer ? `: ${answer.slice(0, 200)}` : ""}`;
-  return { ok: false, status: res.status, error, durationMs, retryAfter: parseRetryAfter(res.headers.get("retry-after"), now) };
+  return {
+    ok: false,
+    status: res.status,
+    error,
+    durationMs,
+    retryAfter: parseRetryAfter(res.headers.get("retry-after"), now),
+  };
 }
 
 /** Dead-lettered (the consumer itself kept failing): the delivery ends `failed`. */

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from "@cloudflare/puppeteer";
+import { MAX_INLINE_IMAGE_BYTES } from "../alerts/messages";
 import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
 import { freshContext } from "../capture/contexts";
 import { describeError } from "../capture/errors";
@@ -7,11 +8,10 @@ import { alertImageKey, textKey, transcodedKey } from "../capture/keys";
 import type { Box } from "../capture/page";
 import { transcodeToPng, UndecodableImage } from "../capture/transcode";
 import { compareSources, type ImageSource } from "../compare/compare";
-import { UnsupportedImage } from "../compare/rows";
 import { diffPreview } from "../compare/preview";
+import { UnsupportedImage } from "../compare/rows";
 import { type ChangeDetection, parseChangeDetection, type Trigger } from "../compare/settings";
 import { comparableLines, compareLines, firedTriggers, type TextComparison, UNCHANGED_TEXT } from "../compare/text";
-import { MAX_INLINE_IMAGE_BYTES } from "../alerts/messages";
 import { accountStub } from "../db/account-stub";
 import type { Screenshot } from "../db/schema";
 import type { JobOf } from "../queue/messages";
@@ -151,9 +151,12 @@ async function storeAlertImage(env: Env, row: Screenshot, diffKey: string, regio
     const diff = await env.SHOTS.get(diffKey);
     if (!diff) return;
     const png = await diffPreview(diff.body, regions, MAX_INLINE_IMAGE_BYTES);
-    if (png) await env.SHOTS.put(alertImageKey(row.r2Key as string), png, { httpMetadata: { contentType: "image/png" } });
+    if (png)
+      await env.SHOTS.put(alertImageKey(row.r2Key as string), png, { httpMetadata: { contentType: "image/png" } });
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "alert image not made", id: row.id, error: describeError(err) }));
+    console.error(
+      JSON.stringify({ level: "error", msg: "alert image not made", id: row.id, error: describeError(err) }),
+    );
   }
 }
 

@@ -16,8 +16,8 @@ import { guardPolicy } from "../config";
 import { accountStub } from "../db/account-stub";
 import { type Clock, systemClock } from "../lib/clock";
 import { DEAD_LETTER_QUEUE, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
-import { type CaptureWork, captureTask, claimCaptures, retryCapture, retryDelaySeconds } from "./capture";
 import { type AlertWork, alertGaveUp, deliverAlert } from "./alert";
+import { type CaptureWork, captureTask, claimCaptures, retryCapture, retryDelaySeconds } from "./capture";
 import { compareJob, comparisonGaveUp } from "./compare";
 import { purgePrefix } from "./purge";
 import { claimRuns, type RunWork, retryRun, runTask } from "./run";
@@ -124,7 +124,11 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
 /** Webhook and alert attempts (the webhooks queue), side by side: each is one request out. */
 async function httpJobs(env: Env, webhooks: WebhookWork[], alerts: AlertWork[], now: () => number) {
   const work = [
-    ...webhooks.map((w) => ({ message: w.message, id: w.job.delivery_id, send: () => deliverWebhook(env, w.job, now) })),
+    ...webhooks.map((w) => ({
+      message: w.message,
+      id: w.job.delivery_id,
+      send: () => deliverWebhook(env, w.job, now),
+    })),
     ...alerts.map((w) => ({ message: w.message, id: w.job.delivery_id, send: () => deliverAlert(env, w.job, now) })),
   ];
   await Promise.all(

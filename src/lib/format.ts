@@ -8,4 +8,5 @@ export function percent(ratio: number | null | undefined): string {
 }
 
 /** "1 region", "3 regions". */
-export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;

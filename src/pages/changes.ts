@@ -7,6 +7,7 @@ import { percent } from "../lib/format";
 import { effectivePlan } from "../limits/subscription";
 import { approveScreenshot, listChanges, screenshotDiff } from "../services/changes";
 import { compareData } from "../services/dashboard";
+import { screenshotText } from "../services/downloads";
 import { comparisonView } from "../services/screenshots";
 import { attrs, count, csrfField, type Html, notice, statusBadge, when } from "./components";
 import { pageUser, renderPage } from "./layout";
@@ -19,6 +20,7 @@ import { pageUser, renderPage } from "./layout";
 export function mountChangePages(app: Hono<AppEnv>) {
   app.get("/app/screenshots/:id/compare", comparePage);
   app.get("/app/screenshots/:id/diff", diffImage);
+  app.get("/app/screenshots/:id/text", textFile);
   app.post("/app/screenshots/:id/approve", approveSubmit);
 }
 
@@ -61,6 +63,36 @@ function figures(c: NonNullable<ReturnType<typeof comparisonView>>, regions: num
   <dt>Regions</dt><dd>${regions ? `${regions} (outlined on the diff)` : "none"}</dd>
   <dt>Size changed</dt><dd>${c.size_changed === null ? "–" : c.size_changed ? "yes" : "no"}</dd>
 </dl>`;
+}
+
+/** The text's added and removed lines, the triggers that fired, and whether the change was transient. */
+function textChanges(shot: Screenshot, c: NonNullable<ReturnType<typeof comparisonView>>) {
+  const t = c.text;
+  const list = (kind: "added" | "removed", lines: string[], total: number) =>
+    lines.length
+      ? html`<h3>${kind === "added" ? "Added" : "Removed"} lines (${count(total)})</h3>
+<ol class="lines ${kind}" id="text-${kind}">${lines.map((l) => html`<li>${l}</li>`)}</ol>
+${total > lines.length ? html`<p class="muted">… and ${count(total - lines.length)} more (the first 50 are listed).</p>` : ""}`
+      : "";
+  return html`<section aria-labelledby="text-h" id="text-changes"><h2 id="text-h">Text</h2>
+${c.transient ? notice("info", "A transient change: the confirming capture 60 s later no longer showed it, so it was not reported.") : ""}
+${
+  c.triggered.length
+    ? html`<p id="triggered"><strong>Triggered:</strong> ${c.triggered.map(
+        (tr, i) =>
+          html`${i ? "; " : ""}${tr.regex ? "pattern" : "text"} <code>${tr.value}</code> ${tr.type === "text_appears" ? "appeared" : "disappeared"}`,
+      )}</p>`
+    : ""
+}
+${
+  !t
+    ? html`<p class="muted" id="text-none">The text was not compared (text comparison is off, or a capture kept no text).</p>`
+    : !t.changed
+      ? html`<p id="text-unchanged">The page's text did not change.</p>`
+      : html`${list("added", t.added, t.added_count)}${list("removed", t.removed, t.removed_count)}`
+}
+<p><a href="/app/screenshots/${shot.id}/text">This capture's text</a>${c.baseline_id ? html` · <a href="/app/screenshots/${c.baseline_id}/text">the baseline's</a>` : ""}</p>
+</section>`;
 }
 
 /** The changed regions as an SVG over the diff image (attributes only: no inline style under the CSP). */
@@ -106,11 +138,12 @@ export async function comparePage(c: Context<AppEnv>) {
         : "";
   const diff =
     cmp?.status === "completed" && shot.diffKey
-      ? html`<section aria-labelledby="diff-h"><h2 id="diff-h">Diff</h2>
+      ? html`<section aria-labelledby="diff-h"><h2 id="diff-h">Pixels</h2>
 <p class="muted">Changed pixels in red over a faded copy of this capture.</p>
 <div class="diff-wrap"><img id="diff" class="shot-full" src="/app/screenshots/${shot.id}/diff" alt="Changed pixels of this capture in red"${attrs({ width: shot.width ?? undefined, height: shot.height ?? undefined })}>${regionOverlay(shot, cmp.regions)}</div>
 </section>`
       : "";
+  const text = cmp?.status === "completed" ? textChanges(shot, cmp) : "";
   return renderPage(
     c,
     { title, user: pageUser(c), section: "websites" },
@@ -125,7 +158,7 @@ ${
 }
 <div class="actions">${approveForm(shot, website.baselineScreenshotId, c.get("csrf"))}</div>
 <p class="muted">${approvedMode}</p>
-${diff}
+${diff || text ? html`<div class="pixels-text">${diff}${text}</div>` : ""}
 ${views}`,
   );
 }
@@ -134,6 +167,12 @@ ${views}`,
 export async function diffImage(c: Context<AppEnv>) {
   const file = await screenshotDiff(c.get("db"), c.env.SHOTS, idParam(c));
   return c.body(file.body, 200, file.headers);
+}
+
+/** The capture's text through the session (as `GET /v1/screenshots/{id}/text`). */
+export async function textFile(c: Context<AppEnv>) {
+  const file = await screenshotText(c.get("db"), c.env.SHOTS, idParam(c));
+  return c.text(file.text, 200, file.headers);
 }
 
 export async function approveSubmit(c: Context<AppEnv>) {

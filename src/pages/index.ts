@@ -1,6 +1,8 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../context";
 import { ownerOnly, ownersOnlyUnder, sameOriginWrites } from "../middleware/auth";
+import { mountAlertLinkPages } from "./alert-links";
+import { mountAlertPages } from "./alerts";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { mountChangePages } from "./changes";
@@ -100,6 +102,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/logout", logoutSubmit);
   app.get("/invite/:token", invitationPage);
   app.post("/invite/:token", acceptInvitationSubmit);
+  // Links in alert emails (no session): served by the Worker, which asks the token's account.
+  if (!inAccount) mountAlertLinkPages(app);
 
   app.get("/app", overviewPage);
 
@@ -120,6 +124,7 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
   mountChangePages(app);
   mountWebhookPages(app);
+  mountAlertPages(app);
 
   app.get("/app/scenarios", scenariosPage);
   app.get("/app/scenarios/new", newScenarioPage);

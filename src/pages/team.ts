@@ -6,6 +6,7 @@ import { ApiError, type FieldErrors, fieldErrors, notFound } from "../lib/errors
 import { USER_ROLES } from "../lib/values";
 import { setSessionCookie } from "../middleware/session-cookie";
 import { AcceptBody, InviteBody } from "../routes/team/team.schemas";
+import { disableChannelsCreatedBy, REMOVED_CREATOR_REASON } from "../services/alert-channels";
 import {
   acceptInvitation,
   invitationByToken,
@@ -183,7 +184,10 @@ and they cannot log in again. The account's websites and screenshots stay.</p>
 }
 
 export async function removeMemberSubmit(c: Context<AppEnv>) {
-  await removeMember(c.get("directory"), c.get("account").id, c.get("user").id, c.req.param("id") ?? "");
+  const memberId = c.req.param("id") ?? "";
+  await removeMember(c.get("directory"), c.get("account").id, c.get("user").id, memberId);
+  // What they added keeps acting for the account: their alert channels stop (an owner may enable them again).
+  await disableChannelsCreatedBy(c.get("db"), memberId, REMOVED_CREATOR_REASON, c.get("now"));
   return c.redirect("/app/settings/team?removed=1", 303);
 }
 

@@ -301,6 +301,9 @@ export async function channelsCreatedBy(db: Db, userId: string) {
   }));
 }
 
+export const REMOVED_CREATOR_REASON =
+  "Added by a member who was removed from the account. An owner can enable it again to keep it.";
+
 /** Disables these of `userId`'s channels (all of them when `ids` is undefined), saying why. */
 export async function disableChannelsCreatedBy(
   db: Db,

@@ -5,15 +5,15 @@
  * delivery attempt claimed and recorded here with the webhooks' retry schedule.
  */
 import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
-import { alertTitle } from "../alerts/messages";
+import { alertTitle, verificationEmail } from "../alerts/messages";
 import type { AlertData, AlertPayload, AlertWebsite } from "../alerts/types";
 import type { Db } from "../db/client";
 import { keyedId, newId } from "../db/ids";
 import { listPage } from "../db/owned";
 import {
-  accountSettings,
   type AlertChannel,
   type AlertDelivery,
+  accountSettings,
   alertChannels,
   alertDeliveries,
   alerts,
@@ -23,6 +23,7 @@ import { iso, isoOrNull, MINUTE } from "../lib/clock";
 import { ApiError, notFound } from "../lib/errors";
 import type { AlertDeliveryKind, AlertEventType } from "../lib/values";
 import { WEBHOOK_DISABLE_AFTER_MS } from "../lib/values";
+import { type MailEnv, sendMail } from "../mail/mail";
 import { enqueue, enqueueMany, type JobMessage } from "../queue/messages";
 import { lastDigestAt, nextDigestAt } from "../schedules/timing";
 import { getAlertChannel } from "./alert-channels";
@@ -162,27 +163,54 @@ export async function sendTestAlert(db: Db, queue: Queue, accountId: string, id:
   const channel = await getAlertChannel(db, id);
   if (!channel.enabled) throw new ApiError("conflict", "The channel is disabled; enable it first.");
   if (!channel.verified) throw new ApiError("conflict", "The address is not confirmed yet: nothing is sent to it.");
-  const [row] = await db.insert(alertDeliveries).values(newDelivery(id, "test", "Test alert", now)).returning();
+  const [row] = await db
+    .insert(alertDeliveries)
+    .values(newDelivery(id, "test", "Test alert", now))
+    .returning();
   const delivery = row as AlertDelivery;
   await enqueue(queue, message(accountId, delivery));
   return delivery;
 }
 
-/** The confirmation mail to an address outside the team, in the channel's log (sent directly, not queued). */
-export async function logVerificationMail(db: Db, channelId: string, sent: { ok: boolean; error: string | null }, now: number) {
-  await db
-    .insert(alertDeliveries)
-    .values({
-      ...newDelivery(channelId, "verification", "Address confirmation", now, null, sent.ok ? "delivered" : "failed"),
-      attempts: 1,
-      lastError: sent.error,
-    });
+/**
+ * Mails the confirmation link to an address outside the team (sent at once through the mail
+ * path, not queued: the token exists only here) and logs it in the channel's deliveries.
+ */
+export async function sendVerification(
+  env: MailEnv & { APP_ORIGIN: string },
+  db: Db,
+  accountName: string,
+  channel: { id: string; target: string },
+  token: string,
+  now: number,
+) {
+  const link = `${env.APP_ORIGIN.replace(/\/+$/, "")}/alerts/verify/${token}`;
+  const sent = await sendMail(env, db, verificationEmail(channel.target, link, accountName), now);
+  await logVerificationMail(db, channel.id, { ok: sent.sent, error: sent.error }, now);
+  return sent;
+}
+
+async function logVerificationMail(
+  db: Db,
+  channelId: string,
+  sent: { ok: boolean; error: string | null },
+  now: number,
+) {
+  await db.insert(alertDeliveries).values({
+    ...newDelivery(channelId, "verification", "Address confirmation", now, null, sent.ok ? "delivered" : "failed"),
+    attempts: 1,
+    lastError: sent.error,
+  });
 }
 
 // ---- Time zone and digests ----------------------------------------------------------------
 
 export async function accountTimezone(db: Db): Promise<string> {
-  const row = await db.select({ tz: accountSettings.timezone }).from(accountSettings).where(eq(accountSettings.id, 1)).get();
+  const row = await db
+    .select({ tz: accountSettings.timezone })
+    .from(accountSettings)
+    .where(eq(accountSettings.id, 1))
+    .get();
   return row?.tz ?? "UTC";
 }
 
@@ -251,7 +279,12 @@ export async function sendDueDigests(scope: Pick<EventScope, "db" | "queue" | "a
         delivery = tx
           .insert(alertDeliveries)
           .values({
-            ...newDelivery(ch.id, "digest", `Daily digest: ${listed.length} alert${listed.length === 1 ? "" : "s"}`, now),
+            ...newDelivery(
+              ch.id,
+              "digest",
+              `Daily digest: ${listed.length} alert${listed.length === 1 ? "" : "s"}`,
+              now,
+            ),
             periodFrom: since,
             periodUntil: periodEnd,
           })
@@ -334,7 +367,12 @@ export async function claimAlertAttempt(db: Db, deliveryId: string, n: number, n
   }
   const payload = await payloadOf(db, claimed);
   if (!payload) {
-    await record(db, claimed, { status: "failed", lastError: "The alert is gone (past the history window)", nextAttemptAt: null }, now);
+    await record(
+      db,
+      claimed,
+      { status: "failed", lastError: "The alert is gone (past the history window)", nextAttemptAt: null },
+      now,
+    );
     return { done: true };
   }
   return { claimed, channel, payload };
@@ -350,9 +388,12 @@ async function payloadOf(db: Db, d: AlertDelivery): Promise<AlertPayload | null>
     const channel = await getAlertChannel(db, d.channelId);
     const listed = await digestAlerts(db, channel, d.periodFrom ?? 0, d.periodUntil);
     const tz = await accountTimezone(db);
-    const day = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(
-      d.periodUntil - 1,
-    );
+    const day = new Intl.DateTimeFormat("en-CA", {
+      timeZone: tz,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    }).format(d.periodUntil - 1);
     return {
       kind: "digest",
       alerts: listed.slice(0, DIGEST_MAX).map((a) => JSON.parse(a.data) as AlertData),
@@ -387,7 +428,13 @@ export async function recordAlertAttempt(
     await record(
       db,
       claimed,
-      { status: "delivered", lastStatusCode: outcome.status, lastError: null, durationMs: outcome.durationMs, nextAttemptAt: null },
+      {
+        status: "delivered",
+        lastStatusCode: outcome.status,
+        lastError: null,
+        durationMs: outcome.durationMs,
+        nextAttemptAt: null,
+      },
       now,
     );
     if (channel?.failingSince != null)
@@ -450,20 +497,20 @@ export async function alertDeliveryGaveUp(db: Db, deliveryId: string, now: numbe
 export async function purgeAlerts(db: Db, before: number, batch: number): Promise<number> {
   const old = await db
     .delete(alerts)
-    .where(inArray(alerts.id, db.select({ id: alerts.id }).from(alerts).where(lt(alerts.createdAt, before)).limit(batch)))
-    .returning({ id: alerts.id });
-  await db
-    .delete(alertDeliveries)
     .where(
-      inArray(
-        alertDeliveries.id,
-        db
-          .select({ id: alertDeliveries.id })
-          .from(alertDeliveries)
-          .where(and(lt(alertDeliveries.createdAt, before), sql`${alertDeliveries.alertId} IS NULL`))
-          .limit(batch),
-      ),
-    );
+      inArray(alerts.id, db.select({ id: alerts.id }).from(alerts).where(lt(alerts.createdAt, before)).limit(batch)),
+    )
+    .returning({ id: alerts.id });
+  await db.delete(alertDeliveries).where(
+    inArray(
+      alertDeliveries.id,
+      db
+        .select({ id: alertDeliveries.id })
+        .from(alertDeliveries)
+        .where(and(lt(alertDeliveries.createdAt, before), sql`${alertDeliveries.alertId} IS NULL`))
+        .limit(batch),
+    ),
+  );
   return old.length;
 }
 

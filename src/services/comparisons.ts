@@ -14,8 +14,8 @@ import { enqueue } from "../queue/messages";
 import { alertWebsite, raiseAlert } from "./alerts";
 import type { AccountScope } from "./scope";
 import { type ComparisonFigures, comparisonView, tryQueueCapture } from "./screenshots";
-import { getWebsite } from "./websites";
 import { type EventScope, emitScreenshotEvent, notify } from "./webhooks";
+import { getWebsite } from "./websites";
 
 /** A `pending` comparison untouched this long lost its message: the sweeper sends it again. */
 export const COMPARE_LOST = 10 * MINUTE;
@@ -302,7 +302,12 @@ export async function failComparison(db: Db, id: string, error: string, now: num
     .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")))
     .returning({ confirms: screenshots.confirms });
   if (failed?.confirms)
-    await failComparison(db, failed.confirms, `The change could not be confirmed: its confirming capture's comparison failed (${error})`, now);
+    await failComparison(
+      db,
+      failed.confirms,
+      `The change could not be confirmed: its confirming capture's comparison failed (${error})`,
+      now,
+    );
 }
 
 /** Whether a screenshot row is still there (a comparison's copies of a deleted one are removed). */

@@ -2,10 +2,10 @@ import { and, asc, eq, lte } from "drizzle-orm";
 import { type Account, type Schedule, scenarios, schedules, websites } from "../db/schema";
 import { effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { nextRunAfter, tooFast } from "../schedules/timing";
+import { schedulePaused } from "./alert-events";
 import { queueRun } from "./runs";
 import type { AccountScope } from "./scope";
 import { runQuotaRefusal, tryQueueCapture } from "./screenshots";
-import { schedulePaused } from "./alert-events";
 import { type EventScope, emitSchedulePaused, notify } from "./webhooks";
 
 /** Due schedules read per query. */

@@ -18,8 +18,8 @@ import {
 } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import type { Quota } from "../limits/counters";
-import { screenshotRow } from "./screenshots";
 import { runFailed } from "./alert-events";
+import { screenshotRow } from "./screenshots";
 import { type EventScope, emitRunFinished, notify } from "./webhooks";
 import { parseCapture } from "./websites";
 

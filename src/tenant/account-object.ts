@@ -4,13 +4,13 @@ import { createApp, defaultDeps } from "../app";
 import type { AccountHost, Forwarded } from "../context";
 import { accountDatabase, type Db, getDirectory, migrateAccountDatabase } from "../db/client";
 import {
+  type AlertDelivery,
   accounts,
   apiTokens,
   type Run,
   type Scenario,
   type Screenshot,
   screenshots,
-  type AlertDelivery,
   type WebhookDelivery,
   type Website,
 } from "../db/schema";
@@ -22,6 +22,14 @@ import type { KeptMail } from "../mail/mail";
 import { keepMail } from "../mail/outbox";
 import { Waiters } from "../queue/completion";
 import { enqueue } from "../queue/messages";
+import { channelByToken, type LinkedChannel, unsubscribeByToken, verifyByToken } from "../services/alert-channels";
+import {
+  type AlertClaim,
+  type AlertOutcome,
+  alertDeliveryGaveUp,
+  claimAlertAttempt,
+  recordAlertAttempt,
+} from "../services/alerts";
 import {
   afterCapture,
   type Claim,
@@ -32,8 +40,6 @@ import {
   requeueCapture,
   type StoredShot,
 } from "../services/capture-jobs";
-import { channelByToken, type LinkedChannel, unsubscribeByToken, verifyByToken } from "../services/alert-channels";
-import { type AlertClaim, type AlertOutcome, alertDeliveryGaveUp, claimAlertAttempt, recordAlertAttempt } from "../services/alerts";
 import {
   CONFIRM_DELAY_SECONDS,
   type ComparisonInput,

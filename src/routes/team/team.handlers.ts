@@ -1,5 +1,6 @@
 import { usageOf } from "../../middleware/auth";
 import { setSessionCookie } from "../../middleware/session-cookie";
+import { disableChannelsCreatedBy, REMOVED_CREATOR_REASON } from "../../services/alert-channels";
 import * as team from "../../services/team";
 import type { AppRouteHandler } from "../types";
 import type * as routes from "./team.routes";
@@ -25,7 +26,10 @@ export const deleteInvitation: AppRouteHandler<typeof routes.deleteInvitation> =
 };
 
 export const deleteMember: AppRouteHandler<typeof routes.deleteMember> = async (c) => {
-  await team.removeMember(c.get("directory"), c.get("account").id, c.get("user").id, c.req.valid("param").id);
+  const memberId = c.req.valid("param").id;
+  await team.removeMember(c.get("directory"), c.get("account").id, c.get("user").id, memberId);
+  // What they added keeps acting for the account: their alert channels stop (an owner may enable them again).
+  await disableChannelsCreatedBy(c.get("db"), memberId, REMOVED_CREATOR_REASON, c.get("now"));
   return c.body(null, 204);
 };
 
