@@ -93,8 +93,10 @@ server.handle_request()
 PY
 RECEIVER=$!
 until [ -s "$WORK/port" ]; do sleep 0.1; done
-HOOK_JSON="$(curl -sf -H "$AUTH" -H "$JSON" -d "{\"url\":\"http://127.0.0.1:$(cat "$WORK/port")/snaptrack\"}" "$BASE/v1/webhooks")"
-curl -sf -X POST -H "$AUTH" "$BASE/v1/webhooks/$(jq -r .id <<< "$HOOK_JSON")/test" > /dev/null
+# --retry: a 429 (the plan's requests per minute) created nothing, so sending again is safe.
+HOOK_JSON="$(curl -sf --retry 10 -H "$AUTH" -H "$JSON" -d "{\"url\":\"http://127.0.0.1:$(cat "$WORK/port")/snaptrack\"}" "$BASE/v1/webhooks")"
+curl -sf --retry 10 -X POST -H "$AUTH" -H "Idempotency-Key: test-$(date +%s%N)" \
+  "$BASE/v1/webhooks/$(jq -r .id <<< "$HOOK_JSON")/test" > /dev/null
 wait "$RECEIVER"
 # Standard Webhooks: base64(HMAC-SHA256(key = the secret's bytes, "id.timestamp.body")).
 KEY_HEX="$(jq -r .secret <<< "$HOOK_JSON" | sed 's/^whsec_//' | base64 -d | od -An -tx1 -v | tr -d ' \n')"
