@@ -56,14 +56,17 @@ export async function diffPreview(
   }
 }
 
-/** The window around the largest region (the top of the image when none), clamped to the image. */
+/**
+ * The window around the largest region (from its top-left corner when it is larger than the
+ * window; the top of the image when there is none), clamped to the image.
+ */
 function window(width: number, height: number, regions: readonly Box[]): Box {
   const w = Math.min(width, WINDOW.width);
   const h = Math.min(height, WINDOW.height);
   const largest = [...regions].sort((a, b) => b.width * b.height - a.width * a.height)[0];
   if (!largest) return { x: 0, y: 0, width: w, height: h };
-  const cx = largest.x + largest.width / 2;
-  const cy = largest.y + largest.height / 2;
+  const cx = largest.width > w ? largest.x + w / 2 : largest.x + largest.width / 2;
+  const cy = largest.height > h ? largest.y + h / 2 : largest.y + largest.height / 2;
   const x = Math.round(Math.min(Math.max(0, cx - w / 2), width - w));
   const y = Math.round(Math.min(Math.max(0, cy - h / 2), height - h));
   return { x, y, width: w, height: h };
