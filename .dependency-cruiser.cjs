@@ -5,12 +5,12 @@
  *   entry    index.ts, app.ts, context.ts, config.ts, routes/, pages/, middleware/, jobs/,
  *            tenant/ (the account's Durable Object: its requests, job calls and alarm)
  *   services services/                     plain functions: (db, input) → result
- *   infra    db/, limits/, queue/, capture/, compare/, schedules/, mail/
+ *   infra    db/, limits/, queue/, capture/, compare/, schedules/, mail/, alerts/
  *   lib      lib/                          no imports from the rest of src/
  */
 const ENTRY = "^src/(index|app|context|config)\\.ts$|^src/(routes|pages|middleware|jobs|tenant)/";
 const SERVICES = "^src/services/";
-const INFRA = "^src/(db|limits|queue|capture|compare|schedules|mail)/";
+const INFRA = "^src/(db|limits|queue|capture|compare|schedules|mail|alerts)/";
 const LIB = "^src/lib/";
 
 module.exports = {
@@ -25,7 +25,7 @@ module.exports = {
     },
     {
       name: "infra-not-upward",
-      comment: "db, limits, queue, capture, compare, schedules and mail may not import services or entry code.",
+      comment: "db, limits, queue, capture, compare, schedules, mail and alerts may not import services or entry code.",
       severity: "error",
       from: { path: INFRA },
       to: { path: `${SERVICES}|${ENTRY}` },

@@ -43,6 +43,10 @@ export default defineConfig({
             SECRETS_KEY: "ZGV2LW9ubHkta2V5LWZvci1zbmFwdHJhY2stdGVzdHM=",
             // Local only: every message sent is kept in the account's outbox, where the tests read it.
             MAIL_OUTBOX: "1",
+            // Links in alerts point at the tests' base (test/helpers.ts BASE).
+            APP_ORIGIN: "https://api.snaptrack.test",
+            // A confirming capture (change_detection.confirm) waits 2 s here instead of 60.
+            CONFIRM_DELAY_SECONDS: "2",
             FIXTURE_ORIGIN: fixtureOrigin,
             CANARY_PORT: String(inject<number>("canaryPort")),
             // `npm run openapi:write` sets it: the served document is written to docs/openapi.json.

@@ -10,6 +10,7 @@ declare namespace Cloudflare {
 		DB: D1Database;
 		EMAIL: SendEmail;
 		MAIL_FROM: string;
+		APP_ORIGIN: string;
 		JOBS: Queue;
 		WEBHOOKS: Queue;
 		BROWSER: Fetcher;

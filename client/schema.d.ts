@@ -147,6 +147,13 @@ export interface paths {
      */
     get: operations["downloadScreenshot"];
   };
+  "/v1/screenshots/{id}/text": {
+    /**
+     * Download the page's visible text
+     * @description The `innerText` of the capture's `selector` element, else of `body`, whitespace-normalised, one line per block, at most 256 KB (UTF-8), kept next to the image and deleted with it. 409 until the capture has completed; 404 when it has no text.
+     */
+    get: operations["getScreenshotText"];
+  };
   "/v1/screenshots/download-bulk": {
     /**
      * Download many screenshots as one streamed ZIP (Pro and Business)
@@ -248,6 +255,40 @@ export interface paths {
     /** Send the same event again (same `webhook-id` and body) as a new delivery */
     post: operations["redeliverWebhook"];
   };
+  "/v1/alert-channels": {
+    /** List alert channels, newest first */
+    get: operations["listAlertChannels"];
+    /**
+     * Add an alert channel (email, Slack or Discord)
+     * @description Email goes through Cloudflare's Email Service; an address that is not one of the account's users' gets a confirmation link first and receives nothing until it confirms (`verified: false`). Slack and Discord URLs must be their incoming-webhook URLs (https, the SSRF guard: 422 `target`). Past the plan's channel count: 403 `plan_limit_reached`.
+     */
+    post: operations["createAlertChannel"];
+  };
+  "/v1/alert-channels/{id}": {
+    /** Get an alert channel */
+    get: operations["getAlertChannel"];
+    /** Delete an alert channel and its delivery log */
+    delete: operations["deleteAlertChannel"];
+    /** Update an alert channel (partial) */
+    patch: operations["updateAlertChannel"];
+  };
+  "/v1/alert-channels/{id}/test": {
+    /** Send a test alert to this channel */
+    post: operations["testAlertChannel"];
+  };
+  "/v1/alert-channels/{id}/deliveries": {
+    /**
+     * The channel's delivery log, newest first (kept for the plan's history window)
+     * @description Every alert, digest, test and address confirmation sent to the channel, with its attempts. Slack and Discord are retried like webhooks (5 s, 5 min, 30 min, 2 h, 5 h, 10 h).
+     */
+    get: operations["listAlertDeliveries"];
+  };
+  "/v1/alert-settings": {
+    /** The account's alert settings (the time zone of daily digests) */
+    get: operations["getAlertSettings"];
+    /** Set the time zone daily digests follow (08:00 there) */
+    patch: operations["updateAlertSettings"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -275,6 +316,7 @@ export interface components {
         team_users: number;
         fastest_schedule_minutes: number;
         webhook_endpoints: number;
+        alert_channels: number;
       };
       usage: {
         captures_today: number;
@@ -520,6 +562,29 @@ export interface components {
        * @enum {string}
        */
       baseline?: "previous" | "approved";
+      /**
+       * @description Compare the page's visible text too (`comparison.text`).
+       * @default true
+       */
+      text?: boolean;
+      /**
+       * @description With triggers, a comparison counts as changed only when one of them fires.
+       * @default []
+       */
+      triggers?: components["schemas"]["ChangeTrigger"][];
+      /**
+       * @description Report a change only once a second capture 60 s later shows it too; otherwise it is stored as `comparison.transient: true`.
+       * @default false
+       */
+      confirm?: boolean;
+    };
+    /** @description Fires when `value` (plain text, or a JavaScript regular expression with `regex: true`, matched per line with the `m` flag) is found in the capture's text and not in the baseline's (`text_appears`), or the other way round (`text_disappears`). Case-sensitive. */
+    ChangeTrigger: {
+      /** @enum {string} */
+      type: "text_appears" | "text_disappears";
+      value: string;
+      /** @default false */
+      regex?: boolean;
     };
     CreateWebsite: {
       name: string;
@@ -596,9 +661,24 @@ export interface components {
         }[];
       size_changed: boolean | null;
       diff_url: string | null;
+      text: components["schemas"]["TextComparison"];
+      /** @description The triggers that fired (with triggers set, a comparison is `changed` only when one fires). */
+      triggered: components["schemas"]["ChangeTrigger"][];
+      /** @description `confirm: true`: the change was gone when the confirming capture looked 60 s later, so it was not reported (`changed: false`). */
+      transient: boolean;
       /** @description Why the comparison failed. */
       error?: string;
     }) | null;
+    /** @description The line diff of the page's text against the same baseline; null when text is off or either capture kept none. */
+    TextComparison: {
+      changed: boolean;
+      added_count: number;
+      removed_count: number;
+      /** @description Added lines, in page order (at most 50). */
+      added: string[];
+      /** @description Removed lines, in page order (at most 50). */
+      removed: string[];
+    } | null;
     CreateScreenshot: {
       website_id: string;
       capture?: components["schemas"]["CaptureOptions"];
@@ -940,6 +1020,119 @@ export interface components {
       data: components["schemas"]["WebhookDelivery"][];
       /** @description Pass as `cursor` for the next page; null at the end. */
       next_cursor: string | null;
+    };
+    AlertChannel: {
+      /** @example alc_01jf8z3k6m9q2w4e6r8t0y2u4i */
+      id: string;
+      /** @enum {string} */
+      type: "email" | "slack" | "discord";
+      /** @description The email address, or the Slack / Discord incoming-webhook URL. */
+      target: string;
+      /**
+       * @example [
+       *   "change.detected",
+       *   "screenshot.failed",
+       *   "recovered"
+       * ]
+       */
+      events: ("change.detected" | "screenshot.failed" | "run.failed" | "schedule.paused" | "recovered")[];
+      /** @description The websites this channel hears of; null: every website (including new ones). */
+      website_ids: string[] | null;
+      /**
+       * @description `instant`: each alert as it happens; `daily`: one digest at 08:00 in the account's time zone (nothing when nothing happened).
+       * @enum {string}
+       */
+      frequency: "instant" | "daily";
+      /** @description False for an email address outside the team until it confirms (a link is mailed to it); unverified channels send nothing. */
+      verified: boolean;
+      enabled: boolean;
+      /** @description Why SnapTrack disabled it (unsubscribed, 410 Gone, failing for 5 days, its creator removed). */
+      disabled_reason: string | null;
+      /** @description The user who added it in the dashboard; null when it came through the API token. */
+      created_by: string | null;
+      created_at: string;
+      updated_at: string;
+    };
+    CreateAlertChannel: {
+      /** @enum {string} */
+      type: "email" | "slack" | "discord";
+      target: string;
+      /**
+       * @description Default: every event type.
+       * @example [
+       *   "change.detected",
+       *   "screenshot.failed",
+       *   "recovered"
+       * ]
+       */
+      events?: ("change.detected" | "screenshot.failed" | "run.failed" | "schedule.paused" | "recovered")[];
+      /** @description The websites this channel hears of; null: every website (including new ones). */
+      website_ids?: string[] | null;
+      /**
+       * @description Default `instant`.
+       * @enum {string}
+       */
+      frequency?: "instant" | "daily";
+      enabled?: boolean;
+    };
+    AlertChannelPage: {
+      data: components["schemas"]["AlertChannel"][];
+      /** @description Pass as `cursor` for the next page; null at the end. */
+      next_cursor: string | null;
+    };
+    UpdateAlertChannel: {
+      /** @description A new email address outside the team must be confirmed again. */
+      target?: string;
+      /**
+       * @example [
+       *   "change.detected",
+       *   "screenshot.failed",
+       *   "recovered"
+       * ]
+       */
+      events?: ("change.detected" | "screenshot.failed" | "run.failed" | "schedule.paused" | "recovered")[];
+      /** @description The websites this channel hears of; null: every website (including new ones). */
+      website_ids?: string[] | null;
+      /** @enum {string} */
+      frequency?: "instant" | "daily";
+      /** @description Enabling again clears `disabled_reason`. */
+      enabled?: boolean;
+    };
+    AlertDelivery: {
+      /** @example ald_01jf8z3k6m9q2w4e6r8t0y2u4i */
+      id: string;
+      /**
+       * @description An alert, a daily digest, a test, or an address confirmation.
+       * @enum {string}
+       */
+      kind: "alert" | "digest" | "test" | "verification";
+      alert_id: string | null;
+      /** @description What it said, in one line (an email's subject). */
+      summary: string;
+      /** @enum {string} */
+      status: "pending" | "delivered" | "failed";
+      attempts: number;
+      /** @description Slack / Discord: the webhook's HTTP status. */
+      last_status_code: number | null;
+      last_error: string | null;
+      duration_ms: number | null;
+      next_attempt_at: string | null;
+      created_at: string;
+    };
+    AlertDeliveryPage: {
+      data: components["schemas"]["AlertDelivery"][];
+      /** @description Pass as `cursor` for the next page; null at the end. */
+      next_cursor: string | null;
+    };
+    AlertSettings: {
+      /**
+       * @description IANA time zone: daily digests go out at 08:00 there.
+       * @example Europe/Berlin
+       */
+      timezone: string;
+    };
+    UpdateAlertSettings: {
+      timezone: string;
     };
   };
   responses: never;
@@ -4628,6 +4821,176 @@ export interface operations {
           ETag?: string;
         };
         content: never;
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not completed yet (`conflict`). */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Download the page's visible text
+   * @description The `innerText` of the capture's `selector` element, else of `body`, whitespace-normalised, one line per block, at most 256 KB (UTF-8), kept next to the image and deleted with it. 409 until the capture has completed; 404 when it has no text.
+   */
+  getScreenshotText: {
+    parameters: {
+      path: {
+        /** @description Screenshot id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The text. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description The text's SHA-256, quoted. */
+          ETag?: string;
+        };
+        content: {
+          "text/plain": string;
+        };
       };
       /** @description Missing, malformed or unknown token (`unauthorized`). */
       401: {
@@ -9214,6 +9577,1530 @@ export interface operations {
       };
       /** @description Body over 1 MB (`payload_too_large`). */
       413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** List alert channels, newest first */
+  listAlertChannels: {
+    parameters: {
+      query?: {
+        /** @description Page size, 1–100. */
+        limit?: number;
+        /** @description `next_cursor` of the previous page. */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description A page of channels. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertChannelPage"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Add an alert channel (email, Slack or Discord)
+   * @description Email goes through Cloudflare's Email Service; an address that is not one of the account's users' gets a confirmation link first and receives nothing until it confirms (`verified: false`). Slack and Discord URLs must be their incoming-webhook URLs (https, the SSRF guard: 422 `target`). Past the plan's channel count: 403 `plan_limit_reached`.
+   */
+  createAlertChannel: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateAlertChannel"];
+      };
+    };
+    responses: {
+      /** @description Created. */
+      201: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description The created resource. */
+          Location?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertChannel"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Get an alert channel */
+  getAlertChannel: {
+    parameters: {
+      path: {
+        /** @description Alert channel id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The channel. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertChannel"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Delete an alert channel and its delivery log */
+  deleteAlertChannel: {
+    parameters: {
+      path: {
+        /** @description Alert channel id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: never;
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Update an alert channel (partial) */
+  updateAlertChannel: {
+    parameters: {
+      path: {
+        /** @description Alert channel id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateAlertChannel"];
+      };
+    };
+    responses: {
+      /** @description The updated channel. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertChannel"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Send a test alert to this channel */
+  testAlertChannel: {
+    parameters: {
+      header?: {
+        /** @description ≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response. */
+        "idempotency-key"?: string;
+      };
+      path: {
+        /** @description Alert channel id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Queued: the delivery, `pending`. */
+      202: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description The created resource. */
+          Location?: string;
+          /** @description `true` when this is a replayed answer. */
+          "Idempotent-Replayed"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertDelivery"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The channel is disabled or its address not confirmed (`conflict`), or the Idempotency-Key is in flight. */
+      409: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The channel's delivery log, newest first (kept for the plan's history window)
+   * @description Every alert, digest, test and address confirmation sent to the channel, with its attempts. Slack and Discord are retried like webhooks (5 s, 5 min, 30 min, 2 h, 5 h, 10 h).
+   */
+  listAlertDeliveries: {
+    parameters: {
+      query?: {
+        /** @description Page size, 1–100. */
+        limit?: number;
+        /** @description `next_cursor` of the previous page. */
+        cursor?: string;
+      };
+      path: {
+        /** @description Alert channel id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description A page of deliveries. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertDeliveryPage"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The account's alert settings (the time zone of daily digests) */
+  getAlertSettings: {
+    responses: {
+      /** @description The settings. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertSettings"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `rate_limited` (per minute) or `quota_exceeded` (captures per day/month). */
+      429: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unexpected error; quote `request_id`. */
+      500: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The account's service is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Set the time zone daily digests follow (08:00 there) */
+  updateAlertSettings: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateAlertSettings"];
+      };
+    };
+    responses: {
+      /** @description The settings. */
+      200: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AlertSettings"];
+        };
+      };
+      /** @description Malformed JSON (`bad_request`). */
+      400: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed or unknown token (`unauthorized`). */
+      401: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `subscription_expired`, `api_access_unavailable`, `plan_limit_reached` or `feature_unavailable`. */
+      403: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found (also another account's ids). */
+      404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 1 MB (`payload_too_large`). */
+      413: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A body that is not JSON, on routes that take one (`unsupported_media_type`). */
+      415: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Validation failed; `errors` maps field paths to messages. */
+      422: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;

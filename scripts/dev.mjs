@@ -107,7 +107,8 @@ async function main() {
     });
   }
 
-  const vars = Object.entries(LOCAL_VARS).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  // Links in the mails and chat alerts it keeps point at this server.
+  const vars = Object.entries({ ...LOCAL_VARS, APP_ORIGIN: origin }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const dev = spawn(
     process.execPath,
     [

@@ -23,7 +23,13 @@ try {
     const run = await new Promise((resolve) => {
       const child = spawn(cmd, args, {
         cwd: new URL("..", import.meta.url),
-        env: { ...process.env, SNAPTRACK_URL: server.origin, TARGET_URL: `${fixtures.origin}/colors` },
+        env: {
+          ...process.env,
+          SNAPTRACK_URL: server.origin,
+          TARGET_URL: `${fixtures.origin}/colors`,
+          // A page whose text changes between its first and second capture (test/fixtures/pages.mjs).
+          CHANGING_URL: `${fixtures.origin}/seq?t=${name}-${Date.now()}&v=a,b`,
+        },
       });
       let stdout = "";
       let stderr = "";

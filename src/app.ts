@@ -22,6 +22,7 @@ import { mountDocs } from "./pages/docs";
 import { errorPage } from "./pages/errors";
 import { mountPages } from "./pages/index";
 import { accountRouter, v1AccountRouter } from "./routes/account/account.index";
+import { alertChannelsRouter } from "./routes/alert-channels/alert-channels.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { scenariosRouter } from "./routes/scenarios/scenarios.index";
 import { schedulesRouter } from "./routes/schedules/schedules.index";
@@ -146,6 +147,7 @@ export function createApp(deps: Deps = defaultDeps(), host?: AccountHost) {
   app.route("/", scenariosRouter);
   app.route("/", schedulesRouter);
   app.route("/", webhooksRouter);
+  app.route("/", alertChannelsRouter);
 
   // The web dashboard (src/pages): landing, sign up, log in, /app.
   mountPages(app, apiIndex, host !== undefined);

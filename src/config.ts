@@ -14,6 +14,8 @@ declare global {
       BROWSER_KEEP_ALIVE_MS?: string;
       /** Local only: "1" keeps every message the mail path sends in the account's outbox (src/mail). */
       MAIL_OUTBOX?: string;
+      /** Tests only: seconds before a confirming capture (`confirm: true`; default 60). */
+      CONFIRM_DELAY_SECONDS?: string;
     }
   }
 }
@@ -58,3 +60,6 @@ export function guardPolicy(env: Env): GuardPolicy {
     .filter(Boolean);
   return { allow, resolver: cachingResolver(cfg.STATIC_DNS ? staticResolver(cfg.STATIC_DNS) : dohResolver) };
 }
+
+/** Where links in messages point (alerts, confirmations): the dashboard's origin, without a trailing slash. */
+export const appOrigin = (env: Env) => env.APP_ORIGIN.replace(/\/+$/, "");

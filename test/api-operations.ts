@@ -8,7 +8,16 @@ import { FIXTURE } from "./helpers";
  * generated from the documented schema. A new route is covered by being documented.
  */
 
-export const KINDS = ["website", "screenshot", "scenario", "run", "schedule", "webhook", "delivery"] as const;
+export const KINDS = [
+  "website",
+  "screenshot",
+  "scenario",
+  "run",
+  "schedule",
+  "webhook",
+  "delivery",
+  "alert-channel",
+] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, string>;
 
@@ -158,6 +167,9 @@ export const BODY_EXAMPLES: Record<string, () => Record<string, unknown>> = {
   UpdateSchedule: () => ({ enabled: true }),
   CreateWebhook: () => ({ url: `${FIXTURE()}/__hook?t=security-suite` }),
   UpdateWebhook: () => ({ description: "Security suite" }),
+  CreateAlertChannel: () => ({ type: "slack", target: `${FIXTURE()}/__hook?t=security-suite-alerts` }),
+  UpdateAlertChannel: () => ({ events: ["change.detected"] }),
+  UpdateAlertSettings: () => ({ timezone: "Europe/Berlin" }),
 };
 
 function resolve(doc: Document, schema: JsonSchema): JsonSchema {

@@ -52,6 +52,24 @@ done
 jq -r '"comparison with \(.comparison.baseline_id) changed: \(.comparison.changed)"' <<< "$AGAIN_JSON"
 curl -sf --retry 10 -H "$AUTH" "$BASE/v1/websites/$SITE/changes" | jq -r '"changes \(.data | length)"'
 
+# Text changes: the page's words are compared too. comparison.text lists the lines added and
+# removed since the baseline; GET /v1/screenshots/{id}/text is a capture's whole text.
+PRICES="$(curl -sf --retry 10 -H "$AUTH" -H "$JSON" \
+  -d "{\"name\":\"Prices\",\"url\":\"${CHANGING_URL:-$TARGET}\"}" "$BASE/v1/websites" | jq -r .id)"
+captured() { # a capture of website $1, waited for (Prefer: wait), then its comparison
+  local id
+  id="$(curl -sf --retry 10 -H "$AUTH" -H "$JSON" -H 'prefer: wait=30' -d "{\"website_id\":\"$1\"}" "$BASE/v1/screenshots" | jq -r .id)"
+  until SHOT_JSON="$(curl -sf --retry 10 -H "$AUTH" "$BASE/v1/screenshots/$id")" &&
+    jq -e '(.status == "completed" or .status == "failed") and (.comparison.status // "") != "pending"' <<< "$SHOT_JSON" > /dev/null; do
+    sleep 1
+  done
+}
+captured "$PRICES"
+captured "$PRICES"
+jq -r '"text changed: \(.comparison.text.changed // "not compared")", (.comparison.text.added // [] | .[] | "  + \(.)"), (.comparison.text.removed // [] | .[] | "  - \(.)")' <<< "$SHOT_JSON"
+curl -sf --retry 10 -H "$AUTH" "$BASE/v1/screenshots/$(jq -r .id <<< "$SHOT_JSON")/text" | head -c 60 | jq -Rs '"text: \(.)"' -r
+if [ -n "${CHANGING_URL:-}" ]; then jq -e '.comparison.text.changed' <<< "$SHOT_JSON" > /dev/null; fi
+
 # Webhooks: a receiver (here a one-shot local server in python3; yours is public and https)
 # writes the request's headers and body; the signature is checked with openssl.
 python3 - "$WORK" <<'PY' &
@@ -75,8 +93,10 @@ server.handle_request()
 PY
 RECEIVER=$!
 until [ -s "$WORK/port" ]; do sleep 0.1; done
-HOOK_JSON="$(curl -sf -H "$AUTH" -H "$JSON" -d "{\"url\":\"http://127.0.0.1:$(cat "$WORK/port")/snaptrack\"}" "$BASE/v1/webhooks")"
-curl -sf -X POST -H "$AUTH" "$BASE/v1/webhooks/$(jq -r .id <<< "$HOOK_JSON")/test" > /dev/null
+# --retry: a 429 (the plan's requests per minute) created nothing, so sending again is safe.
+HOOK_JSON="$(curl -sf --retry 10 -H "$AUTH" -H "$JSON" -d "{\"url\":\"http://127.0.0.1:$(cat "$WORK/port")/snaptrack\"}" "$BASE/v1/webhooks")"
+curl -sf --retry 10 -X POST -H "$AUTH" -H "Idempotency-Key: test-$(date +%s%N)" \
+  "$BASE/v1/webhooks/$(jq -r .id <<< "$HOOK_JSON")/test" > /dev/null
 wait "$RECEIVER"
 # Standard Webhooks: base64(HMAC-SHA256(key = the secret's bytes, "id.timestamp.body")).
 KEY_HEX="$(jq -r .secret <<< "$HOOK_JSON" | sed 's/^whsec_//' | base64 -d | od -An -tx1 -v | tr -d ' \n')"

@@ -94,6 +94,30 @@ const changes = must(
 );
 console.log("changes", changes.data.length);
 
+// Text changes: the page's words are compared too. `comparison.text` lists the lines added
+// and removed since the baseline; `GET /v1/screenshots/{id}/text` is a capture's whole text.
+const CHANGING = process.env.CHANGING_URL ?? TARGET;
+const prices = must(await api.POST("/v1/websites", { body: { name: "Prices", url: CHANGING } }), "create website");
+/** A capture of `websiteId`, waited for (`Prefer: wait`), then its comparison. */
+async function captured(websiteId: string) {
+  const opts = { body: { website_id: websiteId }, headers: { prefer: "wait=30" } };
+  let s = must(await api.POST("/v1/screenshots", opts), "take screenshot");
+  while (s.status === "queued" || s.status === "processing" || s.comparison?.status === "pending") {
+    await new Promise((r) => setTimeout(r, 1000));
+    s = must(await api.GET("/v1/screenshots/{id}", { params: { path: { id: s.id } } }), "poll screenshot");
+  }
+  return s;
+}
+await captured(prices.id);
+const later = await captured(prices.id);
+const text = later.comparison?.text;
+console.log("text changed:", text?.changed ?? "not compared");
+for (const line of text?.added ?? []) console.log("  +", line);
+for (const line of text?.removed ?? []) console.log("  -", line);
+const words = await api.GET("/v1/screenshots/{id}/text", { params: { path: { id: later.id } }, parseAs: "text" });
+console.log("text of", later.id, JSON.stringify((words.data ?? "").slice(0, 60)));
+if (process.env.CHANGING_URL && !text?.changed) throw new Error("the changing page's text diff is missing");
+
 // Webhooks: a receiver (here a local server; yours is public and https), signed per Standard
 // Webhooks and verified with the `standardwebhooks` package.
 const { Webhook } = await import("standardwebhooks");

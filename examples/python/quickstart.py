@@ -91,6 +91,33 @@ print("comparison with", comparison.get("baseline_id"), "changed:", comparison.g
 changes, _ = call("GET", f"/v1/websites/{website['id']}/changes", headers=auth)
 print("changes", len(changes["data"]))
 
+# Text changes: the page's words are compared too. comparison.text lists the lines added and
+# removed since the baseline; GET /v1/screenshots/{id}/text is a capture's whole text.
+prices, _ = call("POST", "/v1/websites", {"name": "Prices", "url": os.environ.get("CHANGING_URL", TARGET)}, auth)
+
+
+def captured(website_id):
+    """A capture, waited for (Prefer: wait), then its comparison."""
+    shot, _ = call("POST", "/v1/screenshots", {"website_id": website_id}, {**auth, "prefer": "wait=30"})
+    while shot["status"] in ("queued", "processing") or (shot.get("comparison") or {}).get("status") == "pending":
+        time.sleep(1)
+        shot, _ = call("GET", f"/v1/screenshots/{shot['id']}", headers=auth)
+    return shot
+
+
+captured(prices["id"])
+later = captured(prices["id"])
+text = (later.get("comparison") or {}).get("text")
+print("text changed:", text["changed"] if text else "not compared")
+for line in (text or {}).get("added", []):
+    print("  +", line)
+for line in (text or {}).get("removed", []):
+    print("  -", line)
+words, _ = call("GET", f"/v1/screenshots/{later['id']}/text", headers=auth, raw=True)
+print("text of", later["id"], json.dumps(words.decode()[:60], ensure_ascii=False))
+if os.environ.get("CHANGING_URL") and not (text or {}).get("changed"):
+    raise SystemExit("the changing page's text diff is missing")
+
 
 def verify_webhook(secret, headers, body, tolerance=300):
     """Standard Webhooks: HMAC-SHA256 of "id.timestamp.body" with the secret's bytes, base64."""

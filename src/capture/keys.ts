@@ -32,12 +32,31 @@ export const thumbnailKey = (imageKey: string) => `${imageKey}.thumb.jpg`;
  */
 export const transcodedKey = (imageKey: string) => (/\.png$/.test(imageKey) ? null : `${imageKey}.cmp.png`);
 
-/** Every R2 object a screenshot row owns: its image, thumbnail, diff and transcoded PNG. */
+export const TEXT_TYPE = "text/plain; charset=utf-8";
+
+/** The page's visible text (`GET /v1/screenshots/{id}/text`), next to its image. */
+export const textKey = (imageKey: string) => `${imageKey}.txt`;
+
+/** A changed capture's small diff picture for alert emails (≤ 100 KB), next to its image. */
+export const alertImageKey = (imageKey: string) => `${imageKey}.alert.png`;
+
+/**
+ * Every R2 object a screenshot row owns: its image, thumbnail, diff, transcoded PNG, text and
+ * alert picture (the last three derive from the image's key; deleting one never made is a no-op).
+ */
 export function screenshotObjects(row: {
   r2Key: string | null;
   thumbKey: string | null;
   diffKey: string | null;
 }): string[] {
-  const keys = [row.r2Key, row.thumbKey, row.diffKey, row.r2Key ? transcodedKey(row.r2Key) : null];
+  const image = row.r2Key;
+  const keys = [
+    image,
+    row.thumbKey,
+    row.diffKey,
+    image ? transcodedKey(image) : null,
+    image ? textKey(image) : null,
+    image ? alertImageKey(image) : null,
+  ];
   return keys.filter((k): k is string => k !== null);
 }

@@ -218,6 +218,14 @@ export function navigationError(g: GuardedPage, url: string, err: unknown): Erro
 export const isTimeout = (err: unknown) =>
   (err as Error)?.name === "TimeoutError" || /timeout/i.test(String((err as Error)?.message));
 
+/** A page's visible text as a capture keeps it (text.ts). */
+export interface PageText {
+  /** The visible text: one line per block, whitespace collapsed, no empty lines. */
+  text: string;
+  /** The lines of elements matching `ignore_selectors`: left out of the text comparison. */
+  ignored: string[];
+}
+
 export interface Shot {
   bytes: Uint8Array;
   width: number;
@@ -226,6 +234,8 @@ export interface Shot {
   ignore?: Box[];
   /** A small JPEG of the top of the page for galleries (see `thumbnail`), when one was made. */
   thumb?: Uint8Array;
+  /** The page's visible text (text.ts), when it could be read. */
+  text?: PageText;
 }
 
 export type { Box };

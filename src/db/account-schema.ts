@@ -9,6 +9,10 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import {
+  ALERT_CHANNEL_TYPES,
+  ALERT_DELIVERY_KINDS,
+  ALERT_EVENT_TYPES,
+  ALERT_FREQUENCIES,
   COMPARISON_STATUSES,
   DEFAULT_RUN_TIMEOUT_MS,
   DELIVERY_STATUSES,
@@ -54,6 +58,11 @@ export const websites = sqliteTable(
     changeDetection: text("change_detection").notNull().default("{}"),
     /** The approved baseline (`POST /v1/screenshots/{id}/approve`); retention keeps it. */
     baselineScreenshotId: text("baseline_screenshot_id"),
+    /**
+     * When its captures started failing (the first failure since the last success); null while
+     * they succeed. Alerts: the first failure of a streak is told, and `recovered` ends it.
+     */
+    failingSince: integer("failing_since"),
   },
   (t) => [index("websites_baseline").on(t.baselineScreenshotId)],
 );
@@ -179,6 +188,16 @@ export const screenshots = sqliteTable(
     diffKey: text("diff_key"),
     /** When the comparison last changed state (the sweeper finds stuck pending ones). */
     comparedAt: integer("compared_at"),
+    /** SHA-256 of the page's visible text (kept in R2 next to the image); null when none was kept. */
+    textSha256: text("text_sha256"),
+    /** The text of `ignore_selectors` elements at capture time (JSON array): left out of the text comparison. */
+    ignoreText: text("ignore_text"),
+    /**
+     * `confirm: true`: the capture taken 60 s after this one's change to confirm it (on the
+     * changed capture), and the capture it confirms (on the confirming one).
+     */
+    confirmedBy: text("confirmed_by"),
+    confirms: text("confirms"),
   },
   (t) => [
     index("screenshots_baseline").on(t.websiteId, t.compareKey, t.id),
@@ -287,6 +306,108 @@ export const oneTimeValues = sqliteTable(
 );
 
 /**
+ * Alert channels: where people are told (an email address, a Slack or Discord incoming
+ * webhook). The address-confirmation token is stored as its SHA-256 hash (mailed once); the
+ * unsubscribe token is kept as it is, since every email repeats it (it can only disable this channel).
+ */
+export const alertChannels = sqliteTable(
+  "alert_channels",
+  {
+    id: text("id").primaryKey(),
+    type: text("type", { enum: ALERT_CHANNEL_TYPES }).notNull(),
+    /** The address or the incoming-webhook URL. */
+    target: text("target").notNull(),
+    /** JSON array of alert event types. */
+    events: text("events").notNull(),
+    /** JSON array of website ids; null: every website. */
+    websiteIds: text("website_ids"),
+    frequency: text("frequency", { enum: ALERT_FREQUENCIES }).notNull().default("instant"),
+    /** Email to an address outside the team: false until the address confirms; unverified channels send nothing. */
+    verified: integer("verified", { mode: "boolean" }).notNull().default(true),
+    verifyTokenHash: text("verify_token_hash"),
+    unsubscribeToken: text("unsubscribe_token").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** Why SnapTrack disabled it (unsubscribed, failing, its creator removed); null when the user did. */
+    disabledReason: text("disabled_reason"),
+    /** First failed attempt since the last successful one (Slack/Discord); null while they succeed. */
+    failingSince: integer("failing_since"),
+    /** Daily channels: the end of the period their last digest covered. */
+    digestedUntil: integer("digested_until"),
+    /** The user who added it (their id in the directory); null when it came through the API token. */
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("alert_channels_verify").on(t.verifyTokenHash),
+    uniqueIndex("alert_channels_unsubscribe").on(t.unsubscribeToken),
+    index("alert_channels_created_by").on(t.createdBy),
+  ],
+);
+
+/**
+ * One occurrence worth telling people of (a change, a failure streak starting, a recovery, a
+ * failed run, a paused schedule). The id derives from the occurrence, so a repeated job
+ * raises nothing twice. `data` holds what the messages show (JSON), kept for the history window.
+ */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    type: text("type", { enum: ALERT_EVENT_TYPES }).notNull(),
+    websiteId: text("website_id"),
+    data: text("data").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("alerts_created").on(t.createdAt)],
+);
+
+/** One message to one channel: an alert, a daily digest, a test or an address confirmation. */
+export const alertDeliveries = sqliteTable(
+  "alert_deliveries",
+  {
+    id: text("id").primaryKey(),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => alertChannels.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ALERT_DELIVERY_KINDS }).notNull(),
+    /** The alert (kind `alert`); null for digests, tests and confirmations. */
+    alertId: text("alert_id").references(() => alerts.id, { onDelete: "cascade" }),
+    /** What it says in one line (the subject), for the delivery log. */
+    summary: text("summary").notNull(),
+    /** Digests: the period covered (alerts created after `from`, up to `until`). */
+    periodFrom: integer("period_from"),
+    periodUntil: integer("period_until"),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    durationMs: integer("duration_ms"),
+    nextAttemptAt: integer("next_attempt_at"),
+    /** Set while an attempt is in flight: a stale one was a consumer that died. */
+    claimedAt: integer("claimed_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("alert_deliveries_channel").on(t.channelId, t.id),
+    index("alert_deliveries_created").on(t.createdAt),
+    // An alert is delivered once per channel, however often it is raised.
+    uniqueIndex("alert_deliveries_once").on(t.channelId, t.alertId).where(sql`alert_id IS NOT NULL`),
+    // One digest per channel and period.
+    uniqueIndex("alert_deliveries_digest").on(t.channelId, t.periodUntil).where(sql`kind = 'digest'`),
+  ],
+);
+
+/** The account's own settings (one row, id 1): the time zone its daily digests follow. */
+export const accountSettings = sqliteTable("account_settings", {
+  id: integer("id").primaryKey(),
+  /** IANA time zone; daily digests go out at 08:00 there. */
+  timezone: text("timezone").notNull().default("UTC"),
+  updatedAt: updatedAt(),
+});
+
+/**
  * Local only (`MAIL_OUTBOX=1`): every message the account's mail path sent, as its recipient
  * gets it, for the dashboard's Settings → Outbox and the tests. The newest 200 are kept.
  */
@@ -319,3 +440,6 @@ export type Webhook = typeof webhooks.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 export type OutboxMail = typeof outbox.$inferSelect;
+export type AlertChannel = typeof alertChannels.$inferSelect;
+export type Alert = typeof alerts.$inferSelect;
+export type AlertDelivery = typeof alertDeliveries.$inferSelect;

@@ -18,6 +18,10 @@ export const ID_PREFIX = {
   delivery: "whd",
   /** A message kept in the local outbox. */
   mail: "mail",
+  /** Alerts (people, not servers): a channel, one alert (an occurrence), one delivery of it. */
+  alertChannel: "alc",
+  alert: "alr",
+  alertDelivery: "ald",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

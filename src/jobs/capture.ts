@@ -1,10 +1,11 @@
 import type { Browser } from "@cloudflare/puppeteer";
 import { describeError, permanentError, TargetError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
-import { screenshotKey, thumbnailKey } from "../capture/keys";
+import { screenshotKey, TEXT_TYPE, textKey, thumbnailKey } from "../capture/keys";
 import type { BrowserTask } from "../capture/lanes";
 import type { CaptureOptions } from "../capture/options";
 import { assertContained, type GuardedPage, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import { pageText } from "../capture/text";
 import { logTrace, type PhaseTrace, type Trace, tracedBucket, untraced } from "../capture/trace";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
@@ -52,6 +53,8 @@ export async function shootCapture(
       (async () => {
         await navigate(page, url, opts);
         const shot = await shoot(page, opts, measure, true);
+        const text = await pageText(page, opts, measure);
+        if (text) shot.text = text;
         assertContained(page);
         return shot;
       })(),
@@ -93,6 +96,20 @@ export async function storeShotBytes(
       throw err;
     }
   }
+  const keys = thumbKey ? [key, thumbKey] : [key];
+  // The page's text next to it too (`GET /v1/screenshots/{id}/text`, the text comparison).
+  let textSha256: string | null = null;
+  if (shot.text) {
+    const bytes = new TextEncoder().encode(shot.text.text);
+    try {
+      await env.SHOTS.put(textKey(key), bytes, { httpMetadata: { contentType: TEXT_TYPE } });
+    } catch (err) {
+      await env.SHOTS.delete(keys);
+      throw err;
+    }
+    keys.push(textKey(key));
+    textSha256 = await sha256Hex(bytes);
+  }
   return {
     stored: {
       r2Key: key,
@@ -102,8 +119,10 @@ export async function storeShotBytes(
       bytes: shot.bytes.byteLength,
       sha256,
       ignoreBoxes: shot.ignore ? JSON.stringify(shot.ignore) : null,
+      textSha256,
+      ignoreText: shot.text?.ignored.length ? JSON.stringify(shot.text.ignored) : null,
     },
-    keys: thumbKey ? [key, thumbKey] : [key],
+    keys,
   };
 }
 

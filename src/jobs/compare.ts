@@ -1,14 +1,17 @@
 import type { Browser, BrowserContext, Page } from "@cloudflare/puppeteer";
+import { MAX_INLINE_IMAGE_BYTES } from "../alerts/messages";
 import { acquireBrowser, browserKeepAlive, releaseBrowser } from "../capture/browser";
 import { freshContext } from "../capture/contexts";
 import { describeError } from "../capture/errors";
 import { CONTENT_TYPES } from "../capture/image";
-import { transcodedKey } from "../capture/keys";
+import { alertImageKey, textKey, transcodedKey } from "../capture/keys";
 import type { Box } from "../capture/page";
 import { transcodeToPng, UndecodableImage } from "../capture/transcode";
 import { compareSources, type ImageSource } from "../compare/compare";
+import { diffPreview } from "../compare/preview";
 import { UnsupportedImage } from "../compare/rows";
-import type { ChangeDetection } from "../compare/settings";
+import { type ChangeDetection, parseChangeDetection, type Trigger } from "../compare/settings";
+import { comparableLines, compareLines, firedTriggers, type TextComparison, UNCHANGED_TEXT } from "../compare/text";
 import { accountStub } from "../db/account-stub";
 import type { Screenshot } from "../db/schema";
 import type { JobOf } from "../queue/messages";
@@ -52,12 +55,18 @@ async function comparePending(
   const input = await account.comparisonInput(accountId, screenshotId, now);
   if ("skip" in input) return null;
   const { row, base } = input as { row: Screenshot; base: Screenshot };
-  const detection = JSON.parse(row.detection ?? "{}") as ChangeDetection;
+  const detection = parseChangeDetection(row.detection);
+  // The text first: two small R2 reads (or none, when the texts are the same), no browser.
+  const { text, triggered } = await compareTexts(env, row, base, detection);
+  const verdict = (pixels: boolean) =>
+    detection.triggers.length > 0 ? triggered.length > 0 : pixels || (text?.changed ?? false);
 
   if (base.sha256 === row.sha256) {
-    // Identical bytes: unchanged, nothing decoded, no diff to draw.
-    const stored = await account.completeComparison(accountId, row.id, false, UNCHANGED, null, now);
-    return stored ? { changed: false, figures: UNCHANGED, baselineId: base.id } : null;
+    // Identical bytes: the pixels are unchanged, nothing decoded, no diff to draw.
+    const figures: ComparisonFigures = { ...UNCHANGED, text, triggered };
+    const changed = verdict(false);
+    const stored = await account.completeComparison(accountId, row.id, changed, figures, null, now);
+    return stored ? { changed, figures, baselineId: base.id } : null;
   }
 
   const ignore: Box[] = [...boxes(base.ignoreBoxes), ...boxes(row.ignoreBoxes), ...(detection.ignore_regions ?? [])];
@@ -91,14 +100,64 @@ async function comparePending(
     max_tile_ratio: result.max_tile_ratio,
     regions: result.regions,
     size_changed: result.size_changed,
+    text,
+    triggered,
   };
-  const stored = await account.completeComparison(accountId, row.id, result.changed, figures, key, now);
+  const changed = verdict(result.changed);
+  // A change people may be mailed about gets its small picture (before it is reported).
+  if (changed && row.source !== "scenario") await storeAlertImage(env, row, key, result.regions);
+  const stored = await account.completeComparison(accountId, row.id, changed, figures, key, now);
   if (!stored) {
     // Deleted while we compared (or done by a twin delivery that wrote the same key).
     if (!(await account.screenshotExists(accountId, row.id))) await env.SHOTS.delete(key);
     return null;
   }
-  return { changed: result.changed, figures, baselineId: base.id };
+  return { changed, figures, baselineId: base.id };
+}
+
+/**
+ * `comparison.text` and the triggers that fired: the two captures' texts (R2, next to their
+ * images) as lines without their ignored elements' text, diffed (src/compare/text.ts). Null
+ * when text is off or either capture kept none (then no trigger can fire).
+ */
+async function compareTexts(
+  env: Env,
+  row: Screenshot,
+  base: Screenshot,
+  detection: ChangeDetection,
+): Promise<{ text: TextComparison | null; triggered: Trigger[] }> {
+  if (detection.text === false || !row.textSha256 || !base.textSha256 || !row.r2Key || !base.r2Key)
+    return { text: null, triggered: [] };
+  if (row.textSha256 === base.textSha256 && row.ignoreText === base.ignoreText)
+    return { text: UNCHANGED_TEXT, triggered: [] };
+  const [before, after] = await Promise.all([readText(env, base.r2Key), readText(env, row.r2Key)]);
+  if (before === null || after === null) return { text: null, triggered: [] };
+  const ignored = [...strings(base.ignoreText), ...strings(row.ignoreText)];
+  const a = comparableLines(before, ignored);
+  const b = comparableLines(after, ignored);
+  return { text: compareLines(a, b), triggered: firedTriggers(detection.triggers, a, b) };
+}
+
+async function readText(env: Env, imageKey: string): Promise<string | null> {
+  const object = await env.SHOTS.get(textKey(imageKey));
+  return object ? object.text() : null;
+}
+
+const strings = (json: string | null) => (json ? (JSON.parse(json) as string[]) : []);
+
+/** The change's small picture for alert emails (≤ 100 KB), next to the image; a failure only costs the picture. */
+async function storeAlertImage(env: Env, row: Screenshot, diffKey: string, regions: Box[]) {
+  try {
+    const diff = await env.SHOTS.get(diffKey);
+    if (!diff) return;
+    const png = await diffPreview(diff.body, regions, MAX_INLINE_IMAGE_BYTES);
+    if (png)
+      await env.SHOTS.put(alertImageKey(row.r2Key as string), png, { httpMetadata: { contentType: "image/png" } });
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: "error", msg: "alert image not made", id: row.id, error: describeError(err) }),
+    );
+  }
 }
 
 /**

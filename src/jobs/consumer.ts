@@ -16,6 +16,7 @@ import { guardPolicy } from "../config";
 import { accountStub } from "../db/account-stub";
 import { type Clock, systemClock } from "../lib/clock";
 import { DEAD_LETTER_QUEUE, JobMessageSchema, type JobOf, type ParsedJob } from "../queue/messages";
+import { type AlertWork, alertGaveUp, deliverAlert } from "./alert";
 import { type CaptureWork, captureTask, claimCaptures, retryCapture, retryDelaySeconds } from "./capture";
 import { compareJob, comparisonGaveUp } from "./compare";
 import { purgePrefix } from "./purge";
@@ -41,6 +42,7 @@ export async function handleQueue(
   const captures: CaptureWork[] = [];
   const runs: RunWork[] = [];
   const deliveries: WebhookWork[] = [];
+  const alerts: AlertWork[] = [];
   const others: { message: Message<unknown>; job: ParsedJob }[] = [];
   for (const message of batch.messages) {
     const parsed = JobMessageSchema.safeParse(message.body);
@@ -51,12 +53,13 @@ export async function handleQueue(
     else if (parsed.data.type === "capture") captures.push({ message, job: parsed.data });
     else if (parsed.data.type === "run") runs.push({ message, job: parsed.data });
     else if (parsed.data.type === "webhook") deliveries.push({ message, job: parsed.data });
+    else if (parsed.data.type === "alert") alerts.push({ message, job: parsed.data });
     else others.push({ message, job: parsed.data });
   }
 
   browserJobsArrived(captures.length + runs.length);
   // Webhook messages come on their own queue (never in a capture batch); attempts run side by side.
-  if (deliveries.length > 0) await webhookJobs(env, deliveries, now);
+  if (deliveries.length > 0 || alerts.length > 0) await httpJobs(env, deliveries, alerts, now);
   if (captures.length > 0 || runs.length > 0) await browserJobs(env, captures, runs, now);
   // Locally (keep-alive 0): a browser kept for jobs that then needed none closes here.
   await closeIdleBrowser(env.BROWSER);
@@ -118,17 +121,24 @@ async function browserJobs(env: Env, captureWork: CaptureWork[], runWork: RunWor
   await afterwards;
 }
 
-async function webhookJobs(env: Env, work: WebhookWork[], now: () => number) {
+/** Webhook and alert attempts (the webhooks queue), side by side: each is one request out. */
+async function httpJobs(env: Env, webhooks: WebhookWork[], alerts: AlertWork[], now: () => number) {
+  const work = [
+    ...webhooks.map((w) => ({
+      message: w.message,
+      id: w.job.delivery_id,
+      send: () => deliverWebhook(env, w.job, now),
+    })),
+    ...alerts.map((w) => ({ message: w.message, id: w.job.delivery_id, send: () => deliverAlert(env, w.job, now) })),
+  ];
   await Promise.all(
-    work.map(async ({ message, job }) => {
+    work.map(async ({ message, id, send }) => {
       try {
-        const done = await deliverWebhook(env, job, now);
+        const done = await send();
         if (done === "busy") message.retry({ delaySeconds: 30 });
         else message.ack();
       } catch (err) {
-        console.error(
-          JSON.stringify({ level: "error", msg: "webhook job failed", id: job.delivery_id, error: String(err) }),
-        );
+        console.error(JSON.stringify({ level: "error", msg: "delivery job failed", id, error: String(err) }));
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
       }
     }),
@@ -153,4 +163,5 @@ async function onDeadLetter(env: Env, job: ParsedJob, now: number): Promise<void
   if (job.type === "run") await accountStub(env.ACCOUNT, job.account_id).runGaveUp(job.account_id, job.run_id, now);
   if (job.type === "compare") await comparisonGaveUp(env, job, now);
   if (job.type === "webhook") await deliveryGaveUp(env, job, now);
+  if (job.type === "alert") await alertGaveUp(env, job, now);
 }

@@ -48,6 +48,27 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/** Alert channels: how people are told (email through the Email Service binding, Slack and Discord incoming webhooks). */
+export const ALERT_CHANNEL_TYPES = ["email", "slack", "discord"] as const;
+export type AlertChannelType = (typeof ALERT_CHANNEL_TYPES)[number];
+
+/** What a channel can be told of (the contract's list); `recovered` is a website's first success after failures. */
+export const ALERT_EVENT_TYPES = [
+  "change.detected",
+  "screenshot.failed",
+  "run.failed",
+  "schedule.paused",
+  "recovered",
+] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+
+export const ALERT_FREQUENCIES = ["instant", "daily"] as const;
+export type AlertFrequency = (typeof ALERT_FREQUENCIES)[number];
+
+/** One delivery to a channel: an alert (instant), a day's digest, a test, or an address's confirmation. */
+export const ALERT_DELIVERY_KINDS = ["alert", "digest", "test", "verification"] as const;
+export type AlertDeliveryKind = (typeof ALERT_DELIVERY_KINDS)[number];
+
 export const DELIVERY_STATUSES = ["pending", "delivered", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 

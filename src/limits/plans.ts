@@ -22,6 +22,8 @@ export interface Plan {
   webhookEndpoints: number;
   /** What it costs, in whole US dollars: a fixed fee a month, or a year (payment itself is out of scope). */
   price: { monthly: number; yearly: number };
+  /** Alert channels (email, Slack, Discord) the account may have. */
+  alertChannels: number;
 }
 
 export const PLANS: Readonly<Record<PlanId, Plan>> = {
@@ -39,6 +41,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     fastestScheduleMinutes: 24 * 60,
     webhookEndpoints: 1,
     price: { monthly: 0, yearly: 0 },
+    alertChannels: 1,
   },
   starter: {
     id: "starter",
@@ -54,6 +57,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     fastestScheduleMinutes: 60,
     webhookEndpoints: 3,
     price: { monthly: 19, yearly: 190 },
+    alertChannels: 3,
   },
   pro: {
     id: "pro",
@@ -69,6 +73,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     fastestScheduleMinutes: 15,
     webhookEndpoints: 10,
     price: { monthly: 49, yearly: 490 },
+    alertChannels: 10,
   },
   business: {
     id: "business",
@@ -84,6 +89,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     fastestScheduleMinutes: 5,
     webhookEndpoints: 25,
     price: { monthly: 149, yearly: 1_490 },
+    alertChannels: 25,
   },
 };
 
@@ -98,4 +104,5 @@ export const planLimits = (plan: Plan) => ({
   team_users: plan.teamUsers,
   fastest_schedule_minutes: plan.fastestScheduleMinutes,
   webhook_endpoints: plan.webhookEndpoints,
+  alert_channels: plan.alertChannels,
 });

@@ -28,7 +28,8 @@ export function compose(m: Composed): Mail {
 <p style="margin:0 0 12px;font-size:13px;color:#4a5565">Or open this link: <a href="${escapeMailHtml(m.action.href)}" style="color:#1f5fbf;word-break:break-all">${escapeMailHtml(m.action.href)}</a></p>`
     : "";
   const footer = (m.footer ?? []).map(
-    (line) => `<p style="margin:0 0 6px;font-size:13px;color:#4a5565">${escapeMailHtml(line)}</p>`,
+    (line) =>
+      `<p style="margin:0 0 6px;font-size:13px;color:#4a5565;overflow-wrap:anywhere">${escapeMailHtml(line)}</p>`,
   );
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeMailHtml(m.subject)}</title></head>

@@ -31,6 +31,15 @@ h1.wrap { overflow-wrap: anywhere; }
 iframe.mail { display: block; width: 100%; min-height: 32rem; border: 1px solid var(--line); border-radius: var(--radius);
   background: #fff; }
 pre.mail-text { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: .75rem; }
+.pixels-text { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); align-items: start; }
+.pixels-text > * { min-width: 0; }
+ol.lines { list-style: none; margin: 0 0 1rem; padding: 0; border: 1px solid var(--line); border-radius: var(--radius);
+  overflow: hidden; font: .85rem/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+ol.lines li { padding: .1rem .5rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+ol.lines.added li { background: #e9f7ee; color: #0a5c24; }
+ol.lines.removed li { background: #fdecec; color: #8a1c1c; }
+ol.lines.added li::before { content: "+ "; }
+ol.lines.removed li::before { content: "− "; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 

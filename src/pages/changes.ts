@@ -3,9 +3,11 @@ import { html } from "hono/html";
 import { parseChangeDetection } from "../compare/settings";
 import type { AppEnv } from "../context";
 import type { Screenshot, Website } from "../db/schema";
+import { percent } from "../lib/format";
 import { effectivePlan } from "../limits/subscription";
 import { approveScreenshot, comparePrevious, listChanges, screenshotDiff } from "../services/changes";
 import { compareData } from "../services/dashboard";
+import { screenshotText } from "../services/downloads";
 import { comparisonView } from "../services/screenshots";
 import { attrs, count, csrfField, type Html, notice, statusBadge, when } from "./components";
 import { pageUser, renderPage } from "./layout";
@@ -18,20 +20,12 @@ import { pageUser, renderPage } from "./layout";
 export function mountChangePages(app: Hono<AppEnv>) {
   app.get("/app/screenshots/:id/compare", comparePage);
   app.get("/app/screenshots/:id/diff", diffImage);
+  app.get("/app/screenshots/:id/text", textFile);
   app.post("/app/screenshots/:id/approve", approveSubmit);
   app.post("/app/websites/:id/baseline/previous", previousSubmit);
 }
 
 const idParam = (c: Context<AppEnv>) => c.req.param("id") ?? "";
-
-/** A share (0–1) as people read it: "0.42 %", "< 0.01 %" for a few pixels, "0 %" for none. */
-export function percent(ratio: number | null | undefined): string {
-  if (ratio === null || ratio === undefined) return "–";
-  if (ratio === 0) return "0 %";
-  const p = ratio * 100;
-  if (p < 0.01) return "< 0.01 %";
-  return `${p < 10 ? p.toFixed(2) : p.toFixed(1)} %`;
-}
 
 /**
  * "Approve as baseline" for a completed website capture (approving switches the website to
@@ -84,6 +78,36 @@ function figures(c: NonNullable<ReturnType<typeof comparisonView>>, regions: num
 </dl>`;
 }
 
+/** The text's added and removed lines, the triggers that fired, and whether the change was transient. */
+function textChanges(shot: Screenshot, c: NonNullable<ReturnType<typeof comparisonView>>) {
+  const t = c.text;
+  const list = (kind: "added" | "removed", lines: string[], total: number) =>
+    lines.length
+      ? html`<h3>${kind === "added" ? "Added" : "Removed"} lines (${count(total)})</h3>
+<ol class="lines ${kind}" id="text-${kind}">${lines.map((l) => html`<li>${l}</li>`)}</ol>
+${total > lines.length ? html`<p class="muted">… and ${count(total - lines.length)} more (the first 50 are listed).</p>` : ""}`
+      : "";
+  return html`<section aria-labelledby="text-h" id="text-changes"><h2 id="text-h">Text</h2>
+${c.transient ? notice("info", "A transient change: the confirming capture 60 s later no longer showed it, so it was not reported.") : ""}
+${
+  c.triggered.length
+    ? html`<p id="triggered"><strong>Triggered:</strong> ${c.triggered.map(
+        (tr, i) =>
+          html`${i ? "; " : ""}${tr.regex ? "pattern" : "text"} <code>${tr.value}</code> ${tr.type === "text_appears" ? "appeared" : "disappeared"}`,
+      )}</p>`
+    : ""
+}
+${
+  !t
+    ? html`<p class="muted" id="text-none">The text was not compared (text comparison is off, or a capture kept no text).</p>`
+    : !t.changed
+      ? html`<p id="text-unchanged">The page's text did not change.</p>`
+      : html`${list("added", t.added, t.added_count)}${list("removed", t.removed, t.removed_count)}`
+}
+<p><a href="/app/screenshots/${shot.id}/text">This capture's text</a>${c.baseline_id ? html` · <a href="/app/screenshots/${c.baseline_id}/text">the baseline's</a>` : ""}</p>
+</section>`;
+}
+
 /** The changed regions as an SVG over the diff image (attributes only: no inline style under the CSP). */
 function regionOverlay(shot: Screenshot, regions: { x: number; y: number; width: number; height: number }[]) {
   if (!regions.length || !shot.width || !shot.height) return "";
@@ -130,11 +154,12 @@ export async function comparePage(c: Context<AppEnv>) {
         : "";
   const diff =
     cmp?.status === "completed" && shot.diffKey
-      ? html`<section aria-labelledby="diff-h"><h2 id="diff-h">Diff</h2>
+      ? html`<section aria-labelledby="diff-h"><h2 id="diff-h">Pixels</h2>
 <p class="muted">Changed pixels in red over a faded copy of this capture.</p>
 <div class="diff-wrap"><img id="diff" class="shot-full" src="/app/screenshots/${shot.id}/diff" alt="Changed pixels of this capture in red"${attrs({ width: shot.width ?? undefined, height: shot.height ?? undefined })}>${regionOverlay(shot, cmp.regions)}</div>
 </section>`
       : "";
+  const text = cmp?.status === "completed" ? textChanges(shot, cmp) : "";
   return renderPage(
     c,
     { title, user: pageUser(c), section: "websites" },
@@ -149,7 +174,7 @@ ${
 }
 <div class="actions">${approveForm(shot, website, c.get("csrf"))}</div>
 <p class="muted">${approvedMode}</p>
-${diff}
+${diff || text ? html`<div class="pixels-text">${diff}${text}</div>` : ""}
 ${views}`,
   );
 }
@@ -158,6 +183,12 @@ ${views}`,
 export async function diffImage(c: Context<AppEnv>) {
   const file = await screenshotDiff(c.get("db"), c.env.SHOTS, idParam(c));
   return c.body(file.body, 200, file.headers);
+}
+
+/** The capture's text through the session (as `GET /v1/screenshots/{id}/text`). */
+export async function textFile(c: Context<AppEnv>) {
+  const file = await screenshotText(c.get("db"), c.env.SHOTS, idParam(c));
+  return c.text(file.text, 200, file.headers);
 }
 
 export async function approveSubmit(c: Context<AppEnv>) {

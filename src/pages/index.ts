@@ -12,6 +12,8 @@ import {
   resetPage,
   resetSubmit,
 } from "./account";
+import { mountAlertLinkPages } from "./alert-links";
+import { mountAlertPages } from "./alerts";
 import { script, stylesheet } from "./assets";
 import { landing, loginPage, loginSubmit, logoutSubmit, signupPage, signupSubmit } from "./auth";
 import { mountChangePages } from "./changes";
@@ -133,6 +135,8 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/password-reset", forgotSubmit);
   app.get("/reset-password/:token", resetPage);
   app.post("/reset-password/:token", resetSubmit);
+  // Links in alert emails (no session): served by the Worker, which asks the token's account.
+  if (!inAccount) mountAlertLinkPages(app);
 
   app.get("/app", overviewPage);
   app.get("/app/account", accountPageRoute);
@@ -160,6 +164,7 @@ export function mountPages(app: Hono<AppEnv>, apiIndex: (c: Context<AppEnv>) => 
   app.post("/app/screenshots/:id/delete", deleteScreenshotSubmit);
   mountChangePages(app);
   mountWebhookPages(app);
+  mountAlertPages(app);
 
   app.get("/app/scenarios", scenariosPage);
   app.get("/app/scenarios/new", newScenarioPage);

@@ -26,6 +26,7 @@ const NAV: { href: string; label: string; section: Section; owners?: true; local
   { href: "/app/scenarios", label: "Scenarios", section: "scenarios" },
   { href: "/app/schedules", label: "Schedules", section: "schedules" },
   { href: "/app/settings/webhooks", label: "Webhooks", section: "webhooks" },
+  { href: "/app/settings/alerts", label: "Alerts", section: "alerts" },
   { href: "/app/settings/team", label: "Team", section: "team" },
   { href: "/app/settings/api-keys", label: "API keys", section: "api-keys", owners: true },
   { href: "/app/settings/plan", label: "Plan", section: "plan", owners: true },

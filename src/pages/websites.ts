@@ -18,6 +18,7 @@ import {
   storedCapture,
   updateWebsite,
 } from "../services/websites";
+import { websiteAlerts } from "./alerts";
 import { str } from "./auth";
 import {
   type CaptureFormValues,
@@ -320,6 +321,7 @@ ${data.screenshots.length ? "" : html`<p id="gallery-empty">No screenshots yet.<
 ${gallery(data.screenshots, "gallery", { select: plan.bulkZip })}
 ${data.nextCursor ? html`<p class="pager"><a class="btn secondary" href="/app/websites/${w.id}?before=${data.nextCursor}">Older screenshots</a></p>` : ""}
 ${await changeHistory(c, w)}
+${await websiteAlerts(c, w.id)}
 <h2>Schedules</h2>
 ${
   data.schedules.length

@@ -3,7 +3,7 @@ import { z } from "zod";
 /** The queues in wrangler.toml and how often a message is delivered (a test checks they agree). */
 export const JOBS_QUEUE = "snaptrack-jobs";
 export const DEAD_LETTER_QUEUE = "snaptrack-jobs-dlq";
-/** Webhook deliveries, consumed apart from captures (a slow receiver never holds up a capture batch). */
+/** Webhook deliveries and alerts, consumed apart from captures (a slow receiver never holds up a capture batch). */
 export const WEBHOOKS_QUEUE = "snaptrack-webhooks";
 /** Deliveries before a message goes to the dead-letter queue: 1 + wrangler.toml's `max_retries`. */
 export const MAX_DELIVERIES = 6;
@@ -22,6 +22,13 @@ export const JobMessageSchema = z.discriminatedUnion("type", [
    */
   z.object({
     type: z.literal("webhook"),
+    delivery_id: z.string(),
+    account_id: z.string(),
+    attempt: z.number().int().min(1),
+  }),
+  /** One attempt of an alert delivery (email, Slack, Discord), on the webhooks queue like webhook attempts. */
+  z.object({
+    type: z.literal("alert"),
     delivery_id: z.string(),
     account_id: z.string(),
     attempt: z.number().int().min(1),

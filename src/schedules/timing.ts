@@ -147,3 +147,19 @@ export function tooFast(gap: number, plan: { id: string; fastestScheduleMinutes:
   if (gap >= plan.fastestScheduleMinutes) return null;
   return `Runs as often as every ${describeMinutes(gap)}; the ${plan.id} plan allows at most every ${describeMinutes(plan.fastestScheduleMinutes)}`;
 }
+
+/** Daily alert digests go out at 08:00 in the account's time zone. */
+export const DIGEST_CRON = "0 8 * * *";
+
+/** The next 08:00 in `timezone` after `now`. */
+export const nextDigestAt = (timezone: string, now: number) => nextCronRun(DIGEST_CRON, timezone, now);
+
+/** The latest 08:00 in `timezone` at or before `now`: where the last full digest period ends. */
+export function lastDigestAt(timezone: string, now: number): number {
+  let at = nextCronRun(DIGEST_CRON, timezone, now - 27 * 60 * MINUTE) ?? now;
+  for (;;) {
+    const next = nextCronRun(DIGEST_CRON, timezone, at);
+    if (next === null || next > now) return at;
+    at = next;
+  }
+}

@@ -7,7 +7,8 @@ import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type Screenshot, schedules, screenshots, websites } from "../db/schema";
 import { MINUTE } from "../lib/clock";
-import { startComparison } from "./comparisons";
+import { captureFailed, captureSucceeded } from "./alert-events";
+import { confirmationFailed, startComparison } from "./comparisons";
 import { type EventScope, emitScreenshotEvent, notify } from "./webhooks";
 
 /** A `processing` claim older than this belongs to a consumer that died; it may be taken over. */
@@ -22,6 +23,10 @@ export interface StoredShot {
   bytes: number;
   sha256: string;
   ignoreBoxes: string | null;
+  /** SHA-256 of the page's text stored next to the image; null when none was kept. */
+  textSha256: string | null;
+  /** Texts of the ignored elements (JSON array), for the text comparison. */
+  ignoreText: string | null;
 }
 
 export type Claim = { claimed: Screenshot } | { busy: true } | { done: true };
@@ -90,6 +95,7 @@ export async function afterCapture(events: EventScope, jobs: Queue, row: Screens
     console.error(JSON.stringify({ level: "error", msg: "comparison not queued", id: row.id, error: String(err) }));
   }
   await notify(`screenshot.completed:${row.id}`, () => emitScreenshotEvent(events, row, "screenshot.completed", now));
+  await notify(`recovered:${row.id}`, () => captureSucceeded(events, row, now));
 }
 
 /**
@@ -115,12 +121,15 @@ export async function failScreenshot(
         attempts === undefined ? undefined : eq(screenshots.attempts, attempts),
       ),
     )
-    .returning({ scheduleId: screenshots.scheduleId, source: screenshots.source });
+    .returning({ scheduleId: screenshots.scheduleId, source: screenshots.source, websiteId: screenshots.websiteId });
   if (row?.scheduleId) await db.update(schedules).set({ lastStatus: "failed" }).where(eq(schedules.id, row.scheduleId));
-  if (row && events)
+  if (row) await confirmationFailed(db, id, `the confirming capture failed (${error})`, now);
+  if (row && events) {
     await notify(`screenshot.failed:${id}`, () =>
       emitScreenshotEvent(events, { id, ...row }, "screenshot.failed", now),
     );
+    await captureFailed(events, { id, ...row }, error, now);
+  }
   return row !== undefined;
 }
 

@@ -4,13 +4,18 @@
  * recording its outcome once, and finding comparisons whose message was lost.
  */
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import type { ChangeDetection } from "../compare/settings";
+import { alertImageKey } from "../capture/keys";
+import { type ChangeDetection, parseChangeDetection } from "../compare/settings";
+import { UNCHANGED_TEXT } from "../compare/text";
 import type { Db } from "../db/client";
 import { runs, type Screenshot, screenshots, websites } from "../db/schema";
-import { MINUTE } from "../lib/clock";
+import { iso, MINUTE } from "../lib/clock";
 import { enqueue } from "../queue/messages";
-import type { ComparisonFigures } from "./screenshots";
+import { alertWebsite, raiseAlert } from "./alerts";
+import type { AccountScope } from "./scope";
+import { type ComparisonFigures, comparisonView, tryQueueCapture } from "./screenshots";
 import { type EventScope, emitScreenshotEvent, notify } from "./webhooks";
+import { getWebsite } from "./websites";
 
 /** A `pending` comparison untouched this long lost its message: the sweeper sends it again. */
 export const COMPARE_LOST = 10 * MINUTE;
@@ -18,34 +23,61 @@ export const COMPARE_LOST = 10 * MINUTE;
 export const COMPARE_GIVE_UP = 60 * MINUTE;
 const SWEEP_BATCH = 50;
 
+/** `confirm: true`: the confirming capture is taken this long after the change was seen. */
+export const CONFIRM_DELAY_SECONDS = 60;
+
+/** What completing a comparison may need besides the events: queueing a confirming capture. */
+export interface ConfirmContext {
+  scope: AccountScope;
+  jobs: Queue;
+  /** Seconds before the confirming capture (CONFIRM_DELAY_SECONDS; tests shorten it). */
+  delaySeconds: number;
+}
+
+type BaselineRow = Pick<Screenshot, "id" | "sha256" | "textSha256" | "ignoreText">;
+const baselineColumns = {
+  id: screenshots.id,
+  sha256: screenshots.sha256,
+  textSha256: screenshots.textSha256,
+  ignoreText: screenshots.ignoreText,
+};
+
 /**
  * After a website capture completed: finds its baseline (the approved one, or the latest
- * earlier completed capture with the same compare key, one indexed query). Identical bytes
- * (the same SHA-256) are unchanged without decoding anything, so that comparison completes
- * here at once; otherwise it is marked `pending` and queued.
+ * earlier completed capture with the same compare key, one indexed query; a confirming
+ * capture uses the baseline of the capture it confirms). Identical bytes and identical text
+ * are unchanged without decoding anything, so that comparison completes here at once;
+ * otherwise it is marked `pending` and queued.
  */
 export async function startComparison(events: EventScope, jobs: Queue, row: Screenshot, now: number) {
   const { db, accountId } = events;
   if (!row.detection || !row.compareKey) return;
   const detection = JSON.parse(row.detection) as ChangeDetection;
-  let baseline: { id: string; sha256: string | null } | undefined;
-  if (detection.baseline === "approved") {
+  let baseline: BaselineRow | undefined;
+  if (row.confirms) {
+    const original = await db
+      .select({ baselineId: screenshots.baselineId })
+      .from(screenshots)
+      .where(eq(screenshots.id, row.confirms))
+      .get();
+    baseline = original?.baselineId
+      ? await db.select(baselineColumns).from(screenshots).where(eq(screenshots.id, original.baselineId)).get()
+      : undefined;
+    if (!baseline) {
+      await failComparison(db, row.confirms, "The change could not be confirmed: its baseline no longer exists", now);
+      return;
+    }
+  } else if (detection.baseline === "approved") {
     const site = await db
       .select({ id: websites.baselineScreenshotId })
       .from(websites)
       .where(eq(websites.id, row.websiteId))
       .get();
     const id = site?.id && site.id !== row.id ? site.id : undefined;
-    baseline = id
-      ? await db
-          .select({ id: screenshots.id, sha256: screenshots.sha256 })
-          .from(screenshots)
-          .where(eq(screenshots.id, id))
-          .get()
-      : undefined;
+    baseline = id ? await db.select(baselineColumns).from(screenshots).where(eq(screenshots.id, id)).get() : undefined;
   } else {
     baseline = await db
-      .select({ id: screenshots.id, sha256: screenshots.sha256 })
+      .select(baselineColumns)
       .from(screenshots)
       .where(
         and(
@@ -61,11 +93,24 @@ export async function startComparison(events: EventScope, jobs: Queue, row: Scre
   }
   if (!baseline) return;
   await markPending(db, row.id, baseline.id, now);
-  if (baseline.sha256 !== null && baseline.sha256 === row.sha256) {
-    await completeComparison(events, row.id, false, UNCHANGED, null, now);
+  const same = identical(baseline, row, detection);
+  if (same) {
+    await completeComparison(events, row.id, false, same, null, now);
     return;
   }
   await enqueue(jobs, { type: "compare", screenshot_id: row.id, account_id: accountId });
+}
+
+/**
+ * The figures of a comparison decided without reading anything: the same image bytes and (when
+ * text is compared and both captures kept one) the same text with the same ignored parts.
+ * Null when the compare job must look.
+ */
+export function identical(base: BaselineRow, row: BaselineRow, detection: ChangeDetection): ComparisonFigures | null {
+  if (base.sha256 === null || base.sha256 !== row.sha256) return null;
+  const texts = detection.text !== false && base.textSha256 !== null && row.textSha256 !== null;
+  if (texts && (base.textSha256 !== row.textSha256 || base.ignoreText !== row.ignoreText)) return null;
+  return { ...UNCHANGED, text: texts ? UNCHANGED_TEXT : null, triggered: [] };
 }
 
 /** The figures of a comparison whose images are byte for byte the same. */
@@ -92,7 +137,8 @@ export type ComparisonInput = { row: Screenshot; base: Screenshot } | { skip: tr
  */
 export async function comparisonInput(db: Db, id: string, now: number): Promise<ComparisonInput> {
   const row = await db.select().from(screenshots).where(eq(screenshots.id, id)).get();
-  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key) return { skip: true };
+  // Waiting for its confirming capture: nothing to compare again.
+  if (row?.comparisonStatus !== "pending" || !row.baselineId || !row.r2Key || row.confirmedBy) return { skip: true };
   const base = await db.select().from(screenshots).where(eq(screenshots.id, row.baselineId)).get();
   if (base?.status !== "completed" || !base.r2Key) {
     await failComparison(db, row.id, "The baseline screenshot no longer exists", now);
@@ -102,9 +148,12 @@ export async function comparisonInput(db: Db, id: string, now: number): Promise<
 }
 
 /**
- * Records a comparison's outcome, once (only a `pending` one is completed), and emits
- * `change.detected` for a change. False when there was nothing to complete (deleted, or done
- * by a twin delivery).
+ * Records a comparison's outcome, once (only a `pending` one is completed), and reports a
+ * change: `change.detected` and the alerts. With `confirm: true` a change of a website capture
+ * is not reported yet: its figures are kept (still `pending`) and a confirming capture with the
+ * same settings is queued `delaySeconds` on; its comparison, against the same baseline, decides
+ * (see `resolveConfirmation`). False when there was nothing to complete (deleted, or done by a
+ * twin delivery).
  */
 export async function completeComparison(
   events: EventScope,
@@ -113,24 +162,152 @@ export async function completeComparison(
   figures: ComparisonFigures,
   diffKey: string | null,
   now: number,
+  confirm?: ConfirmContext,
 ): Promise<boolean> {
-  const done = await events.db
+  const { db } = events;
+  const row = await db
+    .select()
+    .from(screenshots)
+    .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")))
+    .get();
+  if (!row) return false;
+  if (row.confirmedBy) return true; // waiting for its confirming capture already
+  const detection = parseChangeDetection(row.detection);
+  const reported = row.source !== "scenario";
+  if (changed && reported && detection.confirm && !row.confirms && confirm) {
+    return awaitConfirmation(events, row, figures, diffKey, now, confirm);
+  }
+  const done = await db
     .update(screenshots)
     .set({ comparisonStatus: "completed", changed, comparison: JSON.stringify(figures), diffKey, comparedAt: now })
     .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")))
-    .returning({ id: screenshots.id, source: screenshots.source });
-  const row = done[0];
-  if (!row) return false;
-  // `data` is the screenshot as the API shows it, its completed `comparison` included.
-  if (changed) await notify(`change.detected:${id}`, () => emitScreenshotEvent(events, row, "change.detected", now));
+    .returning();
+  const completed = done[0];
+  if (!completed) return false;
+  // A confirming capture reports nothing itself: it decides about the capture it confirms.
+  if (completed.confirms) await resolveConfirmation(events, completed.confirms, changed, now);
+  else if (changed && reported) await reportChange(events, completed, now);
   return true;
 }
 
-export async function failComparison(db: Db, id: string, error: string, now: number): Promise<void> {
+/** `change.detected` (data: the screenshot as the API shows it) and the change alert. */
+async function reportChange(events: EventScope, row: Screenshot, now: number) {
+  await notify(`change.detected:${row.id}`, () => emitScreenshotEvent(events, row, "change.detected", now));
+  const c = comparisonView(row);
+  await raiseAlert(
+    events,
+    "change.detected",
+    row.websiteId,
+    `change.detected:${row.id}`,
+    async () => ({
+      type: "change.detected",
+      website: await alertWebsite(events.db, row.websiteId),
+      screenshot_id: row.id,
+      baseline_id: row.baselineId,
+      captured_at: iso(row.capturedAt ?? row.createdAt),
+      change_ratio: c?.change_ratio ?? null,
+      regions: c?.regions.length ?? 0,
+      size_changed: c?.size_changed ?? null,
+      text: c?.text ?? null,
+      triggered: c?.triggered ?? [],
+      image_key: row.diffKey && row.r2Key ? alertImageKey(row.r2Key) : null,
+    }),
+    now,
+  );
+}
+
+/** The change is held (figures kept, still `pending`) until a capture `delaySeconds` on shows it too. */
+async function awaitConfirmation(
+  events: EventScope,
+  row: Screenshot,
+  figures: ComparisonFigures,
+  diffKey: string | null,
+  now: number,
+  ctx: ConfirmContext,
+): Promise<boolean> {
+  const { db } = events;
+  const website = await getWebsite(db, row.websiteId).catch(() => null);
+  if (!website) return false;
+  const queued = await tryQueueCapture(
+    ctx.scope,
+    ctx.jobs,
+    {
+      website,
+      // The same settings as the capture it confirms.
+      override: JSON.parse(row.options),
+      source: row.source,
+      scheduleId: row.scheduleId,
+      url: row.url,
+      fields: { detection: row.detection, compareKey: row.compareKey, confirms: row.id },
+    },
+    now,
+    ctx.delaySeconds,
+  );
+  if (!queued.ok) {
+    await failComparison(
+      db,
+      row.id,
+      `The change could not be confirmed: the ${queued.refusal.period === "day" ? "daily" : "monthly"} capture quota is used up`,
+      now,
+    );
+    return true;
+  }
   await db
     .update(screenshots)
+    .set({ comparison: JSON.stringify(figures), diffKey, confirmedBy: queued.row.id, comparedAt: now })
+    .where(and(eq(screenshots.id, row.id), eq(screenshots.comparisonStatus, "pending")));
+  return true;
+}
+
+/**
+ * The confirming capture's comparison decided: the change it showed too is reported on the
+ * capture that saw it first; one gone by then is stored as `transient` (no event, no alert).
+ */
+async function resolveConfirmation(events: EventScope, originalId: string, confirmed: boolean, now: number) {
+  const { db } = events;
+  const original = await db
+    .select()
+    .from(screenshots)
+    .where(and(eq(screenshots.id, originalId), eq(screenshots.comparisonStatus, "pending")))
+    .get();
+  if (!original) return;
+  const figures = JSON.parse(original.comparison ?? "{}") as ComparisonFigures;
+  const [done] = await db
+    .update(screenshots)
+    .set({
+      comparisonStatus: "completed",
+      changed: confirmed,
+      comparison: JSON.stringify(confirmed ? figures : { ...figures, transient: true }),
+      comparedAt: now,
+    })
+    .where(and(eq(screenshots.id, originalId), eq(screenshots.comparisonStatus, "pending")))
+    .returning();
+  if (done && confirmed) await reportChange(events, done, now);
+}
+
+/** A confirming capture that failed (or whose comparison did): the change it was to confirm stays unconfirmed. */
+export async function confirmationFailed(db: Db, confirmingId: string, why: string, now: number) {
+  const row = await db
+    .select({ confirms: screenshots.confirms })
+    .from(screenshots)
+    .where(eq(screenshots.id, confirmingId))
+    .get();
+  if (row?.confirms) await failComparison(db, row.confirms, `The change could not be confirmed: ${why}`, now);
+}
+
+export async function failComparison(db: Db, id: string, error: string, now: number): Promise<void> {
+  const [failed] = await db
+    .update(screenshots)
     .set({ comparisonStatus: "failed", comparison: JSON.stringify({ error }), comparedAt: now })
-    .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")));
+    .where(and(eq(screenshots.id, id), eq(screenshots.comparisonStatus, "pending")))
+    .returning({ confirms: screenshots.confirms });
+  if (failed?.confirms)
+    await failComparison(
+      db,
+      failed.confirms,
+      `The change could not be confirmed: its confirming capture's comparison failed (${error})`,
+      now,
+    );
 }
 
 /** Whether a screenshot row is still there (a comparison's copies of a deleted one are removed). */

@@ -1,12 +1,13 @@
 /**
  * What a user added that keeps acting for the account after they leave: webhook endpoints
- * now, alert channels next. Removing a member lists these (the owner decides which to keep)
+ * and alert channels. Removing a member lists these (the owner decides which to keep)
  * and disables the rest. Each kind registers how to list and disable its rows here, so the
  * removal page and `DELETE /account/members/{id}` cover every kind without knowing them.
  */
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { webhooks } from "../db/schema";
+import { channelsCreatedBy, disableChannelsCreatedBy } from "./alert-channels";
 
 export interface CreatedThing {
   /** The kind's key in CREATED_KINDS. */
@@ -50,6 +51,13 @@ export const CREATED_KINDS: Record<string, CreatedKind> = {
         .update(webhooks)
         .set({ enabled: false, disabledReason: reason, updatedAt: now })
         .where(and(eq(webhooks.createdBy, userId), inArray(webhooks.id, ids), eq(webhooks.enabled, true)));
+    },
+  },
+  alert_channel: {
+    title: "Alert channels",
+    list: channelsCreatedBy,
+    async disable(db, userId, ids, reason, now) {
+      await disableChannelsCreatedBy(db, userId, reason, now, ids);
     },
   },
 };

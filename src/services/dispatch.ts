@@ -2,6 +2,7 @@ import { and, asc, eq, lte } from "drizzle-orm";
 import { type Account, type Schedule, scenarios, schedules, websites } from "../db/schema";
 import { effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { nextRunAfter, tooFast } from "../schedules/timing";
+import { schedulePaused } from "./alert-events";
 import { queueRun } from "./runs";
 import type { AccountScope } from "./scope";
 import { runQuotaRefusal, tryQueueCapture } from "./screenshots";
@@ -98,7 +99,10 @@ async function fire(
       })
       .where(eq(schedules.id, schedule.id))
       .returning();
-    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(events, paused, now));
+    if (paused) {
+      await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(events, paused, now));
+      await schedulePaused(events, paused, now);
+    }
     return "paused" as const;
   }
   if (schedule.websiteId) {
@@ -148,6 +152,9 @@ export async function pauseTooFast(
       .set({ enabled: false, pausedReason: pausedReason(reason), nextRunAt: null, updatedAt: now })
       .where(and(eq(schedules.id, s.id), eq(schedules.enabled, true)))
       .returning();
-    if (paused) await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(events, paused, now));
+    if (paused) {
+      await notify(`schedule.paused:${paused.id}`, () => emitSchedulePaused(events, paused, now));
+      await schedulePaused(events, paused, now);
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { downloadZip } from "client-zip";
 import { eq, inArray } from "drizzle-orm";
 import { CONTENT_TYPES, EXTENSIONS } from "../capture/image";
+import { TEXT_TYPE, textKey } from "../capture/keys";
 import type { Db } from "../db/client";
 import { type Screenshot, websites } from "../db/schema";
 import { ApiError, validationError } from "../lib/errors";
@@ -92,6 +93,30 @@ export async function screenshotDownload(
       "Content-Type": CONTENT_TYPES[row.format],
       "Content-Length": String(object.size),
       "Content-Disposition": `attachment; filename="${fileName(row, website?.name ?? "")}"`,
+    },
+  };
+}
+
+/**
+ * `GET /v1/screenshots/{id}/text`: the page's visible text kept with a completed capture
+ * (409 until then, 404 when it has none: captures from before texts were kept, or a page
+ * whose text could not be read).
+ */
+export async function screenshotText(db: Db, bucket: R2Bucket, id: string) {
+  const row = await getScreenshot(db, id);
+  if (row.status !== "completed" || !row.r2Key) {
+    throw new ApiError("conflict", `The screenshot is ${row.status}; its text is kept once it is completed.`);
+  }
+  const object = row.textSha256 ? await bucket.get(textKey(row.r2Key)) : null;
+  if (!object) throw new ApiError("not_found", "This screenshot has no text.");
+  return {
+    // At most 256 KB: read whole.
+    text: await object.text(),
+    headers: {
+      "Content-Type": TEXT_TYPE,
+      ETag: `"${row.textSha256}"`,
+      "Content-Disposition": `inline; filename="${row.id}.txt"`,
+      "Cache-Control": "private, max-age=31536000, immutable",
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { idempotencyKeys, runs, screenshots, webhookEvents, websites } from "../db/schema";
 import { DAY } from "../lib/clock";
 import type { Plan } from "../limits/plans";
+import { purgeAlerts } from "./alerts";
 
 /** Rows of each kind deleted per pass; a pass that hits the bound asks for another at once. */
 export const RETENTION_BATCH = 500;
@@ -14,7 +15,7 @@ export const historyStart = (plan: Plan, now: number) => now - plan.historyDays 
 /**
  * One bounded pass over the account's own database, from its alarm: screenshots (R2 bytes,
  * thumbnails and diffs first, then rows — a pass interrupted between the two is completed by
- * the next), runs and webhook events (their deliveries go with them) older than the plan's
+ * the next), runs, webhook events and alerts (their deliveries go with them) older than the plan's
  * history window, and expired idempotency keys. An approved baseline is kept while it is its
  * website's baseline. `plan` is the account's effective plan: a downgrade that has taken
  * effect shortens the window at once. Returns whether more may remain.
@@ -65,11 +66,12 @@ export async function purgeExpired(
       ),
     )
     .returning({ id: webhookEvents.id });
+  const oldAlerts = await purgeAlerts(db, before, batch);
   await db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now));
   return {
     screenshots: shots.length,
     runs: oldRuns.length,
-    more: shots.length === batch || oldRuns.length === batch || oldEvents.length === batch,
+    more: shots.length === batch || oldRuns.length === batch || oldEvents.length === batch || oldAlerts === batch,
   };
 }
 
@@ -81,7 +83,8 @@ export async function nextExpiry(db: Db, plan: Plan): Promise<number | null> {
       at: sql<number | null>`min(
         coalesce((SELECT min(created_at) FROM screenshots WHERE id NOT IN (SELECT baseline_screenshot_id FROM websites WHERE baseline_screenshot_id IS NOT NULL)), 9e15),
         coalesce((SELECT min(created_at) FROM runs), 9e15),
-        coalesce((SELECT min(created_at) FROM webhook_events), 9e15))`,
+        coalesce((SELECT min(created_at) FROM webhook_events), 9e15),
+        coalesce((SELECT min(created_at) FROM alerts), 9e15))`,
       keys: sql<number | null>`(SELECT min(expires_at) FROM idempotency_keys)`,
     })
     .from(sql`(SELECT 1)`)

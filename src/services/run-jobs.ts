@@ -19,6 +19,7 @@ import {
 } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import type { Quota } from "../limits/counters";
+import { runFailed } from "./alert-events";
 import { screenshotRow } from "./screenshots";
 import { type EventScope, emitRunFinished, notify } from "./webhooks";
 import { parseCapture } from "./websites";
@@ -69,7 +70,10 @@ export async function finishRun(
     .set({ status: "failed", error: "The run ended before this screenshot was stored", updatedAt: now })
     .where(and(eq(screenshots.runId, row.id), eq(screenshots.status, "processing")));
   if (done?.scheduleId) await db.update(schedules).set({ lastStatus: status }).where(eq(schedules.id, done.scheduleId));
-  if (done && events) await notify(`run.finished:${done.id}`, () => emitRunFinished(events, done, now));
+  if (done && events) {
+    await notify(`run.finished:${done.id}`, () => emitRunFinished(events, done, now));
+    await runFailed(events, done, now);
+  }
   return done;
 }
 

@@ -2,7 +2,8 @@ import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { expectBrowserJobs } from "../capture/browser";
 import { screenshotObjects } from "../capture/keys";
 import { type CaptureOptions, type CaptureOptionsInput, resolveOptions } from "../capture/options";
-import { compareKey, parseChangeDetection } from "../compare/settings";
+import { compareKey, parseChangeDetection, type Trigger } from "../compare/settings";
+import type { TextComparison } from "../compare/text";
 import { chunks } from "../db/chunks";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
@@ -104,6 +105,8 @@ export interface NewScreenshot {
   url?: string;
   /** A scenario `screenshot` step with `compare`: compared with the website's settings. */
   compare?: boolean;
+  /** Fields set on the row as it is written (a confirming capture: the settings of the one it confirms). */
+  fields?: Partial<Screenshot>;
 }
 
 export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
@@ -133,6 +136,11 @@ export function screenshotRow(input: NewScreenshot, now: number): Screenshot {
     startedAt: null,
     capturedAt: null,
     ...detectionFields(input, options),
+    textSha256: null,
+    ignoreText: null,
+    confirmedBy: null,
+    confirms: null,
+    ...input.fields,
   };
 }
 
@@ -172,6 +180,9 @@ export function comparisonView(s: Screenshot) {
     regions: figures.regions ?? [],
     size_changed: figures.size_changed ?? null,
     diff_url: s.diffKey ? `/v1/screenshots/${s.id}/diff` : null,
+    text: figures.text ?? null,
+    triggered: figures.triggered ?? [],
+    transient: figures.transient ?? false,
     ...(figures.error ? { error: figures.error } : {}),
   };
 }
@@ -184,6 +195,12 @@ export interface ComparisonFigures {
   regions: { x: number; y: number; width: number; height: number }[];
   size_changed: boolean;
   error?: string;
+  /** The line diff of the page's text against the same baseline; null when text is off or missing. */
+  text?: TextComparison | null;
+  /** The triggers that fired (with triggers set, only these make a change). */
+  triggered?: Trigger[];
+  /** `confirm: true`: the change was gone when the confirming capture looked again. */
+  transient?: boolean;
 }
 
 /**
@@ -196,16 +213,18 @@ export async function tryQueueCapture(
   queue: Queue,
   input: NewScreenshot,
   now: number,
+  delaySeconds?: number,
 ): Promise<{ ok: true; row: Screenshot } | { ok: false; refusal: QuotaRefusal }> {
   const quota = scope.quota.consume(1, now);
   if (!quota.ok) return { ok: false, refusal: quota };
   const row = screenshotRow(input, now);
   try {
-    expectBrowserJobs(1); // before sending: the queue may deliver at once
+    // Before sending: the queue may deliver at once (a delayed job is not on its way yet).
+    if (!delaySeconds) expectBrowserJobs(1);
     await scope.db.insert(screenshots).values(row);
-    await enqueue(queue, { type: "capture", screenshot_id: row.id, account_id: scope.accountId });
+    await enqueue(queue, { type: "capture", screenshot_id: row.id, account_id: scope.accountId }, delaySeconds);
   } catch (err) {
-    expectBrowserJobs(-1);
+    if (!delaySeconds) expectBrowserJobs(-1);
     await scope.db
       .delete(screenshots)
       .where(eq(screenshots.id, row.id))

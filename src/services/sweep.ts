@@ -3,8 +3,9 @@ import type { Db } from "../db/client";
 import { runs, scenarios, schedules, screenshots } from "../db/schema";
 import { MINUTE } from "../lib/clock";
 import { enqueueMany, type JobMessage, MAX_DELIVERIES } from "../queue/messages";
+import { captureFailed, runFailed } from "./alert-events";
 import { STALE_CLAIM } from "./capture-jobs";
-import { COMPARE_LOST } from "./comparisons";
+import { COMPARE_LOST, confirmationFailed } from "./comparisons";
 import { RUN_GRACE, RUN_INTERRUPTED, STALE_RUN } from "./run-jobs";
 import { type EventScope, emitRunFinished, emitScreenshotEvent, notify } from "./webhooks";
 
@@ -132,7 +133,13 @@ export async function sweepStale(events: EventScope, jobsQueue: Queue, now: numb
     durationMs: sql`${now} - ${runs.startedAt}`,
     updatedAt: now,
   });
-  const shot = { id: screenshots.id, scheduleId: screenshots.scheduleId, source: screenshots.source };
+  const shot = {
+    id: screenshots.id,
+    scheduleId: screenshots.scheduleId,
+    source: screenshots.source,
+    websiteId: screenshots.websiteId,
+    error: screenshots.error,
+  };
   const run = { id: runs.id, scheduleId: runs.scheduleId };
 
   const [lostShots, lostShotsEnded, deadShots, deadShotsEnded, overdueEnded, lostRuns, lostRunsEnded, orphans] =
@@ -190,12 +197,17 @@ export async function sweepStale(events: EventScope, jobsQueue: Queue, now: numb
 
   // Webhook events for what the sweep ended (bounded by its batch; a scenario's screenshots
   // are reported by their run).
-  for (const r of [...lostShotsEnded, ...deadShotsEnded])
+  for (const r of [...lostShotsEnded, ...deadShotsEnded]) {
     await notify(`screenshot.failed:${r.id}`, () => emitScreenshotEvent(events, r, "screenshot.failed", now));
+    await captureFailed(events, r, r.error ?? CAPTURE_INTERRUPTED, now);
+    await confirmationFailed(db, r.id, `the confirming capture failed (${r.error ?? CAPTURE_INTERRUPTED})`, now);
+  }
   const endedRunIds = [...overdueEnded, ...lostRunsEnded].map((r) => r.id);
   if (endedRunIds.length > 0) {
-    for (const row of await db.select().from(runs).where(inArray(runs.id, endedRunIds)))
+    for (const row of await db.select().from(runs).where(inArray(runs.id, endedRunIds))) {
       await notify(`run.finished:${row.id}`, () => emitRunFinished(events, row, now));
+      await runFailed(events, row, now);
+    }
   }
 
   const jobs: JobMessage[] = [

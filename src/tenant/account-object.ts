@@ -4,6 +4,7 @@ import { createApp, defaultDeps } from "../app";
 import type { AccountHost, Forwarded } from "../context";
 import { accountDatabase, type Db, getDirectory, migrateAccountDatabase } from "../db/client";
 import {
+  type AlertDelivery,
   accounts,
   apiTokens,
   invitations,
@@ -23,6 +24,14 @@ import type { KeptMail } from "../mail/mail";
 import { keepMail } from "../mail/outbox";
 import { Waiters } from "../queue/completion";
 import { enqueue } from "../queue/messages";
+import { channelByToken, type LinkedChannel, unsubscribeByToken, verifyByToken } from "../services/alert-channels";
+import {
+  type AlertClaim,
+  type AlertOutcome,
+  alertDeliveryGaveUp,
+  claimAlertAttempt,
+  recordAlertAttempt,
+} from "../services/alerts";
 import {
   afterCapture,
   type Claim,
@@ -34,6 +43,7 @@ import {
   type StoredShot,
 } from "../services/capture-jobs";
 import {
+  CONFIRM_DELAY_SECONDS,
   type ComparisonInput,
   comparisonInput,
   completeComparison,
@@ -402,7 +412,13 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
     diffKey: string | null,
     now: number,
   ): Promise<boolean> {
-    const done = await completeComparison(await this.events(accountId, now), id, changed, figures, diffKey, now);
+    const events = await this.events(accountId, now);
+    const delay = Number(this.env.CONFIRM_DELAY_SECONDS ?? CONFIRM_DELAY_SECONDS);
+    const done = await completeComparison(events, id, changed, figures, diffKey, now, {
+      scope: this.scopeFor(),
+      jobs: this.env.JOBS,
+      delaySeconds: Number.isFinite(delay) && delay >= 0 ? delay : CONFIRM_DELAY_SECONDS,
+    });
     await this.rearm(now);
     return done;
   }
@@ -437,6 +453,46 @@ export class AccountObject extends DurableObject<Env> implements AccountHost {
   async deliveryGaveUp(accountId: string, deliveryId: string, now: number): Promise<void> {
     await this.enter(accountId);
     await deliveryGaveUp(this.db, deliveryId, now);
+  }
+
+  async claimAlertAttempt(accountId: string, deliveryId: string, attempt: number, now: number): Promise<AlertClaim> {
+    await this.enter(accountId);
+    return claimAlertAttempt(this.db, deliveryId, attempt, now);
+  }
+
+  async recordAlertAttempt(
+    accountId: string,
+    claimed: AlertDelivery,
+    outcome: AlertOutcome,
+    retryInSeconds: number | null,
+    now: number,
+  ) {
+    await this.enter(accountId);
+    return recordAlertAttempt(this.db, this.env.WEBHOOKS, accountId, claimed, outcome, retryInSeconds, now);
+  }
+
+  async alertDeliveryGaveUp(accountId: string, deliveryId: string, now: number): Promise<void> {
+    await this.enter(accountId);
+    await alertDeliveryGaveUp(this.db, deliveryId, now);
+  }
+
+  // ---- Links in alert emails (no session: the token is the authority) ---------------------
+
+  /** The channel an address-confirmation or unsubscribe link names, to show before it is used. */
+  async alertLink(accountId: string, kind: "verify" | "unsubscribe", token: string): Promise<LinkedChannel | null> {
+    await this.enter(accountId);
+    return channelByToken(this.db, kind, token);
+  }
+
+  /** Uses an address-confirmation (`verify`) or one-click unsubscribe link; null when it names nothing. */
+  async useAlertLink(
+    accountId: string,
+    kind: "verify" | "unsubscribe",
+    token: string,
+    now: number,
+  ): Promise<LinkedChannel | null> {
+    await this.enter(accountId);
+    return kind === "verify" ? verifyByToken(this.db, token, now) : unsubscribeByToken(this.db, token, now);
   }
 
   // ---- Timers: schedules, retention, stale jobs ------------------------------------------

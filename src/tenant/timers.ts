@@ -5,6 +5,7 @@ import { MINUTE } from "../lib/clock";
 import type { AccountSnapshot } from "../limits/counters";
 import { PLANS } from "../limits/plans";
 import { effectivePlan } from "../limits/subscription";
+import { nextDigest, sendDueDigests } from "../services/alerts";
 import { sweepComparisons } from "../services/comparisons";
 import { dispatchDue, pauseTooFast } from "../services/dispatch";
 import { purgeOnce } from "../services/one-time";
@@ -26,13 +27,15 @@ export interface WakeResult {
   comparisonsResent: number;
   dispatch: { fired: number; skipped: number; paused: number };
   purged: { screenshots: number; runs: number };
+  /** Daily alert digests sent (08:00 in the account's time zone). */
+  digests: number;
   /** When the alarm is set for next (null: nothing is due). */
   next: number | null;
 }
 
 /**
  * The account's own timers, run from its object's alarm: a downgrade whose time has come,
- * the stale-job sweep, due schedules and retention. One alarm per object, always set to the
+ * the stale-job sweep, due schedules, daily alert digests and retention. One alarm per object, always set to the
  * earliest thing due; every step is idempotent, so a repeated or early wake-up does no harm.
  *
  * The directory (D1) keeps, per account, when the object next needs waking (`wake_at`); the
@@ -64,6 +67,7 @@ export class AccountTimers {
       comparisonsResent: 0,
       dispatch: { fired: 0, skipped: 0, paused: 0 },
       purged: { screenshots: 0, runs: 0 },
+      digests: 0,
       next: null,
     };
     if (!account) {
@@ -105,6 +109,7 @@ export class AccountTimers {
 
     // One-time values nobody came back for (services/one-time.ts); no wake-up of their own.
     await purgeOnce(this.db, now);
+    result.digests = await sendDueDigests(events, now);
 
     const expiry = await nextExpiry(this.db, plan);
     if (expiry !== null && expiry <= now) {
@@ -129,6 +134,7 @@ export class AccountTimers {
       await nextStale(this.db),
       await nextExpiry(this.db, plan),
       account?.pendingPlan ? account.pendingPlanAt : null,
+      await nextDigest(this.db, now),
     ].filter((t): t is number => t !== null);
     return times.length > 0 ? Math.min(...times) : null;
   }

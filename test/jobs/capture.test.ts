@@ -164,7 +164,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     expect(again.explicitAcks).toEqual(["dup"]);
     expect(await rowOf(acc, shot.id)).toEqual(before);
     expect(await r2Count(prefix)).toBe(objects);
-    expect(objects).toBe(2); // the image and its gallery thumbnail
+    expect(objects).toBe(3); // the image, its gallery thumbnail and its text
   });
 
   it("leaves nothing half-written: when the account's database fails after the R2 write, the object is removed and the job retried", async () => {
@@ -200,7 +200,7 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     );
     expect(retry.explicitAcks).toEqual(["m2"]);
     expect(await rowOf(acc, row.id)).toMatchObject({ status: "completed", attempts: 2 });
-    expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(2); // the image and its thumbnail
+    expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(3); // the image, its thumbnail and text
   });
 
   it("a worker that wakes up after its claim was taken over changes nothing", async () => {
@@ -274,8 +274,8 @@ describe("platform failures retry with backoff, then dead-letter and fail", () =
     release();
     const result = await running;
     expect(result.explicitAcks).toEqual(["m3"]);
-    // The image and its thumbnail were written, then deleted again.
-    expect(stored).toEqual([expect.stringMatching(/\.png$/), `${stored[0]}.thumb.jpg`]);
+    // The image, its thumbnail and its text were written, then deleted again.
+    expect(stored).toEqual([expect.stringMatching(/\.png$/), `${stored[0]}.thumb.jpg`, `${stored[0]}.txt`]);
     for (const key of stored) expect(await env.SHOTS.head(key)).toBeNull();
     expect(await r2Count(websitePrefix(acc.id, row.websiteId))).toBe(0);
   });

@@ -178,7 +178,7 @@ describe("change detection on website captures (real browser, queue, R2, the acc
 });
 
 describe("identical captures", () => {
-  it("are unchanged as soon as the capture completes: same bytes, nothing decoded, no comparison job", async () => {
+  it("are unchanged as soon as the capture completes: same bytes and text, nothing decoded, no comparison job", async () => {
     const acc = await newAccount("pro");
     const site = await createWebsite(acc, `${FIXTURE()}/`, VIEWPORT);
     const first = await settled(acc, (await requestCapture(acc, site.id)).id);
@@ -196,6 +196,9 @@ describe("identical captures", () => {
       regions: [],
       size_changed: false,
       diff_url: null,
+      text: { changed: false, added_count: 0, removed_count: 0, added: [], removed: [] },
+      triggered: [],
+      transient: false,
     });
   });
 });

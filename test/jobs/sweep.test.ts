@@ -415,9 +415,9 @@ describe("crash sweeper: deadlines, overlap and bounds", () => {
     const rows = Array.from({ length: SWEEP_BATCH + 7 }, (_, i) =>
       screenshotRow({ website, source: "api" }, lostAt + i),
     );
-    // SQLite in a Durable Object binds at most 100 parameters a statement: 3 rows of 32 columns.
+    // SQLite in a Durable Object binds at most 100 parameters a statement: 2 rows of 36 columns.
     await inAccount(acc.id, async (db) => {
-      for (let i = 0; i < rows.length; i += 3) await db.insert(screenshots).values(rows.slice(i, i + 3));
+      for (let i = 0; i < rows.length; i += 2) await db.insert(screenshots).values(rows.slice(i, i + 2));
     });
     const ids = rows.map((r) => r.id);
 

@@ -31,7 +31,7 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
 
 /**
  * A page to capture, on loopback (npm start allows 127.0.0.1:* targets). `/changing` is a
- * new version at every request (another colour and text), for change detection.
+ * new version at every request (another colour, heading and price list), for change detection.
  */
 export async function targetSite() {
   let version = 0;
@@ -40,8 +40,12 @@ export async function targetSite() {
     if (req.url === "/changing") {
       version += 1;
       const bg = version % 2 ? "#2b6cb0" : "#b7791f";
+      const items =
+        version % 2
+          ? ["Apples 3 €", "Pears 4 €", "Plums 5 €"]
+          : ["Apples 3 €", "Pears 4.50 €", "Plums 5 €", "Cherries 7 €"];
       res.end(
-        `<body style="margin:0;background:${bg};color:#fff"><h1 style="font:64px sans-serif">Version ${version}</h1></body>`,
+        `<body style="margin:0;background:${bg};color:#fff;font:24px sans-serif"><h1 style="font:64px sans-serif;margin:0 16px">Version ${version}</h1><ul>${items.map((i) => `<li>${i}</li>`).join("")}</ul></body>`,
       );
       return;
     }

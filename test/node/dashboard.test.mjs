@@ -451,9 +451,25 @@ describe("dashboard", () => {
     await page.browserContext().close();
   });
 
-  test("webhooks (secret once, a test delivered and signed), two captures of a changing page compared, approved", async () => {
+  test("webhooks (secret once, a test delivered and signed), an email alert channel, two captures of a changing page compared (pixels and text), the change email in the outbox, approved", async () => {
     const page = await newPage(browser);
-    await signUp(page, server.origin, "changes");
+    const email = await signUp(page, server.origin, "changes");
+
+    // Settings → Alerts: an email channel to the owner's own address (no confirmation needed), and a test alert.
+    await page.goto(`${server.origin}/app/settings/alerts`);
+    await page.type("#f-target", email);
+    assert.equal(await page.$eval("#f-websites-all", (el) => el.checked), true, "every website unless told otherwise");
+    await submit(page, "#add-channel button[type=submit]");
+    assert.match(new URL(page.url()).pathname, /^\/app\/settings\/alerts\/alc_/);
+    assert.match(await page.$eval("#channel-state", (el) => el.textContent), /enabled/);
+    const channelPath = new URL(page.url()).pathname;
+    await submit(page, "#send-test");
+    await reloadUntil(
+      page,
+      `${server.origin}${channelPath}`,
+      () => document.querySelector("#deliveries tbody tr .status")?.textContent === "delivered",
+      { what: "the test alert" },
+    );
 
     // Settings → Webhooks: an endpoint for every event; its secret is shown once.
     await page.goto(`${server.origin}/app/settings/webhooks`);
@@ -508,6 +524,17 @@ describe("dashboard", () => {
     await page.waitForFunction(() =>
       ["#diff", "#before", "#after"].every((s) => document.querySelector(s)?.naturalWidth === 1280),
     );
+    // The text diff beside the pixels: the heading's old line removed, the new one added.
+    assert.deepEqual(await page.$$eval("#text-added li", (lis) => lis.map((li) => li.textContent)), [
+      "Version 2",
+      "Pears 4.50 €",
+      "Cherries 7 €",
+    ]);
+    assert.deepEqual(await page.$$eval("#text-removed li", (lis) => lis.map((li) => li.textContent)), [
+      "Version 1",
+      "Pears 4 €",
+    ]);
+    const comparePath = new URL(page.url()).pathname;
     // The slider (the script's): visible, and the range cuts this capture over the baseline.
     assert.equal(await page.$eval("#slider", (el) => el.hidden), false);
     await page.$eval("#slider-range", (el) => {
@@ -515,6 +542,48 @@ describe("dashboard", () => {
       el.dispatchEvent(new Event("input"));
     });
     assert.equal(await page.$eval("#slider-after", (el) => el.style.clipPath), "inset(0px 0px 0px 30%)");
+
+    // The change email, as its recipient sees it, in Settings → Outbox (local only).
+    await reloadUntil(
+      page,
+      `${server.origin}/app/settings/outbox`,
+      () => [...document.querySelectorAll("#outbox a")].some((a) => /^Changing changed \(/.test(a.textContent)),
+      { what: "the change email" },
+    );
+    const subjects = await page.$$eval("#outbox a", (as) => as.map((a) => a.textContent));
+    assert.ok(subjects.includes("SnapTrack test alert"), subjects.join(", "));
+    await Promise.all([
+      page.waitForNavigation(),
+      page.$$eval("#outbox a", (as) => as.find((a) => /^Changing changed \(/.test(a.textContent)).click()),
+    ]);
+    assert.match(
+      await page.$eval("#mail-headers", (el) => el.textContent),
+      /List-Unsubscribe-Post\s*List-Unsubscribe=One-Click/,
+    );
+    const frame = await (await page.waitForSelector("#mail-html")).contentFrame();
+    await frame.waitForFunction(() => document.querySelector("img")?.naturalWidth > 0);
+    // biome-ignore lint/performance/useDomNodeTextContent: the lines as laid out, as the recipient reads them
+    const mailText = await frame.$eval("body", (b) => b.innerText);
+    assert.match(mailText, /\+ Version 2\s+\+ Pears 4\.50 €\s+\+ Cherries 7 €/);
+    assert.match(mailText, /− Version 1\s+− Pears 4 €/);
+    assert.equal(
+      await frame.$eval("a[href$='/compare']", (a) => new URL(a.href).pathname),
+      comparePath,
+      "the email links to the compare page",
+    );
+    if (process.env.DASHBOARD_SHOTS) {
+      // For a person to look at (npm test does not set it): the outbox page, and the mail alone.
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(process.env.DASHBOARD_SHOTS, { recursive: true });
+      await page.setViewport({ width: 1280, height: 1300 });
+      await page.screenshot({ path: `${process.env.DASHBOARD_SHOTS}/outbox-change-email.png`, fullPage: true });
+      const mailPage = await page.browserContext().newPage();
+      await mailPage.setViewport({ width: 700, height: 900 });
+      await mailPage.goto(frame.url());
+      await mailPage.screenshot({ path: `${process.env.DASHBOARD_SHOTS}/change-email.png`, fullPage: true });
+      await mailPage.close();
+    }
+    await page.goto(`${server.origin}${comparePath}`);
 
     // Approve as baseline: the website compares with it from now on (said on the page and in
     // its settings); the receiver got change.detected for it.

@@ -83,6 +83,8 @@ async function comparedPair(acc: TestAccount) {
     max_tile_ratio: 0.5,
     regions: [{ x: 10, y: 20, width: 300, height: 40 }],
     size_changed: false,
+    text: { changed: true, added_count: 2, removed_count: 1, added: ["In stock", "<b>new</b>"], removed: ["Sold out"] },
+    triggered: [{ type: "text_appears", value: "In stock", regex: false }],
   };
   await accountSql(
     acc.id,
@@ -119,6 +121,9 @@ describe("change detection pages", () => {
       "change_detection.baseline": "approved",
       "change_detection.ignore_selectors": "#clock\n.ad",
       "change_detection.ignore_regions": "0, 0, 100, 50\n1 2 3",
+      "change_detection.text": "on",
+      "change_detection.triggers": "appears: In stock\ndisappears: /^(a+)+$/\nwhenever",
+      "change_detection.confirm": "on",
     };
     const bad = await post(acc.cookie, `/app/websites/${websiteId}/edit`, fields);
     expect(bad.status).toBe(422);
@@ -126,11 +131,24 @@ describe("change detection pages", () => {
     expect(text).toMatch(/id="f-change_detection-threshold-error">[^<]*100/);
     expect(text).toMatch(/id="f-change_detection-ignore_regions-error">[^<]*&quot;1 2 3&quot;/);
     expect(text).toContain(">#clock\n.ad</textarea>");
+    // Triggers: a line not in the form's shape, and a regex prone to catastrophic backtracking.
+    expect(text).toMatch(/id="f-change_detection-triggers-error">[^<]*&quot;whenever&quot;/);
+    const badRegex = await post(acc.cookie, `/app/websites/${websiteId}/edit`, {
+      ...fields,
+      "change_detection.threshold": "0.5",
+      "change_detection.ignore_regions": "0, 0, 100, 50",
+      "change_detection.triggers": "disappears: /^(a+)+$/",
+    });
+    expect(badRegex.status).toBe(422);
+    expect(await badRegex.text()).toMatch(
+      /id="f-change_detection-triggers-error">trigger 1: [^<]*catastrophic backtracking/,
+    );
 
     const ok = await post(acc.cookie, `/app/websites/${websiteId}/edit`, {
       ...fields,
       "change_detection.threshold": "0.5",
       "change_detection.ignore_regions": "0, 0, 100, 50",
+      "change_detection.triggers": "appears: In stock\ndisappears: /Sold (out|old)/",
     });
     expect(ok.status).toBe(303);
     // Stored as the API would store it (the same schema, every field).
@@ -146,6 +164,12 @@ describe("change detection pages", () => {
       ignore_selectors: ["#clock", ".ad"],
       ignore_regions: [{ x: 0, y: 0, width: 100, height: 50 }],
       baseline: "approved",
+      text: true,
+      triggers: [
+        { type: "text_appears", value: "In stock", regex: false },
+        { type: "text_disappears", value: "Sold (out|old)", regex: true },
+      ],
+      confirm: true,
     });
     // Unchecking "enabled" turns detection off.
     const off = await post(acc.cookie, `/app/websites/${websiteId}/edit`, {
@@ -171,6 +195,12 @@ describe("change detection pages", () => {
     expect(html).toContain(`src="/app/screenshots/${before}/image"`);
     expect(html).toContain(`src="/app/screenshots/${after}/diff"`);
     expect(html).toContain('<rect x="10" y="20" width="300" height="40"');
+    // The text diff beside the pixels: added and removed lines (escaped), the trigger that fired.
+    expect(html).toMatch(
+      /<ol class="lines added" id="text-added"><li>In stock<\/li><li>&lt;b&gt;new&lt;\/b&gt;<\/li><\/ol>/,
+    );
+    expect(html).toContain('<ol class="lines removed" id="text-removed"><li>Sold out</li></ol>');
+    expect(html).toMatch(/id="triggered">.*text <code>In stock<\/code> appeared/s);
     const diff = await get(acc.cookie, `/app/screenshots/${after}/diff`);
     expect(diff.status).toBe(200);
     expect(diff.headers.get("content-type")).toBe("image/png");

@@ -99,6 +99,15 @@ async function webhook() {
   return body<{ id: string }>(res);
 }
 
+async function alertChannel() {
+  const res = await call(
+    "/v1/alert-channels",
+    jsonInit("POST", { type: "discord", target: `${FIXTURE()}/__hook?t=security-suite-alerts` }, owner.auth),
+  );
+  expect(res.status, await res.clone().text()).toBe(201);
+  return body<{ id: string }>(res);
+}
+
 async function webhookTest(id: string) {
   const res = await call(`/v1/webhooks/${id}/test`, { method: "POST", headers: owner.auth });
   expect(res.status, await res.clone().text()).toBe(202);
@@ -131,6 +140,7 @@ beforeAll(async () => {
 
   const [hook, spareHook] = [await webhook(), await webhook()];
   const delivery = await webhookTest(hook.id);
+  const [channel, spareChannel] = [await alertChannel(), await alertChannel()];
 
   main = {
     website: site.id,
@@ -140,6 +150,7 @@ beforeAll(async () => {
     schedule: siteSchedule.id,
     webhook: hook.id,
     delivery: delivery.id,
+    "alert-channel": channel.id,
   };
   spare = {
     website: spareSite.id,
@@ -149,6 +160,7 @@ beforeAll(async () => {
     schedule: spareSchedule.id,
     webhook: spareHook.id,
     delivery: (await webhookTest(spareHook.id)).id,
+    "alert-channel": spareChannel.id,
   };
   ownerIds = [owner.id];
   for (const op of operations.filter((o) => isList(o) && o.pathParams.length === 0)) {

@@ -21,6 +21,7 @@ export const AccountSchema = z
       team_users: z.number().int(),
       fastest_schedule_minutes: z.number().int(),
       webhook_endpoints: z.number().int(),
+      alert_channels: z.number().int(),
     }),
     usage: z.object({
       captures_today: z.number().int(),

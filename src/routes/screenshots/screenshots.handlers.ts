@@ -1,7 +1,7 @@
 import { preferredWait } from "../../lib/prefer";
 import { effectivePlan } from "../../limits/subscription";
 import { approveScreenshot, screenshotDiff } from "../../services/changes";
-import { bulkArchive, screenshotDownload } from "../../services/downloads";
+import { bulkArchive, screenshotDownload, screenshotText } from "../../services/downloads";
 import {
   deleteScreenshot,
   getScreenshot,
@@ -19,6 +19,7 @@ import type {
   GetRoute,
   ListRoute,
   RemoveRoute,
+  TextRoute,
 } from "./screenshots.routes";
 
 const toMs = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
@@ -61,6 +62,11 @@ export const download: AppRouteHandler<DownloadRoute> = async (c) => {
     c.req.header("If-None-Match"),
   );
   return file.status === 304 ? c.body(null, 304, file.headers) : c.body(file.body, 200, file.headers);
+};
+
+export const text: AppRouteHandler<TextRoute> = async (c) => {
+  const file = await screenshotText(c.get("db"), c.env.SHOTS, c.req.valid("param").id);
+  return c.text(file.text, 200, file.headers);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {

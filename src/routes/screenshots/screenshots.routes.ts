@@ -92,6 +92,27 @@ export const download = createRoute({
   },
 });
 
+export const text = createRoute({
+  method: "get",
+  path: "/v1/screenshots/{id}/text",
+  operationId: "getScreenshotText",
+  tags,
+  security: v1Security,
+  summary: "Download the page's visible text",
+  description:
+    "The `innerText` of the capture's `selector` element, else of `body`, whitespace-normalised, one line per block, at most 256 KB (UTF-8), kept next to the image and deleted with it. 409 until the capture has completed; 404 when it has no text.",
+  request: { params },
+  responses: {
+    200: {
+      description: "The text.",
+      content: { "text/plain": { schema: z.string() } },
+      headers: { ETag: { description: "The text's SHA-256, quoted.", schema: { type: "string" as const } } },
+    },
+    409: errorContent("Not completed yet (`conflict`)."),
+    ...v1ErrorResponses,
+  },
+});
+
 export const remove = createRoute({
   method: "delete",
   path: "/v1/screenshots/{id}",
@@ -155,6 +176,7 @@ export const approve = createRoute({
 
 export type CreateRoute = typeof create;
 export type DiffRoute = typeof diff;
+export type TextRoute = typeof text;
 export type ApproveRoute = typeof approve;
 export type ListRoute = typeof list;
 export type GetRoute = typeof get;

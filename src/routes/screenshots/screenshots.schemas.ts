@@ -1,10 +1,24 @@
 import { z } from "@hono/zod-openapi";
 import { CaptureOptionsSchema } from "../../capture/options";
+import { TriggerSchema } from "../../compare/settings";
+import { MAX_LISTED_LINES } from "../../compare/text";
 import { pageQuery } from "../../db/pagination";
 import { COMPARISON_STATUSES, IMAGE_FORMATS, SCREENSHOT_SOURCES, SCREENSHOT_STATUSES } from "../../lib/values";
 import { MAX_BULK } from "../../services/downloads";
 
 export const isoTime = z.iso.datetime({ offset: true, message: "Must be an ISO-8601 date-time" });
+
+const TextComparisonSchema = z
+  .object({
+    changed: z.boolean(),
+    added_count: z.number().int(),
+    removed_count: z.number().int(),
+    added: z.array(z.string()).openapi({ description: `Added lines, in page order (at most ${MAX_LISTED_LINES}).` }),
+    removed: z
+      .array(z.string())
+      .openapi({ description: `Removed lines, in page order (at most ${MAX_LISTED_LINES}).` }),
+  })
+  .openapi("TextComparison");
 
 const RegionSchema = z.object({
   x: z.number().int(),
@@ -29,6 +43,17 @@ export const ComparisonSchema = z
       .openapi({ description: "Where it changed: at most 20 merged boxes (image pixels)." }),
     size_changed: z.boolean().nullable(),
     diff_url: z.string().nullable(),
+    text: TextComparisonSchema.nullable().openapi({
+      description:
+        "The line diff of the page's text against the same baseline; null when text is off or either capture kept none.",
+    }),
+    triggered: z.array(TriggerSchema).openapi({
+      description: "The triggers that fired (with triggers set, a comparison is `changed` only when one fires).",
+    }),
+    transient: z.boolean().openapi({
+      description:
+        "`confirm: true`: the change was gone when the confirming capture looked 60 s later, so it was not reported (`changed: false`).",
+    }),
     error: z.string().optional().openapi({ description: "Why the comparison failed." }),
   })
   .openapi("Comparison");

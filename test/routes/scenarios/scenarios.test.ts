@@ -401,9 +401,10 @@ describe("runs API", () => {
     const run = await runToEnd(acc, scenario.id);
     const shotId = run.steps[0]?.screenshot_id as string;
     const prefix = `acc/${acc.id}/web/${site.id}/scn/${scenario.id}/`;
-    // The image and its thumbnail (the dashboard's run page shows thumbnails); both go with the scenario.
+    // The image, its thumbnail (the dashboard's run page shows thumbnails) and its text; all go with the scenario.
     const stored = (await env.SHOTS.list({ prefix })).objects.map((o) => o.key);
-    expect(stored).toHaveLength(2);
+    expect(stored).toHaveLength(3);
+    expect(stored.filter((k) => k.endsWith(".txt"))).toHaveLength(1);
     expect(stored.filter((k) => k.endsWith(".thumb.jpg"))).toHaveLength(1);
     expect((await call(`/v1/scenarios/${scenario.id}`, { method: "DELETE", headers: acc.auth })).status).toBe(204);
     await expectError(await call(`/v1/runs/${run.id}`, { headers: acc.auth }), 404, "not_found");

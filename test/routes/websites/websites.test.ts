@@ -210,7 +210,7 @@ describe("deleting a website", () => {
     const shots = [await requestCapture(acc, site.id), await requestCapture(acc, site.id)];
     for (const s of shots) await settled(acc, s.id);
     const prefix = `acc/${acc.id}/web/${site.id}/`;
-    expect((await env.SHOTS.list({ prefix })).objects).toHaveLength(4); // two images, two thumbnails
+    expect((await env.SHOTS.list({ prefix })).objects).toHaveLength(6); // two images, two thumbnails, two texts
     const other = await createWebsite(acc, `${FIXTURE()}/colors`);
     const kept = await settled(acc, (await requestCapture(acc, other.id)).id);
 
