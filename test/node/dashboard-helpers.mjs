@@ -36,7 +36,7 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
 export async function targetSite() {
   let version = 0;
   const server = createServer((req, res) => {
-    res.setHeader("content-type", "text/html");
+    res.setHeader("content-type", "text/html; charset=utf-8");
     if (req.url === "/changing") {
       version += 1;
       const bg = version % 2 ? "#2b6cb0" : "#b7791f";

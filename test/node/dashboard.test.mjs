@@ -10,6 +10,7 @@ import {
   launchBrowser,
   newPage,
   PASSWORD,
+  reloadUntil,
   signUp,
   submit,
   targetSite,
