@@ -21,7 +21,8 @@ JSON="content-type: application/json"
 SITE="$(curl -sf -H "$AUTH" -H "$JSON" -d "{\"name\":\"Example\",\"url\":\"$TARGET\"}" "$BASE/v1/websites" | jq -r .id)"
 echo "website $SITE"
 
-SHOT="$(curl -sf -H "$AUTH" -H "$JSON" -d "{\"website_id\":\"$SITE\"}" "$BASE/v1/screenshots" | jq -r .id)"
+# Prefer: wait answers when the capture has ended (up to 30 s), so there is little to poll.
+SHOT="$(curl -sf -H "$AUTH" -H "$JSON" -H 'prefer: wait=30' -d "{\"website_id\":\"$SITE\"}" "$BASE/v1/screenshots" | jq -r .id)"
 # --retry: a 429 (the plan's requests per minute) is retried after its Retry-After.
 until SHOT_JSON="$(curl -sf --retry 10 -H "$AUTH" "$BASE/v1/screenshots/$SHOT")" &&
   STATUS="$(jq -r .status <<< "$SHOT_JSON")" && [ "$STATUS" != queued ] && [ "$STATUS" != processing ]; do sleep 1; done
@@ -34,7 +35,7 @@ echo "saved $(wc -c < "$WORK/shot.png") bytes"
 
 SCENARIO="$(curl -sf -H "$AUTH" -H "$JSON" "$BASE/v1/scenarios" -d "{\"website_id\":\"$SITE\",\"name\":\"Smoke test\",
   \"steps\":[{\"action\":\"wait_for_selector\",\"selector\":\"body\",\"state\":\"attached\"},{\"action\":\"screenshot\",\"name\":\"home\"}]}" | jq -r .id)"
-RUN="$(curl -sf -X POST -H "$AUTH" "$BASE/v1/scenarios/$SCENARIO/run" | jq -r .id)"
+RUN="$(curl -sf -X POST -H "$AUTH" -H 'prefer: wait=30' "$BASE/v1/scenarios/$SCENARIO/run" | jq -r .id)"
 until RUN_JSON="$(curl -sf --retry 10 -H "$AUTH" "$BASE/v1/runs/$RUN")" &&
   [ "$(jq -r .status <<< "$RUN_JSON")" != queued ] && [ "$(jq -r .status <<< "$RUN_JSON")" != running ]; do sleep 1; done
 jq -r '.steps[] | "step \(.index) \(.action) \(.status) \(.duration_ms) ms"' <<< "$RUN_JSON"
@@ -44,7 +45,7 @@ curl -sf -H "$AUTH" -H "$JSON" -d "{\"website_id\":\"$SITE\",\"cron\":\"0 9 * * 
   "$BASE/v1/schedules" | jq -r '"schedule \(.id) next run \(.next_run_at)"'
 
 # Change detection: every website capture is compared with the previous one (the defaults).
-AGAIN="$(curl -sf -H "$AUTH" -H "$JSON" -d "{\"website_id\":\"$SITE\"}" "$BASE/v1/screenshots" | jq -r .id)"
+AGAIN="$(curl -sf -H "$AUTH" -H "$JSON" -H 'prefer: wait=30' -d "{\"website_id\":\"$SITE\"}" "$BASE/v1/screenshots" | jq -r .id)"
 until AGAIN_JSON="$(curl -sf --retry 10 -H "$AUTH" "$BASE/v1/screenshots/$AGAIN")" &&
   jq -e '(.status == "completed" or .status == "failed") and (.comparison.status // "") != "pending"' <<< "$AGAIN_JSON" > /dev/null; do
   sleep 1
