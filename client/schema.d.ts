@@ -9793,6 +9793,12 @@ export interface operations {
    * @description Email goes through Cloudflare's Email Service; an address that is not one of the account's users' gets a confirmation link first and receives nothing until it confirms (`verified: false`). Slack and Discord URLs must be their incoming-webhook URLs (https, the SSRF guard: 422 `target`). Past the plan's channel count: 403 `plan_limit_reached`.
    */
   createAlertChannel: {
+    parameters: {
+      header?: {
+        /** @description ≤ 255 chars, scoped to the account, kept 24 h. Same key + body replays the first response. */
+        "idempotency-key"?: string;
+      };
+    };
     requestBody: {
       content: {
         "application/json": components["schemas"]["CreateAlertChannel"];
@@ -9816,6 +9822,8 @@ export interface operations {
           RateLimit?: string;
           /** @description The created resource. */
           Location?: string;
+          /** @description `true` when this is a replayed answer. */
+          "Idempotent-Replayed"?: string;
         };
         content: {
           "application/json": components["schemas"]["AlertChannel"];
@@ -9873,6 +9881,26 @@ export interface operations {
       };
       /** @description Not found (also another account's ids). */
       404: {
+        headers: {
+          /** @description This request's id; quote it to support. */
+          "X-Request-Id"?: string;
+          /** @description Requests allowed per minute on your plan. */
+          "X-RateLimit-Limit"?: number;
+          /** @description Requests left in the current minute. */
+          "X-RateLimit-Remaining"?: number;
+          /** @description Unix time (seconds) the current minute ends. */
+          "X-RateLimit-Reset"?: number;
+          /** @description The limit in the IETF RateLimit draft's form: `"minute";q=60;w=60`. */
+          "RateLimit-Policy"?: string;
+          /** @description What is left, in the same form: `"minute";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A request with this `Idempotency-Key` is still in flight (`conflict`). */
+      409: {
         headers: {
           /** @description This request's id; quote it to support. */
           "X-Request-Id"?: string;

@@ -26,6 +26,7 @@ export const limitsList = (p: Plan) => html`<ul class="limits">
   <li>${p.bulkZip ? "Bulk ZIP downloads" : "No bulk ZIP downloads"}</li>
   <li>${count(p.teamUsers)} team seat${p.teamUsers === 1 ? "" : "s"}</li>
   <li>${count(p.webhookEndpoints)} webhook endpoint${p.webhookEndpoints === 1 ? "" : "s"}</li>
+  <li>${count(p.alertChannels)} alert channel${p.alertChannels === 1 ? "" : "s"} (email, Slack, Discord)</li>
 </ul>`;
 
 /** Every plan side by side, each with its price, limits and `action` (a button, a badge). */

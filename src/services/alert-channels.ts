@@ -278,6 +278,21 @@ export async function unsubscribeByToken(db: Db, token: string, now: number): Pr
   return channelByToken(db, "unsubscribe", token);
 }
 
+/**
+ * A deleted website leaves the channels that named it (their `website_ids`), so a channel's
+ * list only holds websites that exist and can be sent back as it is read.
+ */
+export async function forgetWebsite(db: Db, websiteId: string): Promise<void> {
+  await db
+    .update(alertChannels)
+    .set({
+      websiteIds: sql`(SELECT json_group_array(value) FROM json_each(${alertChannels.websiteIds}) WHERE value != ${websiteId})`,
+    })
+    .where(
+      sql`${alertChannels.websiteIds} IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(${alertChannels.websiteIds}) WHERE value = ${websiteId})`,
+    );
+}
+
 // ---- What a removed member created (joins the team's "created by" step) --------------------
 
 /** The channels `userId` added, for the member-removal step (label: what the owner recognises). */

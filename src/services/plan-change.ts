@@ -6,7 +6,7 @@
  */
 import { and, count, eq, lt, sql } from "drizzle-orm";
 import type { Db, DirectoryDb } from "../db/client";
-import { schedules, screenshots, webhooks, websites } from "../db/schema";
+import { alertChannels, schedules, screenshots, webhooks, websites } from "../db/schema";
 import { DAY } from "../lib/clock";
 import type { Plan } from "../limits/plans";
 import { tooFast } from "../schedules/timing";
@@ -49,7 +49,9 @@ export async function planChangeEffects(
     if (target.fastestScheduleMinutes < current.fastestScheduleMinutes)
       gains.push(`Schedules as often as every ${every(target.fastestScheduleMinutes)}`);
     if (target.bulkZip && !current.bulkZip) gains.push("Bulk ZIP downloads of screenshots");
-    gains.push(`${plural(target.teamUsers, "team seat")} and ${plural(target.webhookEndpoints, "webhook endpoint")}`);
+    gains.push(
+      `${plural(target.teamUsers, "team seat")}, ${plural(target.webhookEndpoints, "webhook endpoint")} and ${plural(target.alertChannels, "alert channel")}`,
+    );
     return { direction, gains, losses, paused };
   }
   if (direction === "same") return { direction, gains, losses, paused };
@@ -71,6 +73,11 @@ export async function planChangeEffects(
   if ((hooks?.n ?? 0) > target.webhookEndpoints)
     losses.push(
       `You have ${plural(hooks?.n ?? 0, "webhook endpoint")}; ${target.id} allows ${n(target.webhookEndpoints)}. They keep working, but no endpoint can be added.`,
+    );
+  const [channels] = await db.select({ n: count() }).from(alertChannels);
+  if ((channels?.n ?? 0) > target.alertChannels)
+    losses.push(
+      `You have ${plural(channels?.n ?? 0, "alert channel")}; ${target.id} allows ${n(target.alertChannels)}. They keep alerting, but no channel can be added.`,
     );
   const seats = await seatsUsed(directory, accountId, now);
   if (seats > target.teamUsers)

@@ -11,6 +11,7 @@ import { iso, isoOrNull } from "../lib/clock";
 import { ApiError, fieldErrors, notFound, validationError } from "../lib/errors";
 import type { Plan } from "../limits/plans";
 import { enqueue } from "../queue/messages";
+import { forgetWebsite } from "./alert-channels";
 
 export function websiteView(w: Website) {
   return {
@@ -109,5 +110,6 @@ export async function updateWebsite(
 export async function deleteWebsite(db: Db, queue: Queue, accountId: string, id: string): Promise<void> {
   const deleted = await db.delete(websites).where(eq(websites.id, id)).returning({ id: websites.id });
   if (deleted.length === 0) throw notFound("Website");
+  await forgetWebsite(db, id);
   await enqueue(queue, { type: "purge_prefix", prefix: websitePrefix(accountId, id) });
 }

@@ -446,11 +446,24 @@ describe("a failing site: one failure alert, then recovered", () => {
 });
 
 describe("addresses outside the team, digests, rights", () => {
-  it("an unverified address receives nothing but its confirmation; once confirmed it gets alerts", async () => {
+  it("an unverified address receives nothing but its confirmation (once, however often the create is retried); once confirmed it gets alerts", async () => {
     const acc = await newAccount("business");
     const stranger = `stranger.${crypto.randomUUID()}@example.com`;
-    const ch = await channel(acc, { type: "email", target: stranger, events: ["screenshot.failed"] });
+    // Created with an Idempotency-Key: a retried request answers the same channel and mails nothing more.
+    const headers = { ...acc.auth, "Idempotency-Key": `alc-${crypto.randomUUID()}` };
+    const create = () =>
+      call(
+        "/v1/alert-channels",
+        jsonInit("POST", { type: "email", target: stranger, events: ["screenshot.failed"] }, headers),
+      );
+    const created = await create();
+    expect(created.status).toBe(201);
+    const ch = await body<Channel>(created);
     expect(ch).toMatchObject({ verified: false, enabled: true, created_by: null });
+    const replayed = await create();
+    expect(replayed.status).toBe(201);
+    expect((await body<Channel>(replayed)).id).toBe(ch.id);
+    expect(await accountSql(acc.id, "SELECT id FROM alert_channels")).toEqual([{ id: ch.id }]);
     const [confirmation] = await mailsTo(acc, stranger, 1);
     expect(confirmation?.subject).toBe("Confirm SnapTrack alerts to this address");
     // A failure now raises nothing for it: unverified channels send nothing (and a test is refused).
@@ -543,6 +556,17 @@ describe("addresses outside the team, digests, rights", () => {
     expect(evil.errors?.["change_detection.triggers.0.value"]?.[0]).toMatch(/catastrophic backtracking/);
     await expectError(await trigger("(unclosed"), 422, "validation_failed");
     expect((await trigger("^In stock: \\d+$")).status).toBe(200);
+    // A channel naming websites forgets one that is deleted, so what it answers can be sent back.
+    const kept = await createWebsite(acc, `${FIXTURE()}/colors`);
+    const named = await channel(acc, { type: "email", target: acc.email, website_ids: [w.id, kept.id] });
+    expect((await call(`/v1/websites/${w.id}`, { method: "DELETE", headers: acc.auth })).status).toBe(204);
+    const read = await body<Channel>(await call(`/v1/alert-channels/${named.id}`, { headers: acc.auth }));
+    expect(read.website_ids).toEqual([kept.id]);
+    const sentBack = await call(
+      `/v1/alert-channels/${named.id}`,
+      jsonInit("PATCH", { website_ids: read.website_ids }, acc.auth),
+    );
+    expect(sentBack.status).toBe(200);
     const starter = await newAccount("starter"); // 3 channels, 5 requests a minute
     for (let i = 0; i < 3; i++) await channel(starter, { type: "slack", target: `${FIXTURE()}/__hook?t=limit-${i}` });
     await expectError(
@@ -552,6 +576,11 @@ describe("addresses outside the team, digests, rights", () => {
       ),
       403,
       "plan_limit_reached",
+    );
+    // Going down to Free (1 channel), the confirmation page says what happens to the other two.
+    const downgrade = await (await get(starter.cookie, "/app/settings/plan/change?plan=free")).text();
+    expect(downgrade).toContain(
+      "You have 3 alert channels; free allows 1. They keep alerting, but no channel can be added.",
     );
   });
 

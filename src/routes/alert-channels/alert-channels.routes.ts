@@ -37,8 +37,9 @@ export const create = createRoute({
   summary: "Add an alert channel (email, Slack or Discord)",
   description:
     "Email goes through Cloudflare's Email Service; an address that is not one of the account's users' gets a confirmation link first and receives nothing until it confirms (`verified: false`). Slack and Discord URLs must be their incoming-webhook URLs (https, the SSRF guard: 422 `target`). Past the plan's channel count: 403 `plan_limit_reached`.",
-  request: { body: jsonBody(CreateAlertChannel) },
-  responses: { 201: json(AlertChannelSchema, "Created."), ...v1ErrorResponses },
+  middleware: [idempotent()] as const,
+  request: { body: jsonBody(CreateAlertChannel), headers: IdempotencyHeader },
+  responses: { 201: json(AlertChannelSchema, "Created."), ...v1ErrorResponses, ...idempotentResponses },
 });
 
 export const list = createRoute({
