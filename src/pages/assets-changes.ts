@@ -23,7 +23,8 @@ figcaption { font-size: .9rem; color: var(--muted); margin-bottom: .35rem; }
 ul.changes { padding-left: 1.1rem; }
 ul.changes li { margin: .25rem 0; }
 .events { display: grid; gap: .25rem 1rem; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); margin-bottom: 1rem; }
-.events .check { font-weight: 400; }
+.events > * { min-width: 0; }
+.events .check { font-weight: 400; min-width: 0; overflow-wrap: anywhere; }
 fieldset.invalid { border-color: var(--danger); border-width: 2px; }
 fieldset .error { color: var(--danger); font-weight: 600; }
 button.small { min-height: 2rem; padding: .25rem .6rem; font-size: .875rem; }

@@ -168,6 +168,7 @@ form.zip { margin: 0 0 .75rem; }
   table.stack td::before { content: attr(data-label); flex: 0 0 7.5rem; font-weight: 600; color: var(--muted);
     font-size: .875rem; }
   table.stack td[data-label=""]::before { display: none; }
+  table.stack td > * { min-width: 0; overflow-wrap: anywhere; }
   table.stack td.row { flex-wrap: wrap; }
 }
 @media (max-width: 480px) {

@@ -255,7 +255,9 @@ Keep <span class="wrap">${t.label}</span></label></div>`,
 )}`,
 )}
 </fieldset>`
-      : html`<p class="muted" id="created-none">${member.name} added no webhook endpoints.</p>`
+      : html`<p class="muted" id="created-none">${member.name} added no ${Object.values(CREATED_KINDS)
+          .map((k) => k.title.toLowerCase())
+          .join(" or ")}.</p>`
   }
   <p class="row"><button type="submit" class="danger">Remove ${member.name}</button>
   <a href="/app/settings/team">Keep them</a></p>

@@ -155,7 +155,7 @@ export function mailInvitation(
       ],
       action: { label: "Accept the invitation", href: m.link },
       footer: [
-        `The link works once, until ${m.expiresAt.slice(0, 16).replace("T", " ")} UTC.`,
+        `The link works once, until ${m.expiresAt.slice(0, 19).replace("T", " ")} UTC.`,
         "If you did not expect this, ignore this mail.",
       ],
     }),

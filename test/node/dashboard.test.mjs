@@ -442,7 +442,10 @@ describe("dashboard", () => {
     // Removed (after a confirmation page that lists what they added), the member's session ends.
     await page.goto(`${o}/app/settings/team`);
     await Promise.all([page.waitForNavigation(), page.click("#members a[href$='/remove']")]);
-    assert.match(await page.$eval("#created-none", (el) => el.textContent), /added no webhook endpoints/);
+    assert.match(
+      await page.$eval("#created-none", (el) => el.textContent),
+      /added no webhook endpoints or alert channels\./,
+    );
     await submit(page, "main form button.danger");
     assert.match(await page.$eval("[role=status]", (el) => el.textContent), /removed/);
     await member.goto(`${o}/app/websites`);
@@ -518,6 +521,15 @@ describe("dashboard", () => {
     await page.waitForSelector("#changes li a", { timeout: 30_000 });
     assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page was not reloaded");
     assert.ok(await page.$("#gallery .tile a.cmp"), "the changed capture's tile has a changed badge");
+    // On a phone the website's page (gallery, history, alert choices naming the owner's
+    // address) and Settings → Alerts fit the screen: nothing scrolls sideways.
+    await page.setViewport({ width: 375, height: 800 });
+    for (const path of ["/app/settings/alerts", `/app/websites/${websiteId}`]) {
+      await page.goto(`${server.origin}${path}`);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `${path} is ${width} px wide at 375`);
+    }
+    await page.setViewport({ width: 1280, height: 900 });
     await Promise.all([page.waitForNavigation(), page.click("#changes li a")]);
     assert.match(new URL(page.url()).pathname, /^\/app\/screenshots\/[^/]+\/compare$/);
     const changedPixels = Number((await page.$eval("#changed-pixels", (el) => el.textContent)).replaceAll(",", ""));
