@@ -6784,6 +6784,8 @@ export interface operations {
         limit?: number;
         /** @description `next_cursor` of the previous page. */
         cursor?: string;
+        /** @description Only runs started this way (`dashboard`: from the dashboard's Run now). */
+        trigger?: "api" | "schedule" | "dashboard";
       };
       path: {
         /** @description Scenario id */

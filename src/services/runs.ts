@@ -8,6 +8,7 @@ import { type AccountRecord, type Run, runs, type Scenario } from "../db/schema"
 import { iso, isoOrNull } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { requireSecretsKey } from "../lib/secrets";
+import type { RunTrigger } from "../lib/values";
 import { type CaptureUsage, effectivePlan, subscriptionStatus } from "../limits/subscription";
 import { enqueue } from "../queue/messages";
 import { getScenario, storedSteps } from "./scenarios";
@@ -93,8 +94,8 @@ export async function queueRun(
 
 export const getRun = (db: Db, id: string): Promise<Run> => rowById(db, runs, id, "Run");
 
-export const listRuns = (db: Db, scenarioId: string, q: { limit: number; cursor?: string }) =>
-  listPage(db, runs, q, runView, eq(runs.scenarioId, scenarioId));
+export const listRuns = (db: Db, scenarioId: string, q: { limit: number; cursor?: string; trigger?: RunTrigger }) =>
+  listPage(db, runs, q, runView, eq(runs.scenarioId, scenarioId), q.trigger ? eq(runs.trigger, q.trigger) : undefined);
 
 /**
  * `POST /v1/scenarios/{id}/run`: a run queued, unless it has secret steps and no key to open
@@ -148,7 +149,11 @@ export async function startDashboardRun(
 }
 
 /** A scenario's runs, newest first (404 for another account's scenario). */
-export async function listScenarioRuns(db: Db, scenarioId: string, q: { limit: number; cursor?: string }) {
+export async function listScenarioRuns(
+  db: Db,
+  scenarioId: string,
+  q: { limit: number; cursor?: string; trigger?: RunTrigger },
+) {
   const scenario = await getScenario(db, scenarioId);
   return listRuns(db, scenario.id, q);
 }

@@ -12,6 +12,7 @@ import {
   v1ErrorResponses,
   v1Security,
 } from "../../lib/openapi";
+import { RUN_TRIGGERS } from "../../lib/values";
 import { idempotent } from "../../middleware/idempotency";
 import { CreateScenario, RunSchema, ScenarioSchema, UpdateScenario } from "./scenarios.schemas";
 
@@ -114,7 +115,15 @@ export const runsOf = createRoute({
   tags,
   security: v1Security,
   summary: "A scenario's runs, newest first",
-  request: { params, query: pageQuery },
+  request: {
+    params,
+    query: pageQuery.extend({
+      trigger: z
+        .enum(RUN_TRIGGERS)
+        .optional()
+        .openapi({ description: "Only runs started this way (`dashboard`: from the dashboard's Run now)." }),
+    }),
+  },
   responses: { 200: json(pageSchema(RunSchema).openapi("RunPage"), "A page of runs."), ...v1ErrorResponses },
 });
 

@@ -373,6 +373,22 @@ describe("runs API", () => {
       await call(`/v1/scenarios/${scenario.id}/runs?limit=1&cursor=${page.next_cursor}`, { headers: acc.auth }),
     );
     expect(next.data.map((r) => r.id)).toEqual([first.id]);
+    // `trigger` filters (a run started in the dashboard is `dashboard`).
+    await accountSql(acc.id, "UPDATE runs SET trigger = 'dashboard' WHERE id = ?", first.id);
+    const byTrigger = async (trigger: string) =>
+      (
+        await body<{ data: { id: string; trigger: string }[] }>(
+          await call(`/v1/scenarios/${scenario.id}/runs?trigger=${trigger}`, { headers: acc.auth }),
+        )
+      ).data.map((r) => [r.id, r.trigger]);
+    expect(await byTrigger("dashboard")).toEqual([[first.id, "dashboard"]]);
+    expect(await byTrigger("api")).toEqual([[second.id, "api"]]);
+    expect(await byTrigger("schedule")).toEqual([]);
+    await expectError(
+      await call(`/v1/scenarios/${scenario.id}/runs?trigger=cron`, { headers: acc.auth }),
+      422,
+      "validation_failed",
+    );
 
     for (const [path, init] of [
       [`/v1/scenarios/${scenario.id}`, { headers: other.auth }],
