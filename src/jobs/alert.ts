@@ -1,7 +1,6 @@
 import { MAX_INLINE_IMAGE_BYTES, renderAlert } from "../alerts/messages";
 import type { AlertPayload, ChannelTarget } from "../alerts/types";
 import { describeError } from "../capture/errors";
-import type { GuardPolicy } from "../capture/url-guard";
 import { appOrigin, guardPolicy } from "../config";
 import { accountStub } from "../db/account-stub";
 import type { AlertChannel, AlertDelivery } from "../db/schema";
@@ -10,17 +9,15 @@ import { sendMail } from "../mail/mail";
 import type { JobOf } from "../queue/messages";
 import { checkHookUrl } from "../services/alert-channels";
 import type { AlertOutcome } from "../services/alerts";
-import { parseRetryAfter, retryDelay } from "./webhook";
+import { type DeliveryOptions, parseRetryAfter, retryDelay } from "./webhook";
 
 export interface AlertWork {
   message: Message<unknown>;
   job: JobOf<"alert">;
 }
 
-export interface AlertOptions {
-  policy?: GuardPolicy;
-  timeoutMs?: number;
-}
+/** The SSRF guard's policy and the timeout, as for webhook attempts. */
+export type AlertOptions = DeliveryOptions;
 
 /**
  * One attempt of one alert delivery, as webhook attempts go: claimed in the account's object

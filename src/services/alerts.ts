@@ -7,6 +7,7 @@
 import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { alertTitle, verificationEmail } from "../alerts/messages";
 import type { AlertData, AlertPayload, AlertWebsite } from "../alerts/types";
+import { claimAttemptRow } from "../db/attempts";
 import type { Db } from "../db/client";
 import { keyedId, newId } from "../db/ids";
 import { listPage } from "../db/owned";
@@ -322,34 +323,9 @@ export type AlertClaim =
  * redelivered message for an attempt already made sends nothing) and hands over what to send.
  */
 export async function claimAlertAttempt(db: Db, deliveryId: string, n: number, now: number): Promise<AlertClaim> {
-  const stale = now - STALE_ALERT_ATTEMPT;
-  const [claimed] = await db
-    .update(alertDeliveries)
-    .set({ attempts: n, claimedAt: now, updatedAt: now })
-    .where(
-      and(
-        eq(alertDeliveries.id, deliveryId),
-        eq(alertDeliveries.status, "pending"),
-        or(
-          and(
-            eq(alertDeliveries.attempts, n - 1),
-            or(isNull(alertDeliveries.claimedAt), lt(alertDeliveries.claimedAt, stale)),
-          ),
-          and(eq(alertDeliveries.attempts, n), lt(alertDeliveries.claimedAt, stale)),
-        ),
-      ),
-    )
-    .returning();
-  if (!claimed) {
-    const row = await db
-      .select({ attempts: alertDeliveries.attempts, claimedAt: alertDeliveries.claimedAt })
-      .from(alertDeliveries)
-      .where(eq(alertDeliveries.id, deliveryId))
-      .get();
-    return row && row.claimedAt !== null && (row.attempts === n || row.attempts === n - 1)
-      ? { busy: true }
-      : { done: true };
-  }
+  const claim = await claimAttemptRow(db, alertDeliveries, deliveryId, n, now, STALE_ALERT_ATTEMPT);
+  if (!("claimed" in claim)) return claim;
+  const { claimed } = claim;
   const channel = await db.select().from(alertChannels).where(eq(alertChannels.id, claimed.channelId)).get();
   if (!channel) return { done: true };
   if (!channel.enabled || !channel.verified) {

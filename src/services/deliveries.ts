@@ -2,7 +2,8 @@
  * The account's side of a webhook delivery attempt (its rows; the signed POST is the queue
  * consumer's, src/jobs/webhook.ts): claiming the attempt and recording what happened.
  */
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
+import { claimAttemptRow } from "../db/attempts";
 import type { Db } from "../db/client";
 import { type Webhook, type WebhookDelivery, webhookDeliveries, webhookEvents, webhooks } from "../db/schema";
 import { MINUTE } from "../lib/clock";
@@ -26,35 +27,9 @@ export type AttemptClaim =
  * STALE_ATTEMPT. `busy` when it is in flight elsewhere (the message should come back later).
  */
 export async function claimAttempt(db: Db, deliveryId: string, n: number, now: number): Promise<AttemptClaim> {
-  const stale = now - STALE_ATTEMPT;
-  const [claimed] = await db
-    .update(webhookDeliveries)
-    .set({ attempts: n, claimedAt: now, updatedAt: now })
-    .where(
-      and(
-        eq(webhookDeliveries.id, deliveryId),
-        eq(webhookDeliveries.status, "pending"),
-        or(
-          and(
-            eq(webhookDeliveries.attempts, n - 1),
-            or(isNull(webhookDeliveries.claimedAt), lt(webhookDeliveries.claimedAt, stale)),
-          ),
-          and(eq(webhookDeliveries.attempts, n), lt(webhookDeliveries.claimedAt, stale)),
-        ),
-      ),
-    )
-    .returning();
-  if (!claimed) {
-    const row = await db
-      .select({ attempts: webhookDeliveries.attempts, claimedAt: webhookDeliveries.claimedAt })
-      .from(webhookDeliveries)
-      .where(eq(webhookDeliveries.id, deliveryId))
-      .get();
-    // Finished, deleted, or this attempt made already: nothing to do. In flight elsewhere: later.
-    return row && row.claimedAt !== null && (row.attempts === n || row.attempts === n - 1)
-      ? { busy: true }
-      : { done: true };
-  }
+  const claim = await claimAttemptRow(db, webhookDeliveries, deliveryId, n, now, STALE_ATTEMPT);
+  if (!("claimed" in claim)) return claim;
+  const { claimed } = claim;
   const found = await db
     .select({ webhook: webhooks, body: webhookEvents.body })
     .from(webhooks)
