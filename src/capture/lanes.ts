@@ -1,8 +1,8 @@
 /**
  * How a batch's jobs share its one browser: `pages` jobs use a page at once (tabs, not
  * browsers), the next job's fresh context is opened while they work, and what a job does
- * after its browser work (storing, events) runs while the next page is already being
- * captured. Heavy jobs (full-page captures) take their page one at a time, so one of them
+ * after its picture (the thumbnail and text from its still open page, then storing and
+ * events) runs while the next page is already being captured. Heavy jobs (full-page captures) take their page one at a time, so one of them
  * cannot starve or exhaust the others.
  */
 export interface BrowserTask {
@@ -10,7 +10,13 @@ export interface BrowserTask {
   open?(): Promise<void>;
   /** The job's browser work, in its page slot. Never throws (the task records its own failure). */
   run(): Promise<void>;
-  /** After the browser work: off the browser's path, while the slot takes the next job. */
+  /**
+   * Browser work that needs the job's page but not its slot (the thumbnail, the text): it runs
+   * while the slot takes the next job, one per slot at a time, and the batch keeps the
+   * browser until it is done. Never throws.
+   */
+  finish?(): Promise<void>;
+  /** After all browser work (`finish` included): off the browser's path, while the slot takes the next job. */
   after?(): Promise<void>;
   /** Runs alone among heavy tasks (one full-page capture at a time). */
   heavy?: boolean;
@@ -21,8 +27,8 @@ const OPEN_AHEAD = 1;
 
 /**
  * Runs every task, `pages` at a time, and says when the last one has started. Resolves when
- * all browser work is done (the browser may be handed on); `afterwards` resolves when every
- * task's `after` has finished too.
+ * all browser work (`run` and `finish`) is done (the browser may be handed on); `afterwards`
+ * resolves when every task's `after` has finished too.
  */
 export async function runBrowserTasks(
   tasks: BrowserTask[],
@@ -46,6 +52,7 @@ export async function runBrowserTasks(
   };
   let heavy: Promise<void> = Promise.resolve();
   const afters: Promise<void>[] = [];
+  const finishes: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
   const lane = async () => {
     let previous: Promise<void> = Promise.resolve();
@@ -68,13 +75,16 @@ export async function runBrowserTasks(
       } else {
         await task.run().catch((error) => (failure ??= { error }));
       }
-      // One `after` in flight per slot: what waits to be stored stays bounded.
+      // One finishing job per slot: the pages open at once, and what waits to be stored, stay bounded.
       await previous;
-      previous = (task.after?.() ?? Promise.resolve()).catch(() => {});
+      const finished = (task.finish?.() ?? Promise.resolve()).catch(() => {});
+      finishes.push(finished);
+      previous = finished.then(() => task.after?.()).catch(() => {});
       afters.push(previous);
     }
   };
   await Promise.all(Array.from({ length: Math.min(pages, tasks.length) }, lane));
+  await Promise.all(finishes);
   const afterwards = Promise.all(afters).then(() => {});
   // A task that broke its word (threw) fails the batch, as before, once the others are done.
   if (failure) {

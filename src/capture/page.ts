@@ -256,8 +256,6 @@ export async function shoot(
     measure.length > 0 || (opts.full_page && !opts.selector)
       ? await g.trace.span("ignore boxes", () => pageGeometry(g.page, measure, opts))
       : undefined;
-  // The thumbnail's frame is asked for with the picture, not after it.
-  const small = thumb ? thumbnail(g) : undefined;
   const data = await g.trace.span("screenshot", () => picture(g, opts, geometry));
   const bytes = new Uint8Array(data);
   const size = imageSize(bytes);
@@ -267,8 +265,9 @@ export async function shoot(
     ...size,
     ...(geometry && measure.length > 0 ? { ignore: clipBoxes(geometry.boxes, size) } : {}),
   };
-  const frame = await small;
-  if (frame) shot.thumb = frame;
+  // After the picture: two pictures of one page are never taken at once.
+  const small = thumb ? await thumbnail(g) : undefined;
+  if (small) shot.thumb = small;
   return shot;
 }
 
@@ -375,48 +374,44 @@ export async function withDeadline<T>(ms: number, what: string, work: Promise<T>
   }
 }
 
-/** Gallery thumbnails: this many pixels wide, 16:10, JPEG at this quality (about 10–30 KB). */
+/** Gallery thumbnails: at most this many pixels wide and high (16:10), JPEG at this quality (about 10–30 KB). */
 export const THUMB_WIDTH = 320;
+export const THUMB_HEIGHT = 200;
 export const THUMB_QUALITY = 60;
+
+interface LayoutMetrics {
+  cssVisualViewport: { pageX: number; pageY: number };
+}
 
 /**
  * A thumbnail of the top of the page as it is now (after the capture, so hidden elements
- * stay hidden): one screencast frame of the viewport, scaled down and JPEG-encoded by the
- * compositor, on the job's own session (no session of its own to attach and detach). (A
- * second, scaled `Page.captureScreenshot` needs `captureBeyondViewport`, which re-lays the
- * page out: measured at ~180 ms a shot, against a few ms for a frame.) A failure leaves the
- * screenshot without one (pages show a placeholder).
+ * stay hidden): the visible viewport, scaled by the browser to fit THUMB_WIDTH × THUMB_HEIGHT
+ * and JPEG-encoded, on puppeteer's session (whose emulation the picture follows). The clip
+ * is in the page's coordinates, so it starts where the page is scrolled to; without
+ * `captureBeyondViewport` nothing is laid out again. (A screencast frame, used before, cost
+ * the browser's compositor ~30 ms of CPU a shot more: it read back two frames.) A failure
+ * leaves the screenshot without one (pages show a placeholder).
  */
 export function thumbnail(g: GuardedPage): Promise<Uint8Array | undefined> {
-  return g.trace.span("thumbnail", () => screencastFrame(g));
+  return g.trace.span("thumbnail", () => scaledViewport(g));
 }
 
-async function screencastFrame(g: GuardedPage): Promise<Uint8Array | undefined> {
-  if (!g.page.viewport()) return undefined;
-  const cdp = g.cdp;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onFrame: ((event: { data: string; sessionId: number }) => void) | undefined;
+async function scaledViewport(g: GuardedPage): Promise<Uint8Array | undefined> {
+  const viewport = g.page.viewport();
+  if (!viewport) return undefined;
+  const client = pageClient(g.page);
   try {
-    const frame = new Promise<{ data: string; sessionId: number }>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error("no screencast frame")), 2_000);
-      onFrame = resolve;
-      cdp.on("Page.screencastFrame", onFrame);
-    });
-    await cdp.send("Page.startScreencast", {
+    const { cssVisualViewport: at } = (await client.send("Page.getLayoutMetrics")) as LayoutMetrics;
+    const dpr = viewport.deviceScaleFactor ?? 1;
+    const scale = Math.min(THUMB_WIDTH / (viewport.width * dpr), THUMB_HEIGHT / (viewport.height * dpr));
+    const { data } = (await client.send("Page.captureScreenshot", {
       format: "jpeg",
       quality: THUMB_QUALITY,
-      maxWidth: THUMB_WIDTH,
-      maxHeight: Math.round((THUMB_WIDTH * 10) / 16),
-      everyNthFrame: 1,
-    });
-    const { data } = await frame;
-    // Not awaited: no further frame is wanted, and nothing waits on the stop.
-    cdp.send("Page.stopScreencast").catch(() => {});
+      clip: { x: at.pageX, y: at.pageY, width: viewport.width, height: viewport.height, scale },
+      captureBeyondViewport: false,
+    })) as { data: string };
     return base64ToBytes(data);
   } catch {
     return undefined;
-  } finally {
-    clearTimeout(timer);
-    if (onFrame) cdp.off("Page.screencastFrame", onFrame);
   }
 }

@@ -4,7 +4,16 @@ import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey, TEXT_TYPE, textKey, thumbnailKey } from "../capture/keys";
 import type { BrowserTask } from "../capture/lanes";
 import type { CaptureOptions } from "../capture/options";
-import { assertContained, type GuardedPage, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import {
+  assertContained,
+  type GuardedPage,
+  navigate,
+  openPage,
+  type Shot,
+  shoot,
+  thumbnail,
+  withDeadline,
+} from "../capture/page";
 import { pageText } from "../capture/text";
 import { logTrace, type PhaseTrace, type Trace, tracedBucket, untraced } from "../capture/trace";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
@@ -39,8 +48,11 @@ export async function openCapture(
   return openPage(browser, verdict.url, opts, policy, trace);
 }
 
-/** The browser work on an opened page: navigate, picture and thumbnail; its context is closed after. */
-export async function shootCapture(
+/**
+ * The browser work that needs a page slot: navigate, then the picture. On failure the
+ * page's context is closed; otherwise `finishPicture` closes it.
+ */
+export async function takePicture(
   page: GuardedPage,
   opts: CaptureOptions,
   url: string,
@@ -52,8 +64,37 @@ export async function shootCapture(
       "Capture",
       (async () => {
         await navigate(page, url, opts);
-        const shot = await shoot(page, opts, measure, true);
-        const text = await pageText(page, opts, measure);
+        return shoot(page, opts, measure);
+      })(),
+    );
+  } catch (err) {
+    await page.close();
+    throw err;
+  }
+}
+
+/** How long the thumbnail and the text may take, after the picture. */
+const FINISH_MS = 15_000;
+
+/**
+ * The rest of a picture's browser work, from the same page (no slot needed): the thumbnail
+ * and the page's text, then the containment check over everything the page received; its
+ * context is closed after.
+ */
+export async function finishPicture(
+  page: GuardedPage,
+  shot: Shot,
+  opts: CaptureOptions,
+  measure: string[] = [],
+): Promise<Shot> {
+  try {
+    return await withDeadline(
+      FINISH_MS,
+      "Capture",
+      (async () => {
+        // Independent reads of the page as it is: asked together.
+        const [thumb, text] = await Promise.all([thumbnail(page), pageText(page, opts, measure)]);
+        if (thumb) shot.thumb = thumb;
         if (text) shot.text = text;
         assertContained(page);
         return shot;
@@ -85,31 +126,26 @@ export async function storeShotBytes(
     scenarioId,
     format,
   });
-  await env.SHOTS.put(key, shot.bytes, { httpMetadata: { contentType: CONTENT_TYPES[format] }, sha256 });
-  // The gallery thumbnail next to the image, under the same attempt's key (deleted with it).
+  // The gallery thumbnail and the page's text (`GET /v1/screenshots/{id}/text`, the text
+  // comparison) next to the image, under the same attempt's key (deleted with it); the three
+  // are put at once; if any fails, every key is deleted again once all have settled (so no
+  // put lands after the delete; deleting one never written is harmless).
   const thumbKey = shot.thumb ? thumbnailKey(key) : null;
-  if (thumbKey && shot.thumb) {
-    try {
-      await env.SHOTS.put(thumbKey, shot.thumb, { httpMetadata: { contentType: CONTENT_TYPES.jpeg } });
-    } catch (err) {
-      await env.SHOTS.delete(key);
-      throw err;
-    }
+  const text = shot.text ? new TextEncoder().encode(shot.text.text) : null;
+  const keys = [key, ...(thumbKey ? [thumbKey] : []), ...(text ? [textKey(key)] : [])];
+  const puts = await Promise.allSettled([
+    env.SHOTS.put(key, shot.bytes, { httpMetadata: { contentType: CONTENT_TYPES[format] }, sha256 }),
+    thumbKey && shot.thumb
+      ? env.SHOTS.put(thumbKey, shot.thumb, { httpMetadata: { contentType: CONTENT_TYPES.jpeg } })
+      : null,
+    text ? env.SHOTS.put(textKey(key), text, { httpMetadata: { contentType: TEXT_TYPE } }) : null,
+  ]);
+  const failed = puts.find((p): p is PromiseRejectedResult => p.status === "rejected");
+  if (failed) {
+    await env.SHOTS.delete(keys);
+    throw failed.reason;
   }
-  const keys = thumbKey ? [key, thumbKey] : [key];
-  // The page's text next to it too (`GET /v1/screenshots/{id}/text`, the text comparison).
-  let textSha256: string | null = null;
-  if (shot.text) {
-    const bytes = new TextEncoder().encode(shot.text.text);
-    try {
-      await env.SHOTS.put(textKey(key), bytes, { httpMetadata: { contentType: TEXT_TYPE } });
-    } catch (err) {
-      await env.SHOTS.delete(keys);
-      throw err;
-    }
-    keys.push(textKey(key));
-    textSha256 = await sha256Hex(bytes);
-  }
+  const textSha256 = text ? await sha256Hex(text) : null;
   return {
     stored: {
       r2Key: key,
@@ -194,10 +230,11 @@ export async function retryCapture(env: Env, w: ClaimedCapture, err: unknown, no
 }
 
 /**
- * One capture as a task of the batch's browser (lanes.ts): its page opened ahead, the browser
- * work in a page slot, then — after the browser work, while the next page is already being
- * captured — the shot stored and the row completed in the account's object. Target failures
- * end it `failed` at once.
+ * One capture as a task of the batch's browser (lanes.ts): its page opened ahead, navigation
+ * and the picture in a page slot, then — while the slot's next page is already being
+ * captured — the thumbnail and text from the same page, and the shot stored and the row
+ * completed in the account's object. A full-page capture (heavy) finishes in its slot.
+ * Target failures end it `failed` at once.
  */
 export function captureTask(
   env: Env,
@@ -210,6 +247,17 @@ export function captureTask(
   let job: { opts: CaptureOptions; measure: string[] } | undefined;
   let page: Promise<GuardedPage> | undefined;
   let outcome: { shot: Shot } | { error: unknown } = { error: new Error("The capture was not run") };
+  let taken: { page: GuardedPage; shot: Shot } | undefined;
+  const finish = async () => {
+    if (!job || !taken) return;
+    const { page: opened, shot } = taken;
+    taken = undefined;
+    try {
+      outcome = { shot: await finishPicture(opened, shot, job.opts, job.measure) };
+    } catch (error) {
+      outcome = { error };
+    }
+  };
   try {
     const opts = JSON.parse(w.row.options) as CaptureOptions;
     const detection = w.row.detection ? (JSON.parse(w.row.detection) as ChangeDetection) : null;
@@ -227,11 +275,16 @@ export function captureTask(
     async run() {
       if (!job || !page) return;
       try {
-        outcome = { shot: await shootCapture(await page, job.opts, w.row.url, job.measure) };
+        const opened = await page;
+        taken = { page: opened, shot: await takePicture(opened, job.opts, w.row.url, job.measure) };
       } catch (error) {
         outcome = { error };
+        return;
       }
+      // A heavy page is finished before its slot is given up (one at a time).
+      if (job.opts.full_page) await finish();
     },
+    finish,
     after: () => finishCapture(env, w, outcome, now, trace),
   };
 }

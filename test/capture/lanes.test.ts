@@ -1,7 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BROWSER_PAGES } from "../../src/capture/browser";
+import { type BrowserTask, runBrowserTasks } from "../../src/capture/lanes";
 import { handleQueue } from "../../src/jobs/consumer";
 import type { JobMessage } from "../../src/queue/messages";
 import { appWith, body, createWebsite, FIXTURE, jsonInit, newAccount, type ShotView } from "../helpers";
@@ -68,4 +69,44 @@ describe("a batch's captures share one browser, each in a context of its own", (
       }
     }
   }, 90_000);
+});
+
+describe("a job's finishing browser work (thumbnail, text) runs beside the slot's next job", () => {
+  it("the next job starts while the last finishes; the browser is kept until every finish is done; storing waits for its finish", async () => {
+    const events: string[] = [];
+    const gates = new Map<string, () => void>();
+    const gate = (name: string) =>
+      new Promise<void>((resolve) => {
+        gates.set(name, resolve);
+      });
+    const task = (n: number): BrowserTask => ({
+      run: async () => {
+        events.push(`run ${n}`);
+      },
+      finish: async () => {
+        events.push(`finish ${n} started`);
+        await gate(`finish ${n}`);
+        events.push(`finish ${n} done`);
+      },
+      after: async () => {
+        events.push(`after ${n}`);
+      },
+    });
+    let browserFree = false;
+    const work = runBrowserTasks([task(1), task(2)], 1).then((r) => {
+      browserFree = true;
+      return r;
+    });
+    // One slot: job 2 runs while job 1 is still finishing, and job 1 is not stored before its finish.
+    await vi.waitFor(() => expect(events).toContain("run 2"));
+    expect(events).toEqual(["run 1", "finish 1 started", "run 2"]);
+    gates.get("finish 1")?.();
+    await vi.waitFor(() => expect(events).toContain("finish 2 started"));
+    expect(events.indexOf("after 1")).toBeGreaterThan(events.indexOf("finish 1 done"));
+    expect(browserFree).toBe(false); // job 2's page is still being read
+    gates.get("finish 2")?.();
+    const { afterwards } = await work;
+    await afterwards;
+    expect(events.slice(-2)).toEqual(["finish 2 done", "after 2"]);
+  });
 });

@@ -1,5 +1,9 @@
+import { env } from "cloudflare:workers";
+import puppeteer from "@cloudflare/puppeteer";
 import { describe, expect, it } from "vitest";
 import { imageSize } from "../../src/capture/image";
+import { websitePrefix } from "../../src/capture/keys";
+import { bytesToBase64 } from "../../src/lib/crypto";
 import { captureOf, downloadBytes, FIXTURE, newAccount } from "../helpers";
 import { BLACK, BLUE, decodePng, GREEN, near, RED, WHITE } from "../png";
 
@@ -54,6 +58,68 @@ describe("captures through the Browser binding: every option acts", () => {
     const png = await pixels(acc, shot.id);
     expect(near(png.at(390, 190), RED)).toBe(true); // the 200×100 box is now 400×200
     expect(near(png.at(410, 210), WHITE)).toBe(true);
+  });
+
+  it("the gallery thumbnail is the viewport as the page shows it (scrolled, scale factor), scaled to fit 320×200", async () => {
+    const acc = await newAccount("business");
+    const boxes = await captureOf(acc, `${FIXTURE()}/colors`, {
+      viewport: { width: 400, height: 300 },
+      device_scale_factor: 2,
+    });
+    const scrolled = await captureOf(acc, `${FIXTURE()}/scrolled`, { viewport: { width: 640, height: 400 } });
+    for (const s of [boxes, scrolled]) expect(s.status, s.error ?? "").toBe("completed");
+    // The page scrolled itself to its red bottom: the picture shows it, and so must the thumbnail.
+    const picture = await pixels(acc, scrolled.id);
+    expect(near(picture.at(10, 395), RED)).toBe(true);
+    expect(near(picture.at(10, 250), WHITE)).toBe(true);
+
+    const thumbOf = async (shot: { id: string; website_id: string }) => {
+      const listed = await env.SHOTS.list({ prefix: websitePrefix(acc.id, shot.website_id) });
+      const key = listed.objects.map((o) => o.key).find((k) => k.includes(shot.id) && k.endsWith(".thumb.jpg"));
+      expect(key).toBeDefined();
+      const object = await env.SHOTS.get(key as string);
+      expect(object).not.toBeNull();
+      return new Uint8Array(await (object as R2ObjectBody).arrayBuffer());
+    };
+    // Decoded by a browser page of the test's own (no JPEG decoder in a Worker).
+    const browser = await puppeteer.launch(env.BROWSER);
+    try {
+      const page = await browser.newPage();
+      const sample = async (jpeg: Uint8Array, points: [number, number][]) =>
+        (await page.evaluate(`(async () => {
+          const bytes = Uint8Array.from(atob("${bytesToBase64(jpeg)}"), (c) => c.charCodeAt(0));
+          const bitmap = await createImageBitmap(new Blob([bytes], { type: "image/jpeg" }));
+          const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+          const ctx = canvas.getContext("2d");
+          ctx.drawImage(bitmap, 0, 0);
+          const at = (x, y) => Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3));
+          return { width: bitmap.width, height: bitmap.height, at: ${JSON.stringify(points)}.map(([x, y]) => at(x, y)) };
+        })()`)) as { width: number; height: number; at: [number, number, number][] };
+      const rgb = (list: [number, number, number][], i: number) => list[i] ?? [-1, -1, -1];
+
+      // 400×300 at scale 2 is 800×600 pixels: a third of it is 267×200 (the aspect kept).
+      const small = await sample(await thumbOf(boxes), [
+        [20, 10],
+        [20, 150],
+        [200, 150],
+      ]);
+      expect(small.height).toBe(200);
+      expect(Math.abs(small.width - 267)).toBeLessThanOrEqual(1);
+      expect(near(rgb(small.at, 0), RED, 40)).toBe(true); // the 200×100 box: 133×67 here
+      expect(near(rgb(small.at, 1), BLUE, 40)).toBe(true); // #target at (0, 200): from y 133
+      expect(near(rgb(small.at, 2), WHITE, 40)).toBe(true);
+
+      // 640×400 to 320×200; the bottom 100 of 400 CSS px are red: the thumbnail's bottom 50 rows.
+      const bottom = await sample(await thumbOf(scrolled), [
+        [10, 190],
+        [10, 100],
+      ]);
+      expect([bottom.width, bottom.height]).toEqual([320, 200]);
+      expect(near(rgb(bottom.at, 0), RED, 40)).toBe(true);
+      expect(near(rgb(bottom.at, 1), WHITE, 40)).toBe(true);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("full_page captures the whole document height", async () => {
