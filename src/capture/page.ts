@@ -240,12 +240,11 @@ export interface Shot {
 
 export type { Box };
 
-/** Hides, waits, then takes the picture (whole page, viewport or one element), and with `thumb` its thumbnail. */
+/** Hides, waits, then takes the picture (whole page, viewport or one element); `withThumbAndText` (text.ts) adds the rest. */
 export async function shoot(
   g: GuardedPage,
   opts: Pick<CaptureOptions, "format" | "quality" | "full_page" | "selector" | "hide_selectors" | "delay_ms">,
   measure: string[] = [],
-  thumb = false,
 ): Promise<Shot> {
   if (opts.hide_selectors.length > 0) {
     await g.page.addStyleTag({ content: `${opts.hide_selectors.join(",\n")} { visibility: hidden !important; }` });
@@ -265,9 +264,6 @@ export async function shoot(
     ...size,
     ...(geometry && measure.length > 0 ? { ignore: clipBoxes(geometry.boxes, size) } : {}),
   };
-  // After the picture: two pictures of one page are never taken at once.
-  const small = thumb ? await thumbnail(g) : undefined;
-  if (small) shot.thumb = small;
   return shot;
 }
 

@@ -4,7 +4,7 @@ import { describeError, isPlatformError, TargetError } from "./errors";
 import type { CaptureOptions } from "./options";
 import { type GuardedPage, isTimeout, navigate, type Shot, shoot, withDeadline } from "./page";
 import { gotoUrl, OPTIONAL_CLICK_WAIT_MS, type StepResult, type StoredStep, stepTimeout } from "./steps";
-import { pageText } from "./text";
+import { withThumbAndText } from "./text";
 
 export type StepOutcome = { status: Exclude<StepStatus, "failed">; screenshot_id?: string };
 
@@ -56,14 +56,12 @@ async function visible(g: GuardedPage, selector: string, timeout: number): Promi
   }
 }
 
-/** Lets what a click or key press started (a request, a navigation) finish, briefly. */
 /** A run's screenshot with its gallery thumbnail (the run page shows thumbnails, never full images) and its text. */
 async function shootWithThumb(g: GuardedPage, opts: CaptureOptions, measure: string[]): Promise<Shot> {
-  const shot = await shoot(g, opts, measure, true);
-  const text = await pageText(g, opts, measure);
-  return text ? { ...shot, text } : shot;
+  return withThumbAndText(g, await shoot(g, opts, measure), opts, measure);
 }
 
+/** Lets what a click or key press started (a request, a navigation) finish, briefly. */
 const settle = (g: GuardedPage) => g.page.waitForNetworkIdle({ idleTime: 200, timeout: 3_000 }).catch(() => {});
 
 /** Re-checks until true or the step's time is up (assertions wait, as a person would). */

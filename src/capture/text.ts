@@ -1,4 +1,4 @@
-import type { GuardedPage, PageText } from "./page";
+import { type GuardedPage, type PageText, type Shot, thumbnail } from "./page";
 
 /** A capture keeps at most this much visible text (UTF-8 bytes); longer pages keep their first part. */
 export const MAX_TEXT_BYTES = 256 * 1024;
@@ -51,4 +51,21 @@ export async function pageText(
   } catch {
     return null;
   }
+}
+
+/**
+ * What a shot keeps besides its picture, read from the page as it is right after it: the
+ * gallery thumbnail (a second picture, so never taken at once with the first) and the text,
+ * asked for together.
+ */
+export async function withThumbAndText(
+  g: GuardedPage,
+  shot: Shot,
+  opts: { selector?: string | null },
+  ignore: string[] = [],
+): Promise<Shot> {
+  const [thumb, text] = await Promise.all([thumbnail(g), pageText(g, opts, ignore)]);
+  if (thumb) shot.thumb = thumb;
+  if (text) shot.text = text;
+  return shot;
 }

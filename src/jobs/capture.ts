@@ -4,17 +4,8 @@ import { CONTENT_TYPES } from "../capture/image";
 import { screenshotKey, TEXT_TYPE, textKey, thumbnailKey } from "../capture/keys";
 import type { BrowserTask } from "../capture/lanes";
 import type { CaptureOptions } from "../capture/options";
-import {
-  assertContained,
-  type GuardedPage,
-  navigate,
-  openPage,
-  type Shot,
-  shoot,
-  thumbnail,
-  withDeadline,
-} from "../capture/page";
-import { pageText } from "../capture/text";
+import { assertContained, type GuardedPage, navigate, openPage, type Shot, shoot, withDeadline } from "../capture/page";
+import { withThumbAndText } from "../capture/text";
 import { logTrace, type PhaseTrace, type Trace, tracedBucket, untraced } from "../capture/trace";
 import { checkUrl, type GuardPolicy } from "../capture/url-guard";
 import type { ChangeDetection } from "../compare/settings";
@@ -92,10 +83,7 @@ export async function finishPicture(
       FINISH_MS,
       "Capture",
       (async () => {
-        // Independent reads of the page as it is: asked together.
-        const [thumb, text] = await Promise.all([thumbnail(page), pageText(page, opts, measure)]);
-        if (thumb) shot.thumb = thumb;
-        if (text) shot.text = text;
+        await withThumbAndText(page, shot, opts, measure);
         assertContained(page);
         return shot;
       })(),
